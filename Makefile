@@ -1,0 +1,61 @@
+# newswatch: every developer and CI entry point. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup setup-dev tools demo test lint typecheck pytest bench loadtest validate clean
+
+$(BIN)/newswatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[local]'
+	@touch $@
+
+setup: $(BIN)/newswatch
+
+# The test environment: dev tools plus the optional transformers engine (CPU torch).
+$(VENV)/.dev: $(BIN)/newswatch
+	$(BIN)/pip install -q -e '.[dev,ml]'
+	@touch $@
+
+setup-dev: $(VENV)/.dev
+
+# sam, checkov and cfn-lint pin versions of click/boto3 that fight the project's, so they get their own venv.
+$(TOOLS)/bin/sam:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --upgrade pip
+	$(TOOLS)/bin/pip install -q aws-sam-cli cfn-lint checkov
+	@touch $@
+
+tools: $(TOOLS)/bin/sam
+
+demo: setup
+	$(BIN)/newswatch demo
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup-dev
+	$(BIN)/mypy
+
+pytest: setup-dev tools
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -m "not slow"
+
+test: lint typecheck pytest
+
+validate: tools
+	$(TOOLS)/bin/sam validate --lint
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact
+
+bench: setup-dev
+	$(BIN)/python bench/run.py
+
+loadtest: setup-dev
+	$(BIN)/newswatch local loadtest --count 1000
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Adapters around boto3. Clients are passed in, never created at import time."""

@@ -1,0 +1,1 @@
+"""The pure domain: text in, summary and topics out, alert decisions. No AWS, no environment reads."""

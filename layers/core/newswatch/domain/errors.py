@@ -1,0 +1,62 @@
+"""Typed errors for input that cannot be processed.
+
+Every error carries a short machine-readable ``code`` (stored on failed records and used as a metric
+dimension) and a message a person can act on. These are *permanent* failures: retrying the same bytes
+gives the same result, so the pipeline records them instead of retrying.
+"""
+
+from __future__ import annotations
+
+
+class NewswatchError(Exception):
+    """Base class: a permanent, user-facing failure to process one article."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ExtractionError(NewswatchError):
+    """The bytes could not be turned into article text."""
+
+    code = "extraction_failed"
+
+
+class EmptyFileError(ExtractionError):
+    code = "empty_file"
+
+
+class UnsupportedFormatError(ExtractionError):
+    code = "unsupported_format"
+
+
+class CorruptFileError(ExtractionError):
+    code = "corrupt_file"
+
+
+class TooLargeError(ExtractionError):
+    code = "too_large"
+
+
+class NoTextError(ExtractionError):
+    code = "no_text"
+
+
+class NotAnArticleError(ExtractionError):
+    """Structured input (JSON) that is valid but is not one article object."""
+
+    code = "not_an_article"
+
+
+class TaxonomyError(NewswatchError):
+    """A taxonomy file that is missing, malformed or inconsistent."""
+
+    code = "bad_taxonomy"
+
+
+class EngineError(NewswatchError):
+    """An optional engine (transformers) could not be loaded or run."""
+
+    code = "engine_failed"

@@ -1,0 +1,67 @@
+"""Value objects shared by extraction, the engines, the service and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """Clean article text extracted from a file, with what the format told us about it."""
+
+    text: str
+    title: str | None = None
+    format: str = "txt"
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class SummaryLength:
+    """How long a summary may be: a sentence count, and optionally a word budget.
+
+    ``ratio`` (0..1) asks for a budget relative to the article's length in words; it is what the
+    BBC evaluation uses because its reference summaries grow with the article.
+    """
+
+    sentences: int = 3
+    words: int | None = None
+    ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    sentences: tuple[str, ...]
+    engine: str = "extractive"
+    # True when the article was too short to summarize: the summary is then the text itself.
+    too_short: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class TopicTag:
+    label: str
+    score: float
+    iptc: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of processing one article: what is stored and what alerts are built from."""
+
+    title: str | None
+    language: str
+    word_count: int
+    content_sha256: str
+    summary: Summary
+    topics: tuple[TopicTag, ...]
+    document: Document
+    flags: tuple[str, ...] = field(default=())
+
+    def topic(self, label: str) -> TopicTag | None:
+        return next((t for t in self.topics if t.label == label), None)

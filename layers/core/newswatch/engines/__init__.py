@@ -1,0 +1,1 @@
+"""Optional heavy engines (transformers). Nothing here is imported by the default path."""

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto server, the template's resources, and pollers driving the handlers."""

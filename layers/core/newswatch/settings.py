@@ -1,0 +1,87 @@
+"""Every environment variable newswatch reads, declared and validated once.
+
+Only handlers, the CLI and the local stack call :meth:`Settings.from_env`; the domain never reads the
+environment. The README's configuration table lists the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _csv(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = env.get(name, default)
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str = ""
+    topic_arn: str = ""
+    watched_topics: tuple[str, ...] = ("ceasefire", "aid")
+    min_topic_score: float = 0.3
+    summary_sentences: int = 3
+    max_article_bytes: int = 10 * 1024 * 1024
+    taxonomy_path: Path | None = None
+    engine: str = "extractive"
+    tagger: str = "pattern"
+    model_dir: Path | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        taxonomy = env.get("NEWSWATCH_TAXONOMY", "").strip()
+        model_dir = env.get("NEWSWATCH_MODEL_DIR", "").strip()
+        return cls(
+            table_name=env.get("NEWSWATCH_TABLE", "").strip(),
+            topic_arn=env.get("NEWSWATCH_TOPIC_ARN", "").strip(),
+            watched_topics=_csv(env, "NEWSWATCH_WATCHED_TOPICS", "ceasefire,aid"),
+            min_topic_score=_float(env, "NEWSWATCH_MIN_TOPIC_SCORE", 0.3, 0.0, 1.0),
+            summary_sentences=_int(env, "NEWSWATCH_SUMMARY_SENTENCES", 3),
+            max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", 10 * 1024 * 1024),
+            taxonomy_path=Path(taxonomy) if taxonomy else None,
+            engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ("extractive", "transformers")),
+            tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
+            model_dir=Path(model_dir) if model_dir else None,
+        )
