@@ -52,6 +52,7 @@ class Pipeline:
             flags.append(FLAG_TOO_SHORT)
         else:
             summary = self.summarizer.summarize(sentences, length, title=document.title)
+            flags.extend(summary.flags)
         if language in TAGGED_LANGUAGES:
             topics = self.tagger.tag(sentences, title=document.title)
         else:

@@ -36,6 +36,8 @@ class Summary:
     engine: str = "extractive"
     # True when the article was too short to summarize: the summary is then the text itself.
     too_short: bool = False
+    # Set by the engine, e.g. "summary_fallback:deadline" when the extractive engine stood in.
+    flags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
