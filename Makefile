@@ -40,6 +40,7 @@ lint: setup-dev
 
 typecheck: setup-dev
 	$(BIN)/mypy
+	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
 pytest: setup-dev tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -m "not slow"

@@ -1,0 +1,145 @@
+"""The subscription commands against moto's SNS, and what their filter policies let through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from newswatch.cli import main
+from newswatch.domain.subscriptions import filter_policy
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    state = tmp_path / "local.json"
+    monkeypatch.setenv("NEWSWATCH_LOCAL_STATE", str(state))
+    with mock_aws():
+        sns = boto3.client("sns", region_name=REGION)
+        topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
+        # endpoint_url None: moto intercepts the default AWS endpoints in-process.
+        state.write_text(
+            json.dumps(
+                {"endpoint_url": None, "region": REGION, "outputs": {"AlertsTopicArn": topic_arn}}
+            )
+        )
+        yield {"sns": sns, "topic_arn": topic_arn}
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_subscribe_list_unsubscribe(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "subscribe",
+                "--sms",
+                "+447700900123",
+                "--topics",
+                "aid,ceasefire",
+                "--min-score",
+                "0.4",
+            ]
+        )
+        == 0
+    )
+    created = _json_lines(capsys.readouterr().out)[0]
+    assert created["topics"] == ["aid", "ceasefire"]
+
+    attributes = stack["sns"].get_subscription_attributes(SubscriptionArn=created["id"])[
+        "Attributes"
+    ]
+    assert json.loads(attributes["FilterPolicy"]) == filter_policy(["aid", "ceasefire"], 0.4)
+    assert attributes["FilterPolicyScope"] == "MessageAttributes"
+
+    assert main(["subscriptions", "--json"]) == 0
+    (listed,) = _json_lines(capsys.readouterr().out)
+    assert listed["endpoint"] == "+447700900123"
+    assert listed["topics"] == ["aid", "ceasefire"]
+    assert listed["min_score"] == 0.4
+    assert listed["kinds"] == ["alert"]
+
+    assert main(["unsubscribe", created["id"].rsplit(":", 1)[-1]]) == 0
+    capsys.readouterr()
+    assert main(["subscriptions", "--json"]) == 0
+    assert _json_lines(capsys.readouterr().out) == []
+
+
+def test_bad_input_gets_a_clear_error(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["subscribe", "--email", "not-an-address", "--topics", "aid"]) == 2
+    assert "not an email address" in capsys.readouterr().err
+    assert main(["subscribe", "--email", "a@example.org", "--topics", "truce"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown topic(s) truce" in err and "ceasefire" in err
+    assert main(["unsubscribe", "nope"]) == 2
+    assert "no subscription" in capsys.readouterr().err
+
+
+def _queue_subscriber(stack: dict[str, Any], name: str, policy: dict[str, Any]) -> str:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    stack["sns"].subscribe(
+        TopicArn=stack["topic_arn"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
+    )
+    return str(url)
+
+
+def _publish(stack: dict[str, Any], kind: str, topics: list[str], score: float) -> None:
+    stack["sns"].publish(
+        TopicArn=stack["topic_arn"],
+        Message=f"{kind} {topics}",
+        MessageAttributes={
+            "topics": {"DataType": "String.Array", "StringValue": json.dumps(topics)},
+            "kind": {"DataType": "String", "StringValue": kind},
+            "score": {"DataType": "Number", "StringValue": str(score)},
+        },
+    )
+
+
+def _received(url: str) -> list[str]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return sorted(json.loads(m["Body"])["Message"] for m in messages)
+
+
+def test_filter_policies_select_topics_scores_and_digests(stack: dict[str, Any]) -> None:
+    instant = _queue_subscriber(stack, "instant", filter_policy(["aid"], 0.5))
+    digests = _queue_subscriber(stack, "digests", filter_policy(["aid"], None, ("digest",)))
+    both = _queue_subscriber(
+        stack, "both", filter_policy(["aid", "ceasefire"], None, ("alert", "digest"))
+    )
+
+    _publish(stack, "alert", ["aid", "displacement"], 0.8)
+    _publish(stack, "alert", ["aid"], 0.3)  # below the instant subscriber's min score
+    _publish(stack, "alert", ["sanctions"], 0.9)  # nobody watches sanctions
+    _publish(stack, "digest", ["ceasefire"], 0.7)
+
+    assert _received(instant) == ["alert ['aid', 'displacement']"]
+    assert _received(digests) == []
+    assert _received(both) == [
+        "alert ['aid', 'displacement']",
+        "alert ['aid']",
+        "digest ['ceasefire']",
+    ]
