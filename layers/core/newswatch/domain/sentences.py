@@ -1,0 +1,179 @@
+"""Sentence segmentation for news prose, in pure Python (no downloaded resources, fast).
+
+A full stop ends a sentence unless it belongs to an abbreviation (``U.S.``, ``Sen.``, ``Jan.``),
+an initial (``J. R. R. Tolkien``), a number (``3.5``, ``No. 5``) or an ellipsis that runs on in
+lower case. Closing quotes and brackets after the stop stay with their sentence. A line break
+always ends a sentence, so headings and list items without final punctuation become their own
+units. Wire-service debris (``(CNN) --`` datelines, ``By . Author . PUBLISHED: ...`` bylines,
+"Scroll down for video") is removed because it is never part of what an article says.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Abbreviations that are practically never the end of a sentence: titles before a name, month and
+# "number" abbreviations before a figure, and short forms used mid-sentence.
+_NON_FINAL_ABBREVIATIONS = _wordset(
+    """
+    mr mrs ms dr prof sen sens rep reps gov govs gen lt col maj capt cmdr adm sgt cpl pvt
+    st ste mt ft rev fr sr jr hon pres supt insp det atty messrs mme mlle
+    vs v cf e.g i.e approx ca est dept univ assn bros
+    """
+)
+
+# Abbreviations that stand before a figure ("Jan. 5", "No. 10", "Vol. 3"); "said no." ends a
+# sentence, so they only hold the sentence together when a digit follows.
+_NUMBER_ABBREVIATIONS = _wordset(
+    """
+    jan feb mar apr jun jul aug sep sept oct nov dec no nos vol vols art fig figs pp para sec ch op
+    """
+)
+
+# Abbreviations that often end a sentence too ("... based in the U.S. The company ..."): they end
+# one only when the next word is a typical sentence opener.
+_AMBIGUOUS_ABBREVIATIONS = _wordset(
+    """
+    u.s u.k u.n e.u u.s.a inc corp co ltd llc plc etc a.m p.m jr sr d.c l.a n.y
+    """
+)
+
+_SENTENCE_OPENERS = _wordset(
+    """
+    the a an he she it they we i you his her its their our this that these those there here
+    but and so yet however meanwhile in on at for after before when while if as by with from
+    some many most one two three officials police authorities mr mrs ms dr
+    """
+)
+
+# A sentence-final run of punctuation, the quotes/brackets that close after it, and the space
+# that follows. Candidates only: _is_boundary decides.
+_CANDIDATE = re.compile(r"(?:[.!?]+|…)[\"'”’»)\]]*(?=\s+)")
+
+_AGENCY = r"CNN|Reuters|AP|AFP|UPI|PA|EW\.com|CNN Student News|Mashable|Bloomberg|dpa|IANS|PTI"
+# "LONDON, England (CNN) -- ", "(CNN)", "WASHINGTON (Reuters) - " at the very start of the text.
+_DATELINE = re.compile(
+    rf"^\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){{0,4}},?\s*)?"
+    rf"\((?:{_AGENCY})\)\s*(?:--|—|–|-)?\s*"
+)
+_BOILERPLATE = re.compile(
+    r"\b(?:Scroll down for (?:the )?videos?|Scroll down to (?:see|watch)[^.]*?(?:videos?|pictures)"
+    r"|Click here (?:to|for) [^.]*?(?=\s+[A-Z])|READ MORE:)\s*",
+    re.IGNORECASE,
+)
+# Daily Mail byline and timestamp debris: "By . Jane Doe . PUBLISHED: . 09:01 EST, 3 March 2013 .
+# | . UPDATED: . 10:12 EST, 3 March 2013 . "
+_BYLINE_DEBRIS = re.compile(
+    r"^\s*(?:By\s*\.\s*[^.]{1,80}?\s*\.\s*)?"
+    r"(?:(?:PUBLISHED|UPDATED|Last updated at)\s*:?\s*\.?\s*[^.|]{0,60}?\d{4}"
+    r"\s*\.?\s*\|?\s*\.?\s*)+",
+)
+_LEADING_BY = re.compile(r"^\s*By\s*\.\s*(?:[A-Z][^.]{0,60}?\s*\.\s*){1,2}(?=[A-Z\"'‘“])")
+_TIMESTAMP = re.compile(
+    r"^(?:PUBLISHED|UPDATED|Last updated)\b|^\d{1,2}:\d{2}\s*(?:EST|GMT|BST|EDT|ET|UTC)\b"
+)
+_BULLET = re.compile(r"^\s*(?:[-*•·▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
+_WORD_BEFORE = re.compile(r"([^\s\"'“‘(\[]*)$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split article text into sentences, in order, without empty or punctuation-only units."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    sentences: list[str] = []
+    first = True
+    for raw_line in text.split("\n"):
+        line = " ".join(raw_line.split())
+        if not line:
+            continue
+        if first:
+            line = _strip_lead_debris(line)
+            first = not line
+        line = _BOILERPLATE.sub("", line)
+        for sentence in _split_line(line):
+            if _is_debris(sentence):
+                continue
+            sentences.append(sentence)
+    return sentences
+
+
+def _strip_lead_debris(line: str) -> str:
+    line = _LEADING_BY.sub("", line)
+    line = _BYLINE_DEBRIS.sub("", line)
+    return _DATELINE.sub("", line)
+
+
+def _split_line(line: str) -> list[str]:
+    bullet = _BULLET.match(line)
+    start = bullet.end() if bullet else 0
+    pieces: list[str] = []
+    for match in _CANDIDATE.finditer(line, start):
+        end = match.end()
+        if _is_boundary(line, match.start(), end, start):
+            pieces.append(line[start:end].strip())
+            start = end
+    pieces.append(line[start:].strip())
+    # A fragment with no letters ("1.", "|", "--") is glued to the next piece, never a sentence.
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        if not _LETTER.search(piece):
+            carry = f"{carry} {piece}".strip()
+            continue
+        out.append(f"{carry} {piece}".strip() if carry and not _is_separator(carry) else piece)
+        carry = ""
+    return out
+
+
+def _is_separator(fragment: str) -> bool:
+    return all(c in ".|-–—•*" or c.isspace() for c in fragment)
+
+
+def _is_boundary(line: str, stop_start: int, stop_end: int, sentence_start: int) -> bool:
+    rest = line[stop_end:].lstrip()
+    if not rest:
+        return True
+    following = rest[0]
+    punct = line[stop_start:stop_end]
+    # A lower-case continuation ('"Why?" she asked', "... and then") is the same sentence.
+    if following.islower():
+        return False
+    if "." not in punct or punct.startswith(("..", "…")) or punct.rstrip("\"'”’»)]") != ".":
+        return True
+    word = _WORD_BEFORE.search(line, sentence_start, stop_start)
+    token = word.group(1) if word else ""
+    if not token:
+        # " . " on its own: a separator left by scraped bylines and tables.
+        return True
+    key = token.lower().rstrip(".")
+    if key.replace(".", "").isdigit():
+        # "No. 5" is handled as an abbreviation; a number at the stop ends the sentence unless it
+        # is a list marker at the start of the line.
+        return stop_start - len(token) > sentence_start
+    if len(key) == 1 and key.isalpha() and token[0].isupper():
+        # An initial: "J. R. R. Tolkien", "George W. Bush".
+        return False
+    if key in _NON_FINAL_ABBREVIATIONS:
+        return False
+    if key in _NUMBER_ABBREVIATIONS:
+        return not following.isdigit()
+    if key in _AMBIGUOUS_ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", key):
+        next_word = re.match(r"[\"'“‘(]*([A-Za-z]+)", rest)
+        return next_word is not None and next_word.group(1).lower() in _SENTENCE_OPENERS
+    return True
+
+
+def _is_debris(sentence: str) -> bool:
+    if not _LETTER.search(sentence):
+        return True
+    if _TIMESTAMP.match(sentence):
+        return True
+    # A lone byline ("By Jane Doe", "By Daily Mail Reporter") without a verb-like length.
+    return bool(re.fullmatch(r"By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}\s*\.?", sentence))
