@@ -1,0 +1,107 @@
+"""Reading the archive: the articles of a topic over a time range, and one article in full.
+
+Both reads are single DynamoDB Queries on the table's keys (see the data model in the README):
+the ``ByTopic`` index holds one small entry per (article, topic), sorted by upload time, and an
+article's partition holds its versions and their topic entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+TOPIC_INDEX = "ByTopic"
+
+_deserializer = TypeDeserializer()
+
+
+def plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item (wire format) as plain Python: Decimals become int or float."""
+    return {key: _plain_value(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain_value(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    since: str | None = None  # ISO-8601 UTC, inclusive
+    until: str | None = None  # ISO-8601 UTC, inclusive
+
+
+class Archive:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self.dynamodb = dynamodb
+        self.table_name = table_name
+
+    def topic_entries(
+        self, topic: str, window: TimeRange = TimeRange(), limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Entries of one topic, newest first: one Query on the ByTopic index, paged."""
+        condition = "#topic = :topic"
+        values: dict[str, Any] = {":topic": {"S": topic}}
+        if window.since and window.until:
+            condition += " AND uploaded_at BETWEEN :since AND :until"
+            values |= {":since": {"S": window.since}, ":until": {"S": _end_of(window.until)}}
+        elif window.since:
+            condition += " AND uploaded_at >= :since"
+            values[":since"] = {"S": window.since}
+        elif window.until:
+            condition += " AND uploaded_at <= :until"
+            values[":until"] = {"S": _end_of(window.until)}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": TOPIC_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#topic": "topic"},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        yielded = 0
+        for page in self.dynamodb.get_paginator("query").paginate(**request):
+            for item in page["Items"]:
+                yield plain(item)
+                yielded += 1
+                if limit is not None and yielded >= limit:
+                    return
+
+    def articles(
+        self, topics: Sequence[str], window: TimeRange = TimeRange(), limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Articles tagged with any of ``topics``, newest first, each once, with its topics."""
+        by_article: dict[tuple[str, str], dict[str, Any]] = {}
+        for topic in topics:
+            for entry in self.topic_entries(topic, window, limit):
+                key = (entry["article_pk"], entry["article_sk"])
+                merged = by_article.setdefault(key, {**entry, "topics": []})
+                merged["topics"].append({"label": entry["topic"], "score": entry.get("score")})
+        rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    def article(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        """Every stored version of one object, newest upload first (one Query on the key)."""
+        response = self.dynamodb.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+            ExpressionAttributeValues={":pk": {"S": f"article#{bucket}/{key}"}, ":v": {"S": "v#"}},
+        )
+        versions = [plain(item) for page in response for item in page["Items"]]
+        return sorted(versions, key=lambda a: a.get("uploaded_at", ""), reverse=True)
+
+
+def _end_of(moment: str) -> str:
+    # "2026-11-29" as an upper bound means the whole day; "~" sorts after every ISO-8601 character.
+    return moment + "~" if len(moment) < 20 else moment

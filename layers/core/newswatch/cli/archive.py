@@ -1,0 +1,164 @@
+"""`newswatch articles` and `newswatch show`: read the archive of processed articles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class MomentError(ValueError):
+    pass
+
+
+def parse_moment(text: str, now: datetime) -> str:
+    """'7d', '12h', '30m', '2w' ago, or an ISO date/time, as an ISO-8601 UTC string."""
+    text = text.strip()
+    match = _DURATION.match(text)
+    if match:
+        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise MomentError(
+            f"{text!r} is neither a duration like 7d, 12h, 30m nor an ISO date like 2026-11-01"
+        ) from None
+    if len(text) == 10:  # a bare date stays a date, so --until 2026-11-01 covers that whole day
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def register(subparsers: Any) -> None:
+    articles = subparsers.add_parser(
+        "articles", help="list stored articles, newest first, by topic and time"
+    )
+    articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
+    articles.add_argument("--since", default="7d", help="7d, 12h, 30m or an ISO date (default 7d)")
+    articles.add_argument("--until", help="a duration ago or an ISO date (default: now)")
+    articles.add_argument("--limit", type=int, default=50, help="at most N articles (default 50)")
+    articles.add_argument("--taxonomy", type=Path, help="the deployment's taxonomy file")
+    articles.add_argument("--json", action="store_true", help="one JSON object per article")
+    add_connection_args(articles)
+    articles.set_defaults(func=run_articles)
+
+    show = subparsers.add_parser("show", help="one article with its summary, topics and alerts")
+    show.add_argument("key", help="the object key in the articles bucket")
+    show.add_argument("--bucket", help="the bucket (default: the stack's articles bucket)")
+    show.add_argument("--json", action="store_true")
+    add_connection_args(show)
+    show.set_defaults(func=run_show)
+
+
+def _error(message: str) -> int:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return 2
+
+
+def run_articles(args: argparse.Namespace) -> int:
+    from newswatch.adapters.archive import Archive, TimeRange
+    from newswatch.domain.taxonomy import load_taxonomy
+
+    now = datetime.now(UTC)
+    try:
+        window = TimeRange(
+            since=parse_moment(args.since, now) if args.since else None,
+            until=parse_moment(args.until, now) if args.until else None,
+        )
+        conn = connect(args)
+    except (MomentError, StackNotFoundError) as error:
+        return _error(str(error))
+    topics = args.topic or list(load_taxonomy(args.taxonomy).labels)
+    archive = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName"))
+    rows = archive.articles(topics, window, args.limit)
+    if args.json:
+        for row in rows:
+            print(json.dumps(_article_row(row)))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("uploaded", "title", "topics", "summary", title=f"{len(rows)} articles")
+    for row in rows:
+        table.add_row(
+            row["uploaded_at"][:16].replace("T", " "),
+            row.get("title") or row["s3_uri"],
+            ", ".join(f"{t['label']} {t['score']:.2f}" for t in row["topics"]),
+            _clip(row.get("summary", ""), 120),
+        )
+    Console().print(table)
+    return 0
+
+
+def _article_row(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "s3_uri": entry.get("s3_uri"),
+        "title": entry.get("title"),
+        "uploaded_at": entry.get("uploaded_at"),
+        "topics": entry["topics"],
+        "summary": entry.get("summary"),
+    }
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from newswatch.adapters.archive import Archive
+
+    try:
+        conn = connect(args)
+        bucket = args.bucket or conn.output("ArticlesBucketName")
+    except StackNotFoundError as error:
+        return _error(str(error))
+    versions = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName")).article(
+        bucket, args.key
+    )
+    if not versions:
+        return _error(f"no article s3://{bucket}/{args.key} in the archive")
+    if args.json:
+        print(json.dumps(versions, default=str))
+        return 0
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    console = Console()
+    for article in versions:
+        lines = [
+            f"[bold]{escape(article.get('title') or args.key)}[/bold]",
+            f"s3://{bucket}/{args.key}  version {article.get('version_id')}",
+            f"status {article.get('status')}  language {article.get('language')}  "
+            f"words {article.get('word_count')}  uploaded {article.get('uploaded_at')}",
+        ]
+        if article.get("error"):
+            lines.append(f"[red]{article.get('error_code')}: {escape(article['error'])}[/red]")
+        if article.get("duplicate_of"):
+            lines.append(f"duplicate of {article['duplicate_of']}")
+        if article.get("summary"):
+            lines += ["", escape(article["summary"])]
+        for topic in article.get("topics", []):
+            lines.append(
+                f"\n[cyan]{topic['label']}[/cyan] {topic['score']:.2f} ({topic.get('iptc')})"
+            )
+            lines += [f"  • {escape(sentence)}" for sentence in topic.get("evidence", [])]
+        lines.append(
+            f"\nalert: {article.get('alert_state', 'none')}"
+            + (f" at {article['alerted_at']}" if article.get("alerted_at") else "")
+            + (f" for {', '.join(article['alert_topics'])}" if article.get("alert_topics") else "")
+        )
+        console.print(Panel("\n".join(lines), expand=False))
+    return 0
