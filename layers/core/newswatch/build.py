@@ -1,0 +1,85 @@
+"""Assemble a :class:`~newswatch.pipeline.Pipeline` from plain options or from :class:`Settings`.
+
+The CLI, the Lambda handlers and the benchmarks all build their pipeline here, so an engine or
+tagger choice means the same thing everywhere. Engines are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newswatch.domain.models import SummaryLength
+from newswatch.domain.ports import Summarizer, Tagger
+from newswatch.pipeline import Pipeline, PipelineOptions
+from newswatch.settings import Settings, SettingsError
+
+ENGINES = ("extractive", "transformers")
+TAGGERS = ("pattern", "semantic", "hybrid")
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def build_pipeline(
+    *,
+    engine: str = "extractive",
+    tagger: str = "pattern",
+    taxonomy_path: Path | str | None = None,
+    min_score: float = 0.3,
+    length: SummaryLength | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    model_dir: Path | str | None = None,
+) -> Pipeline:
+    """Raise SettingsError for an unknown or unavailable engine/tagger, TaxonomyError for a bad
+    taxonomy file."""
+    if not 0.0 <= min_score <= 1.0:
+        raise SettingsError(f"min_score must be between 0 and 1, got {min_score}")
+    if max_bytes < 1:
+        raise SettingsError(f"max_bytes must be at least 1, got {max_bytes}")
+    options = PipelineOptions(length=length or SummaryLength(), max_bytes=max_bytes)
+    return Pipeline(
+        build_summarizer(engine, model_dir=model_dir),
+        build_tagger(tagger, taxonomy_path=taxonomy_path, min_score=min_score, model_dir=model_dir),
+        options,
+    )
+
+
+def build_summarizer(engine: str, *, model_dir: Path | str | None = None) -> Summarizer:
+    if engine == "extractive":
+        from newswatch.domain.summarize import ExtractiveSummarizer
+
+        return ExtractiveSummarizer()
+    if engine == "transformers":
+        raise SettingsError(
+            "the transformers engine is not available in this build; use --engine extractive"
+        )
+    raise SettingsError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def build_tagger(
+    tagger: str,
+    *,
+    taxonomy_path: Path | str | None = None,
+    min_score: float = 0.3,
+    model_dir: Path | str | None = None,
+) -> Tagger:
+    if tagger == "pattern":
+        from newswatch.domain.tagger import PatternTagger
+        from newswatch.domain.taxonomy import load_taxonomy
+
+        return PatternTagger(load_taxonomy(taxonomy_path), min_score=min_score)
+    if tagger in ("semantic", "hybrid"):
+        raise SettingsError(
+            f"the {tagger} tagger is not available in this build; use --tagger pattern"
+        )
+    raise SettingsError(f"unknown tagger {tagger!r}; choose one of {', '.join(TAGGERS)}")
+
+
+def build_pipeline_from_settings(settings: Settings) -> Pipeline:
+    return build_pipeline(
+        engine=settings.engine,
+        tagger=settings.tagger,
+        taxonomy_path=settings.taxonomy_path,
+        min_score=settings.min_topic_score,
+        length=SummaryLength(sentences=settings.summary_sentences),
+        max_bytes=settings.max_article_bytes,
+        model_dir=settings.model_dir,
+    )

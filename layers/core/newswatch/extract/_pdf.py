@@ -1,0 +1,65 @@
+"""PDF text with pypdf: pages joined, wrapped lines rebuilt into paragraphs."""
+
+from __future__ import annotations
+
+import io
+
+from newswatch.domain.errors import CorruptFileError, NewswatchError, NoTextError
+from newswatch.domain.models import Document
+from newswatch.extract._text import (
+    clean_title,
+    drop_leading_title,
+    finish,
+    split_title,
+    unwrap_lines,
+)
+
+# Producers put these in the title field when the author set none.
+_JUNK_TITLES = ("untitled", "microsoft word - ", "document", "title")
+
+
+def extract_pdf(data: bytes) -> Document:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+
+    # pypdf logs every repair it attempts; the outcome is reported through our own errors.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CorruptFileError("the PDF is password-protected; upload an unencrypted copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        metadata_title = reader.metadata.title if reader.metadata else None
+    except NewswatchError:
+        raise
+    except (DependencyError, FileNotDecryptedError) as exc:
+        raise CorruptFileError(f"the PDF is encrypted and cannot be read: {exc}") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise CorruptFileError(f"corrupt or truncated PDF: {exc or type(exc).__name__}") from None
+    lines = "\n".join(pages).split("\n")
+    if not any(line.strip() for line in lines):
+        raise NoTextError(
+            f"the PDF ({len(pages)} page{'s' * (len(pages) != 1)}) has no extractable text "
+            "(scanned images need OCR, which is not supported)"
+        )
+    text = finish(unwrap_lines(lines), what="PDF")
+    title = _metadata_title(metadata_title)
+    if title:
+        text = drop_leading_title(text, title)
+    else:
+        title, text = split_title(text)
+    return Document(text=text, title=title, format="pdf")
+
+
+def _metadata_title(value: object) -> str | None:
+    title = clean_title(value)
+    if not title:
+        return None
+    lowered = title.lower()
+    if lowered.startswith("microsoft word - "):
+        title = title[len("microsoft word - ") :].rsplit(".doc", 1)[0].strip()
+    if not title or lowered in _JUNK_TITLES or lowered.endswith((".pdf", ".docx", ".doc")):
+        return None
+    return title
