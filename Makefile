@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TOOLS := .tools
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-dev tools demo test lint typecheck pytest bench loadtest validate clean
+.PHONY: setup setup-dev tools browser demo test lint typecheck pytest bench loadtest validate clean
 
 $(BIN)/newswatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,12 @@ typecheck: setup-dev
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
-pytest: setup-dev tools
+# The report test looks at the page in a real browser: Debian's chromium (CI runs as root).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+pytest: setup-dev tools browser
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -m "not slow"
 
 test: lint typecheck pytest

@@ -101,7 +101,26 @@ class Archive:
         versions = [plain(item) for page in response for item in page["Items"]]
         return sorted(versions, key=lambda a: a.get("uploaded_at", ""), reverse=True)
 
+    def fetch(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Full article items for ``keys`` (pk, sk) with BatchGetItem, in ``keys`` order."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys a request
+            batch = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys[start : start + 100]]
+            request: dict[str, Any] = {self.table_name: {"Keys": batch}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table_name, []):
+                    article = plain(item)
+                    found[(article["pk"], article["sk"])] = article
+                request = response.get("UnprocessedKeys") or {}
+        return [found[key] for key in keys if key in found]
+
 
 def _end_of(moment: str) -> str:
     # "2026-11-29" as an upper bound means the whole day; "~" sorts after every ISO-8601 character.
     return moment + "~" if len(moment) < 20 else moment
+
+
+def article_keys(entries: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The (pk, sk) of the articles behind topic entries, each once, in order."""
+    return list(dict.fromkeys((e["article_pk"], e["article_sk"]) for e in entries))

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "summarize",
     "subscriptions",
     "archive",
+    "report",
 )
 
 

@@ -1,0 +1,83 @@
+"""Digests: one message per topic listing the period's articles, for subscribers who would rather
+read once a day than be woken by every alert.
+
+A digest is published to the same SNS topic as instant alerts, with ``kind = digest``, so each
+subscriber's filter policy chooses instant alerts, digests, or both. Articles whose instant alert
+was held back by the hourly cap are marked, so nothing the cap folded away goes unseen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from newswatch.domain.alerts import AlertMessage, fit_sms, sanitize, to_ascii
+
+KIND_DIGEST = "digest"
+SUBJECT_MAX = 99
+EMAIL_MAX_ARTICLES = 50
+ONE_LINE_CHARS = 200
+
+
+def one_line(summary: object, limit: int = ONE_LINE_CHARS) -> str:
+    """The summary's first sentence, clipped at a word to ``limit`` characters."""
+    text = sanitize(summary)
+    for end in (". ", "? ", "! "):
+        cut = text.find(end)
+        if 0 < cut < limit:
+            return text[: cut + 1]
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3].rsplit(" ", 1)[0].rstrip(" ,;:-") + "..."
+
+
+def render_digest(
+    topic: str,
+    entries: Sequence[Mapping[str, Any]],
+    period: tuple[str, str],
+    held_back: frozenset[str] = frozenset(),
+) -> AlertMessage:
+    """The digest of ``entries`` (topic-index entries, newest first) for one topic.
+
+    ``held_back`` holds the ``s3_uri`` of articles whose instant alert the hourly cap suppressed.
+    """
+    if not entries:
+        raise ValueError("a digest needs at least one article")
+    start, end = period
+    count = len(entries)
+    noun = "article" if count == 1 else "articles"
+    top = max(entries, key=lambda e: float(e.get("score", 0)))
+    title_of_top = sanitize(top.get("title")) or sanitize(top.get("s3_uri"))
+
+    subject = to_ascii(f"[newswatch digest: {topic}] {count} {noun}, {start[:10]} to {end[:10]}")
+    lines = [
+        f"newswatch digest: {topic}",
+        f"{count} {noun} from {start} to {end}, newest first.",
+        "",
+    ]
+    for entry in entries[:EMAIL_MAX_ARTICLES]:
+        uri = str(entry.get("s3_uri", ""))
+        mark = "  (no instant alert: hourly cap)" if uri in held_back else ""
+        title = sanitize(entry.get("title")) or uri
+        lines.append(f"- {title} (score {float(entry.get('score', 0)):.2f}){mark}")
+        summary = one_line(entry.get("summary"))
+        if summary:
+            lines.append(f"  {summary}")
+        lines.append(f"  {uri}  uploaded {sanitize(entry.get('uploaded_at'))}")
+    if count > EMAIL_MAX_ARTICLES:
+        lines.append(
+            f"... and {count - EMAIL_MAX_ARTICLES} more: newswatch articles --topic {topic}"
+        )
+    lines += ["", "You receive this because you subscribed to newswatch digests for this topic."]
+
+    return AlertMessage(
+        subject=subject[:SUBJECT_MAX],
+        default=f"newswatch digest {topic}: {count} {noun} {start} to {end}",
+        email="\n".join(lines),
+        sms=fit_sms(f"newswatch {topic} digest: {count} {noun}. Top: {title_of_top}"),
+        topics=(topic,),
+        language="und",
+        top_topic=topic,
+        score=round(float(top.get("score", 0)), 4),
+        kind=KIND_DIGEST,
+    )
