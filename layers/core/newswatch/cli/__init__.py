@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "subscriptions",
     "archive",
     "report",
+    "redrive",
 )
 
 
