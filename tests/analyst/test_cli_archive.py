@@ -18,10 +18,10 @@ def _lines(text: str) -> list[dict[str, Any]]:
 
 def test_parse_moment() -> None:
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-    assert parse_moment("7d", now) == "2026-11-22T12:00:00Z"
-    assert parse_moment("90m", now) == "2026-11-29T10:30:00Z"
+    assert parse_moment("7d", now) == "2026-11-22T12:00:00.000Z"
+    assert parse_moment("90m", now) == "2026-11-29T10:30:00.000Z"
     assert parse_moment("2026-11-01", now) == "2026-11-01"
-    assert parse_moment("2026-11-01T10:00:00+01:00", now) == "2026-11-01T09:00:00Z"
+    assert parse_moment("2026-11-01T10:00:00+01:00", now) == "2026-11-01T09:00:00.000Z"
     with pytest.raises(MomentError, match="neither a duration"):
         parse_moment("last week", now)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
+from newswatch.domain.timeutil import iso_utc
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -25,7 +26,7 @@ def parse_moment(text: str, now: datetime) -> str:
     match = _DURATION.match(text)
     if match:
         delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return (now - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(now - delta)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -36,7 +37,7 @@ def parse_moment(text: str, now: datetime) -> str:
         return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(moment)
 
 
 def register(subparsers: Any) -> None:

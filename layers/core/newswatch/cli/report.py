@@ -9,6 +9,7 @@ from typing import Any
 
 from newswatch.cli.archive import MomentError, parse_moment
 from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
+from newswatch.domain.timeutil import iso_utc
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +36,7 @@ def run_report(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         since = parse_moment(args.since, now)
-        until = parse_moment(args.until, now) if args.until else now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        until = parse_moment(args.until, now) if args.until else iso_utc(now)
         conn = connect(args)
     except (MomentError, StackNotFoundError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)

@@ -1,0 +1,49 @@
+"""DigestFunction: on a schedule, one digest per topic of the articles since that topic's last
+digest, published to the alerts topic with ``kind = digest``. The work is in
+:func:`newswatch.digests.send_digests`."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from newswatch.adapters.archive import Archive
+from newswatch.adapters.lambda_context import LocalContext
+from newswatch.adapters.sns import SnsAlertPublisher
+from newswatch.digests import DynamoDigestMarks, send_digests
+from newswatch.domain.taxonomy import load_taxonomy
+from newswatch.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = Settings.from_env()
+    dynamodb = boto3.client("dynamodb")
+    results = send_digests(
+        archive=Archive(dynamodb, settings.table_name),
+        marks=DynamoDigestMarks(dynamodb, settings.table_name),
+        publisher=SnsAlertPublisher(boto3.client("sns"), settings.topic_arn),
+        # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
+        topics=load_taxonomy(settings.taxonomy_path).labels,
+        now=datetime.now(UTC),
+    )
+    sent = [r for r in results if r.message_id]
+    metrics.add_metric(name="DigestsPublished", unit=MetricUnit.Count, value=len(sent))
+    logger.info("digests sent", extra={"topics": {r.topic: r.articles for r in sent}})
+    return {"digests": [{"topic": r.topic, "articles": r.articles} for r in sent]}
+
+
+def lambda_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    result: dict[str, Any] = _handler(event, context if context is not None else LocalContext())
+    return result
