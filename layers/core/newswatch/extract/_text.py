@@ -309,7 +309,7 @@ def finish(text: str, *, what: str) -> str:
     """Normalise, remove debris, and refuse text with nothing a summary could be made from."""
     text = strip_debris(normalize_text(text))
     if not any(ch.isalpha() for ch in text):
-        raise NoTextError(f"no text found in the {what}")
+        raise NoTextError(f"no article text found in the {what}")
     return text
 
 
