@@ -1,7 +1,7 @@
 """Every environment variable newswatch reads, declared and validated once.
 
-Only handlers, the CLI and the local stack call :meth:`Settings.from_env`; the domain never reads the
-environment. The README's configuration table lists the same names.
+Only handlers, the CLI and the local stack call :meth:`Settings.from_env`; the domain never reads
+the environment. The README's configuration table lists the same names.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class Settings:
     engine: str = "extractive"
     tagger: str = "pattern"
     model_dir: Path | None = None
+    # How long an alert claim ("sending") holds before another invocation may take it over. It must
+    # be longer than the AlertFunction timeout, or a slow publish could be overtaken and doubled.
+    alert_lease_seconds: int = 300
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -84,4 +87,5 @@ class Settings:
             engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ("extractive", "transformers")),
             tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
             model_dir=Path(model_dir) if model_dir else None,
+            alert_lease_seconds=_int(env, "NEWSWATCH_ALERT_LEASE_SECONDS", 300, minimum=1),
         )

@@ -1,0 +1,192 @@
+"""IngestFunction: S3 ObjectCreated notifications (via SQS, or a plain S3 event for
+``sam local invoke``) -> one stored article item per object version.
+
+The work is in :func:`newswatch.service.ingest_object`; this module parses events, reports
+per-message failures to SQS, and emits logs and metrics. The text engine is built on the first
+record, not at import, so a cold start pays for boto3 and powertools only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.lambda_context import LocalContext
+from newswatch.adapters.s3 import S3ArticleSource
+from newswatch.service import ALREADY_STORED, IngestOutcome, ingest_object
+from newswatch.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from newswatch.service import Analyzer
+
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch"
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=NAMESPACE)
+# Report every failed message, even when the whole batch failed, instead of raising: SQS retries
+# exactly the listed messages either way, and the response says which ones.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+OUTCOME_METRICS = {
+    "processed": "ArticlesProcessed",
+    "failed": "ArticlesFailed",
+    "duplicate": "ArticlesDuplicate",
+    "skipped": "ArticlesSkipped",
+    ALREADY_STORED: "DeliveriesAlreadyStored",
+}
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    bucket: str
+    key: str
+    version_id: str | None
+    event_time: str | None
+    size: int | None
+
+
+@dataclass
+class _Dependencies:
+    settings: Settings
+    source: S3ArticleSource
+    store: DynamoArticleStore
+    pipeline: Analyzer | None = None
+
+
+@functools.cache
+def dependencies() -> _Dependencies:
+    """Clients once per execution environment, created on first use."""
+    settings = Settings.from_env()
+    return _Dependencies(
+        settings=settings,
+        source=S3ArticleSource(boto3.client("s3")),
+        store=DynamoArticleStore(boto3.client("dynamodb"), settings.table_name),
+    )
+
+
+def pipeline(deps: _Dependencies) -> Analyzer:
+    if deps.pipeline is None:
+        from newswatch.build import build_pipeline_from_settings
+
+        deps.pipeline = build_pipeline_from_settings(deps.settings)
+    return deps.pipeline
+
+
+def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
+    """The created objects in an S3 notification; test events and folder markers are skipped."""
+    if notification.get("Event") == "s3:TestEvent":
+        logger.info("ignoring s3:TestEvent")
+        return
+    for record in notification.get("Records") or ():
+        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith(
+            "ObjectCreated"
+        ):
+            continue
+        obj = record["s3"]["object"]
+        # Keys arrive URL-encoded, spaces as "+".
+        key = unquote_plus(obj["key"])
+        size = obj.get("size")
+        if key.endswith("/") and not size:
+            logger.info("ignoring folder marker", extra={"key": key})
+            continue
+        yield ObjectRef(
+            bucket=record["s3"]["bucket"]["name"],
+            key=key,
+            version_id=obj.get("versionId") or None,
+            event_time=record.get("eventTime"),
+            size=int(size) if size is not None else None,
+        )
+
+
+def count(outcome: IngestOutcome) -> None:
+    metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.error_code:
+        with single_metric(
+            name=OUTCOME_METRICS[outcome.status],
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+        ) as metric:
+            metric.add_dimension(name="error_code", value=outcome.error_code)
+
+
+def ingest(ref: ObjectRef) -> IngestOutcome:
+    logger.set_correlation_id(ref.key)
+    logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
+    deps = dependencies()
+    outcome = ingest_object(
+        ref.bucket,
+        ref.key,
+        ref.version_id,
+        ref.event_time,
+        ref.size,
+        source=deps.source,
+        store=deps.store,
+        pipeline=pipeline(deps),
+        settings=deps.settings,
+    )
+    count(outcome)
+    # Status, codes and topic labels only: the article's text never goes to the log.
+    logger.info(
+        "article %s",
+        outcome.status,
+        extra={
+            "status": outcome.status,
+            "version_id": outcome.version_id,
+            "error_code": outcome.error_code,
+            "reason": outcome.reason,
+            "duplicate_of": outcome.duplicate_of,
+            "topics": list(outcome.topics),
+            "stored_status": outcome.stored_status,
+        },
+    )
+    return outcome
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> list[str]:
+    statuses = [ingest(ref).status for ref in object_refs(json.loads(record.body))]
+    return statuses
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
+    records = event.get("Records") or []
+    if records and records[0].get("eventSource") == "aws:sqs":
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    # A plain S3 event (sam local invoke): errors propagate, so Lambda's async retry applies.
+    outcomes = [ingest(ref) for ref in object_refs(event)]
+    return {"outcomes": [{"key": o.key, "status": o.status} for o in outcomes]}
+
+
+def lambda_handler(
+    event: dict[str, Any], context: Any = None
+) -> PartialItemFailureResponse | dict[str, Any]:
+    # The local pollers and tests may pass no context; powertools needs one.
+    result: PartialItemFailureResponse | dict[str, Any] = _handler(
+        event, context if context is not None else LocalContext()
+    )
+    return result

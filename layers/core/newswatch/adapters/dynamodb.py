@@ -1,0 +1,294 @@
+"""ArticleStore over DynamoDB: the ArticlesTable data model (see the team notes / README).
+
+- Article item: ``pk = article#<bucket>/<key>``, ``sk = v#<version or null>``; written with
+  ``attribute_not_exists(pk)`` so each object version has exactly one item however often (and
+  however concurrently) S3 delivers its notification.
+- Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``) and are written
+  in the same transaction, so the archive index is never half written.
+- ``ByHash`` (content_sha256, uploaded_at) finds the first article with the same bytes.
+- The alert state goes ``pending -> sending -> sent`` (or ``pending -> none``) by conditional
+  updates; ``sending`` carries a claim token and a lease so a crashed claimer can be taken over.
+
+Numbers are stored as Decimal (DynamoDB rejects floats); reads return Decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+BY_HASH_INDEX = "ByHash"
+BY_TOPIC_INDEX = "ByTopic"
+# Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
+_INDEX_KEYS = frozenset({"content_sha256", "uploaded_at", "topic"})
+MAX_TRANSACTION_ITEMS = 100
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def article_pk(bucket: str, key: str) -> str:
+    return f"article#{bucket}/{key}"
+
+
+def article_sk(version_id: str | None) -> str:
+    return f"v#{version_id or 'null'}"
+
+
+def topic_sk(label: str, version_id: str | None) -> str:
+    return f"topic#{label}#v#{version_id or 'null'}"
+
+
+def to_dynamo(value: Any) -> Any:
+    """Plain Python -> what TypeSerializer accepts: floats become Decimals, tuples lists."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(round(value, 6)))
+    if isinstance(value, Mapping):
+        return {str(k): to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    clean = {
+        k: v
+        for k, v in to_dynamo(item).items()
+        if v is not None and not (k in _INDEX_KEYS and v == "")
+    }
+    return {k: _serializer.serialize(v) for k, v in clean.items()}
+
+
+def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in image.items()}
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class AlertClaim:
+    CLAIMED = "claimed"
+    DONE = "done"  # already sent, or decided that no alert is needed
+    BUSY = "busy"  # another invocation holds a live claim
+    MISSING = "missing"
+
+
+class DynamoArticleStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        if not table_name:
+            raise ValueError("NEWSWATCH_TABLE is not set")
+        self.client = client
+        self.table = table_name
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return deserialize_item(item) if item else None
+
+    def get_article(self, bucket: str, key: str, version_id: str | None) -> dict[str, Any] | None:
+        return self.get(article_pk(bucket, key), article_sk(version_id))
+
+    def versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        """Every stored version of one object (article items only), oldest version key first."""
+        return list(
+            self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": article_pk(bucket, key)},
+                    ":v": {"S": "v#"},
+                },
+            )
+        )
+
+    def find_original(
+        self, content_sha256: str, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """The earliest processed article with these bytes, other than ``exclude`` (pk, sk)."""
+        if not content_sha256:
+            return None
+        for item in self._query(
+            IndexName=BY_HASH_INDEX,
+            KeyConditionExpression="content_sha256 = :h",
+            ExpressionAttributeValues={":h": {"S": content_sha256}},
+            ScanIndexForward=True,
+        ):
+            if (item.get("pk"), item.get("sk")) == exclude:
+                continue
+            if item.get("type") == "article" and item.get("status") == "processed":
+                return item
+        return None
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            page_args = dict(kwargs, TableName=self.table)
+            if start:
+                page_args["ExclusiveStartKey"] = start
+            response = self.client.query(**page_args)
+            for item in response.get("Items", []):
+                yield deserialize_item(item)
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def put_article(
+        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
+    ) -> bool:
+        """Store an article and its topic entries at once; False if this version already exists."""
+        if len(topic_items) + 1 > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 1} topic items per article")
+        article_put: dict[str, Any] = {
+            "Put": {
+                "TableName": self.table,
+                "Item": serialize_item(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        if not topic_items:
+            try:
+                self.client.put_item(**article_put["Put"])
+            except ClientError as error:
+                if _error_code(error) == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        actions: list[Any] = [article_put]
+        actions += [
+            {"Put": {"TableName": self.table, "Item": serialize_item(t)}} for t in topic_items
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = tuple(
+                str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])
+            )
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            if not reasons and "ConditionalCheckFailed" in str(error):
+                return False
+            # TransactionConflict, throttling...: transient, the message is retried.
+            raise
+        return True
+
+    def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str:
+        """Take the right to publish this article's alert (see :class:`AlertClaim`)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET alert_state = :sending, alert_claim = :token, "
+                "alert_lease_until = :lease",
+                ConditionExpression="attribute_exists(pk) AND (alert_state = :pending OR "
+                "(alert_state = :sending AND alert_lease_until < :now))",
+                ExpressionAttributeValues={
+                    ":sending": {"S": "sending"},
+                    ":pending": {"S": "pending"},
+                    ":token": {"S": token},
+                    ":lease": {"N": str(lease_until)},
+                    ":now": {"N": str(now)},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            current = self.get(pk, sk)
+            if current is None:
+                return AlertClaim.MISSING
+            if current.get("alert_state") == "sending":
+                return AlertClaim.BUSY
+            return AlertClaim.DONE
+        return AlertClaim.CLAIMED
+
+    def mark_alerted(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        token: str,
+        topics: Sequence[str],
+        message_id: str,
+        alerted_at: str,
+    ) -> bool:
+        """``sending -> sent``, only while we still hold the claim; False if we lost it."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET alert_state = :sent, alerted_at = :at, "
+                "alert_topics = :topics, alert_message_id = :mid "
+                "REMOVE alert_claim, alert_lease_until",
+                ConditionExpression="alert_state = :sending AND alert_claim = :token",
+                ExpressionAttributeValues={
+                    ":sent": {"S": "sent"},
+                    ":sending": {"S": "sending"},
+                    ":token": {"S": token},
+                    ":at": {"S": alerted_at},
+                    ":topics": {"L": [{"S": t} for t in topics]},
+                    ":mid": {"S": message_id},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_alert(self, pk: str, sk: str, token: str) -> bool:
+        """``sending -> pending`` after a failed publish: the retry need not wait for the lease."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET alert_state = :pending REMOVE alert_claim, alert_lease_until",
+                ConditionExpression="alert_state = :sending AND alert_claim = :token",
+                ExpressionAttributeValues={
+                    ":pending": {"S": "pending"},
+                    ":sending": {"S": "sending"},
+                    ":token": {"S": token},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool:
+        """``pending -> none``: the article matched no watched topic."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET alert_state = :none, alert_checked_at = :at",
+                ConditionExpression="alert_state = :pending",
+                ExpressionAttributeValues={
+                    ":none": {"S": "none"},
+                    ":pending": {"S": "pending"},
+                    ":at": {"S": decided_at},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,46 @@
+"""AlertPublisher over SNS: one publish per alert, a body per protocol (``MessageStructure=json``)
+and the message attributes subscribers' filter policies match on."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from newswatch.domain.alerts import AlertMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns.client import SNSClient
+
+
+def message_attributes(message: AlertMessage) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        # String.Array: a filter policy {"topics": ["aid"]} matches if any element is "aid".
+        "topics": {"DataType": "String.Array", "StringValue": json.dumps(list(message.topics))},
+        "score": {"DataType": "Number", "StringValue": f"{message.score:.4f}"},
+        "kind": {"DataType": "String", "StringValue": message.kind},
+    }
+    # SNS rejects empty attribute values.
+    if message.language:
+        attributes["language"] = {"DataType": "String", "StringValue": message.language}
+    if message.top_topic:
+        attributes["top_topic"] = {"DataType": "String", "StringValue": message.top_topic}
+    return attributes
+
+
+class SnsAlertPublisher:
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+        if not topic_arn:
+            raise ValueError("NEWSWATCH_TOPIC_ARN is not set")
+        self.client = client
+        self.topic_arn = topic_arn
+
+    def publish(self, message: AlertMessage) -> str:
+        """Publish and return SNS's message id; errors propagate (the caller retries)."""
+        response = self.client.publish(
+            TopicArn=self.topic_arn,
+            Subject=message.subject,
+            Message=json.dumps(message.structured()),
+            MessageStructure="json",
+            MessageAttributes=message_attributes(message),
+        )
+        return str(response["MessageId"])

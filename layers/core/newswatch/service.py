@@ -1,0 +1,499 @@
+"""The two use cases the Lambda handlers, the local stack and the CLI share.
+
+``ingest_object``: one S3 object version -> exactly one article item, whatever the delivery.
+
+- Permanent problems with the file (:class:`~newswatch.domain.errors.NewswatchError`) are stored as
+  ``failed`` with an error code and reason, and the message succeeds: retrying the same bytes would
+  fail the same way.
+- An object deleted before we read it is stored as ``skipped``.
+- Transient AWS errors (throttling, 5xx, network) propagate, so the queue retries the message; every
+  step before the single conditional write is a read, so a retry is always safe.
+- The same bytes already stored under another key (or version) become a ``duplicate`` pointing at
+  the first article; duplicates never alert.
+
+``alert_record``: one processed article (a stream NEW_IMAGE) -> at most one SNS alert.
+
+The alert state goes ``pending -> sending -> sent`` by conditional updates. ``sending`` is a claim
+with a token and a lease (the invocation's remaining time), so:
+
+- a replayed stream record finds ``sent`` (or a live claim) and publishes nothing;
+- a publish that fails releases the claim (back to ``pending``) and the record is retried;
+- an invocation that dies after claiming but before publishing leaves a claim whose lease expires;
+  the retry takes it over and publishes once.
+
+The one window left is a crash *after* SNS accepted the publish and *before* the ``sent`` update
+(a single UpdateItem round trip): the retry, once the lease has expired, publishes again. That is
+at-least-once delivery in a window of milliseconds; closing it fully would need SNS to deduplicate
+(FIFO topics do, but they cannot deliver email or SMS). A ``sent`` update that fails *after* a
+successful publish is logged and not retried: a stale ``sending`` state is better than a second
+alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from newswatch.adapters.dynamodb import article_pk, article_sk, topic_sk
+from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
+from newswatch.domain.alerts import AlertMessage, match_topics, render_alert
+from newswatch.domain.errors import NewswatchError, TooLargeError
+
+if TYPE_CHECKING:
+    from newswatch.domain.models import Analysis
+    from newswatch.settings import Settings
+
+_log = logging.getLogger(__name__)
+
+PROCESSED = "processed"
+DUPLICATE = "duplicate"
+FAILED = "failed"
+SKIPPED = "skipped"
+ALREADY_STORED = "already_stored"
+
+# Bounds that keep an item far below DynamoDB's 400 KB, whatever the input (a 10 MiB text with no
+# full stop is one "sentence").
+MAX_TITLE_CHARS = 500
+MAX_SENTENCE_CHARS = 1500
+MAX_SUMMARY_SENTENCES = 10
+MAX_TOPICS = 50
+MAX_EVIDENCE = 5
+MAX_EVIDENCE_CHARS = 400
+MAX_REASON_CHARS = 500
+FLAG_CLIPPED = "clipped_for_storage"
+
+
+# -- ports ------------------------------------------------------------------------------------
+
+
+class ArticleSource(Protocol):
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectHead: ...
+
+    def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes: ...
+
+
+class ArticleStore(Protocol):
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def find_original(
+        self, content_sha256: str, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None: ...
+
+    def put_article(
+        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
+    ) -> bool: ...
+
+    def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str: ...
+
+    def mark_alerted(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        token: str,
+        topics: Sequence[str],
+        message_id: str,
+        alerted_at: str,
+    ) -> bool: ...
+
+    def release_alert(self, pk: str, sk: str, token: str) -> bool: ...
+
+    def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
+
+
+class Analyzer(Protocol):
+    """What ingest needs of :class:`newswatch.pipeline.Pipeline`."""
+
+    def analyze_bytes(
+        self, data: bytes, name: str, content_type: str | None = None
+    ) -> Analysis: ...
+
+
+class AlertPublisher(Protocol):
+    def publish(self, message: AlertMessage) -> str: ...
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    status: str  # processed | duplicate | failed | skipped | already_stored
+    bucket: str
+    key: str
+    version_id: str | None
+    pk: str
+    sk: str
+    error_code: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    topics: tuple[str, ...] = ()
+    # For already_stored: the status the earlier delivery stored.
+    stored_status: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    status: str  # published | not_watched | already_done | ignored
+    pk: str = ""
+    sk: str = ""
+    topics: tuple[str, ...] = ()
+    message_id: str | None = None
+    marked: bool = True
+    reason: str = ""
+
+
+class AlertInProgressError(Exception):
+    """Another invocation holds a live claim on this alert; retry the record later."""
+
+
+class AlertPublishError(Exception):
+    """SNS did not take the alert; the claim was released and the record should be retried."""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Wall time, injectable so tests can move past a lease."""
+
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def normalize_event_time(event_time: str | None, fallback: datetime) -> str:
+    """S3's eventTime as ISO-8601 UTC with milliseconds and a Z (sortable, as the index needs)."""
+    if event_time:
+        try:
+            parsed = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = fallback
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return iso(parsed)
+    return iso(fallback)
+
+
+def _clip(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[: limit - 1].rstrip() + "…", True)
+
+
+# -- ingest -----------------------------------------------------------------------------------
+
+
+def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The item fields an analysis fills in, and its topics as stored maps."""
+    clipped = False
+    title, cut = _clip((analysis.title or "").strip(), MAX_TITLE_CHARS)
+    clipped |= cut
+    sentences = []
+    for sentence in analysis.summary.sentences[:MAX_SUMMARY_SENTENCES]:
+        text, cut = _clip(sentence, MAX_SENTENCE_CHARS)
+        clipped |= cut
+        sentences.append(text)
+    clipped |= len(analysis.summary.sentences) > MAX_SUMMARY_SENTENCES
+    topics = []
+    for tag in sorted(analysis.topics, key=lambda t: -t.score)[:MAX_TOPICS]:
+        evidence = [_clip(e, MAX_EVIDENCE_CHARS)[0] for e in tag.evidence[:MAX_EVIDENCE]]
+        topics.append(
+            {
+                "label": tag.label,
+                "score": round(float(tag.score), 4),
+                "iptc": tag.iptc,
+                "evidence": evidence,
+            }
+        )
+    flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
+    fields: dict[str, Any] = {
+        "title": title or None,
+        "summary": " ".join(sentences),
+        "sentences": sentences,
+        "summary_engine": analysis.summary.engine,
+        "language": analysis.language,
+        "word_count": analysis.word_count,
+        "content_sha256": analysis.content_sha256,
+        "topics": topics,
+        "topic_labels": [t["label"] for t in topics],
+        "top_topic": topics[0]["label"] if topics else None,
+        "flags": flags,
+        "format": analysis.document.format,
+    }
+    return fields, topics
+
+
+def _topic_items(
+    item: Mapping[str, Any], topics: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    version = item["version_id"]
+    return [
+        {
+            "pk": item["pk"],
+            "sk": topic_sk(topic["label"], version),
+            "type": "topic",
+            "topic": topic["label"],
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "summary": item.get("summary"),
+            "score": topic["score"],
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+        }
+        for topic in topics
+    ]
+
+
+# Fields a duplicate copies from the article it duplicates, so listings still show something useful.
+_DUPLICATE_COPIES = ("title", "summary", "language", "word_count", "format", "top_topic")
+
+
+class _Ingest:
+    """One run of :func:`ingest_object`; holds the object's identity while it is worked out."""
+
+    def __init__(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        *,
+        uploaded_at: str,
+        store: ArticleStore,
+        clock: Clock,
+    ) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.version = version_id or None
+        self.uploaded_at = uploaded_at
+        self.store = store
+        self.clock = clock
+
+    @property
+    def pk(self) -> str:
+        return article_pk(self.bucket, self.key)
+
+    @property
+    def sk(self) -> str:
+        return article_sk(self.version)
+
+    def outcome(self, status: str, **kw: Any) -> IngestOutcome:
+        return IngestOutcome(status, self.bucket, self.key, self.version, self.pk, self.sk, **kw)
+
+    def existing(self) -> IngestOutcome | None:
+        """An earlier delivery's result for this version, if there is one."""
+        item = self.store.get(self.pk, self.sk)
+        if item is None:
+            return None
+        return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
+
+    def item(self, status: str, size: int | None) -> dict[str, Any]:
+        return {
+            "pk": self.pk,
+            "sk": self.sk,
+            "type": "article",
+            "bucket": self.bucket,
+            "key": self.key,
+            "version_id": self.version or "null",
+            "status": status,
+            "uploaded_at": self.uploaded_at,
+            "processed_at": iso(self.clock.now()),
+            "size": size,
+            "alert_state": "none",
+        }
+
+    def store_item(
+        self, item: dict[str, Any], topic_maps: Sequence[Mapping[str, Any]] = (), **kw: Any
+    ) -> IngestOutcome:
+        if not self.store.put_article(item, _topic_items(item, topic_maps)):
+            # A concurrent delivery stored this version first.
+            return self.existing() or self.outcome(ALREADY_STORED)
+        return self.outcome(item["status"], **kw)
+
+    def failed(self, code: str, reason: str, size: int | None) -> IngestOutcome:
+        reason = _clip(reason, MAX_REASON_CHARS)[0]
+        item = self.item(FAILED, size)
+        item.update(error_code=code, error=reason)
+        return self.store_item(item, error_code=code, reason=reason)
+
+    def skipped(self, error: ObjectNotFoundError, size: int | None) -> IngestOutcome:
+        reason = str(error)
+        item = self.item(SKIPPED, size)
+        item.update(error_code=error.code, error=reason)
+        return self.store_item(item, error_code=error.code, reason=reason)
+
+    def duplicate(self, original: Mapping[str, Any], sha: str, size: int) -> IngestOutcome:
+        duplicate_of = f"{original['pk']}|{original['sk']}"
+        item = self.item(DUPLICATE, size)
+        item.update({name: original.get(name) for name in _DUPLICATE_COPIES})
+        item.update(
+            content_sha256=sha,
+            duplicate_of=duplicate_of,
+            topic_labels=list(original.get("topic_labels") or []),
+        )
+        return self.store_item(item, duplicate_of=duplicate_of)
+
+    def processed(self, analysis: Analysis, sha: str, size: int) -> IngestOutcome:
+        fields, topic_maps = _analysis_fields(analysis)
+        item = self.item(PROCESSED, size)
+        item.update(fields)
+        item.update(content_sha256=sha, alert_state="pending")
+        labels = tuple(t["label"] for t in topic_maps)
+        return self.store_item(item, topic_maps, topics=labels)
+
+
+def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | None) -> Any:
+    """The analysis, or the (code, reason) of a permanent failure."""
+    try:
+        return pipeline.analyze_bytes(data, run.key.rsplit("/", 1)[-1], content_type)
+    except NewswatchError as error:
+        return (error.code, error.message)
+    except Exception as error:
+        # A bug on some input fails the same way every time: record it rather than retry it into
+        # the dead-letter queue. The message is left out of the log: it may quote the article.
+        _log.error(
+            "unexpected %s analysing s3://%s/%s\n%s",
+            type(error).__name__,
+            run.bucket,
+            run.key,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return ("internal_error", f"unexpected {type(error).__name__} while analysing")
+
+
+def ingest_object(
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    event_time: str | None,
+    size: int | None,
+    *,
+    source: ArticleSource,
+    store: ArticleStore,
+    pipeline: Analyzer,
+    settings: Settings,
+    clock: Clock | None = None,
+) -> IngestOutcome:
+    """Process one S3 object version into exactly one stored item (see the module docstring)."""
+    clock = clock or Clock()
+    run = _Ingest(
+        bucket,
+        key,
+        version_id,
+        uploaded_at=normalize_event_time(event_time, clock.now()),
+        store=store,
+        clock=clock,
+    )
+
+    # A redelivery is answered from the table before touching S3.
+    if run.version and (done := run.existing()):
+        return done
+    try:
+        head = source.head(bucket, key, run.version)
+    except ObjectNotFoundError as error:
+        return run.skipped(error, size)
+    if head.version_id and head.version_id != run.version:
+        # The event carried no version id; the object's own is the one to key on.
+        run.version = head.version_id
+        if done := run.existing():
+            return done
+
+    max_bytes = settings.max_article_bytes
+    too_large = TooLargeError(
+        f"the object is {head.size} bytes; the limit (NEWSWATCH_MAX_ARTICLE_BYTES) is {max_bytes}"
+    )
+    if head.size > max_bytes:
+        return run.failed(too_large.code, too_large.message, head.size)
+    try:
+        data = source.read(bucket, key, run.version, max_bytes) if head.size > 0 else b""
+    except ObjectNotFoundError as error:
+        return run.skipped(error, head.size)
+    if len(data) > max_bytes:
+        return run.failed(too_large.code, too_large.message, len(data))
+
+    sha = hashlib.sha256(data).hexdigest()
+    original = store.find_original(sha, exclude=(run.pk, run.sk)) if data else None
+    if original is not None:
+        return run.duplicate(original, sha, len(data))
+
+    result = _analyze(pipeline, data, run, head.content_type)
+    if isinstance(result, tuple):
+        code, reason = result
+        return run.failed(code, reason, len(data))
+    return run.processed(result, sha, len(data))
+
+
+# -- alert ------------------------------------------------------------------------------------
+
+
+def alert_record(
+    record: Mapping[str, Any],
+    *,
+    store: ArticleStore,
+    publisher: AlertPublisher,
+    settings: Settings,
+    lease_seconds: float | None = None,
+    clock: Clock | None = None,
+) -> AlertOutcome:
+    """Publish the alert for one stored article at most once (see the module docstring).
+
+    ``lease_seconds``: how long our claim holds; the Lambda handler passes the invocation's
+    remaining time, so a claim outlives its claimer only if the claimer has died.
+    Raises :class:`AlertInProgressError` when another live invocation holds the claim and
+    :class:`AlertPublishError` when SNS fails; DynamoDB errors propagate. Each makes the stream
+    retry the record.
+    """
+    clock = clock or Clock()
+    pk, sk = str(record.get("pk", "")), str(record.get("sk", ""))
+    if record.get("type") != "article" or record.get("status") != PROCESSED:
+        return AlertOutcome("ignored", pk, sk, reason="not a processed article")
+    # Our own claim/sent updates come back as MODIFY images; only the pending image is work.
+    if record.get("alert_state") != "pending":
+        return AlertOutcome("ignored", pk, sk, reason=f"alert_state {record.get('alert_state')}")
+
+    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    now = clock.now()
+    if not matched:
+        store.mark_no_alert(pk, sk, iso(now))
+        return AlertOutcome("not_watched", pk, sk)
+    message = render_alert(record, matched)
+
+    token = uuid.uuid4().hex
+    lease = lease_seconds if lease_seconds is not None else settings.alert_lease_seconds
+    epoch = int(now.timestamp())
+    claim = store.claim_alert(pk, sk, token, now=epoch, lease_until=epoch + max(1, int(lease)))
+    if claim == "busy":
+        raise AlertInProgressError(f"{pk}|{sk}: another invocation is publishing this alert")
+    if claim != "claimed":
+        return AlertOutcome("already_done", pk, sk, reason=claim)
+
+    try:
+        message_id = publisher.publish(message)
+    except Exception as error:
+        try:
+            store.release_alert(pk, sk, token)
+        except Exception:
+            # The lease expires on its own; the retry then takes the claim over.
+            _log.warning("could not release the alert claim on %s|%s", pk, sk, exc_info=True)
+        raise AlertPublishError(f"{pk}|{sk}: {type(error).__name__}: {error}") from error
+
+    try:
+        marked = store.mark_alerted(
+            pk,
+            sk,
+            token=token,
+            topics=message.topics,
+            message_id=message_id,
+            alerted_at=iso(clock.now()),
+        )
+    except Exception:
+        _log.error(
+            "alert %s published for %s|%s but not marked sent", message_id, pk, sk, exc_info=True
+        )
+        marked = False
+    return AlertOutcome("published", pk, sk, message.topics, message_id, marked)

@@ -1,0 +1,262 @@
+"""The AWS side of the pipeline on moto, for the integration tests: a versioned bucket, the
+ArticlesTable (keys, indexes and stream as in the team's data model), the alerts topic and SQS
+queues standing in for subscribers, real event payloads, and the two Lambda handlers loaded from
+their files as Lambda loads them."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "events"
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = REPO / "seeds" / "jeddah-ceasefire-talks.txt"
+REGION = "us-east-1"
+BUCKET = "newswatch-articles-test"
+TABLE = "newswatch-articles"
+
+# name -> SNS filter policy, as `newswatch subscribe` and the template build them.
+SUBSCRIBERS: dict[str, dict[str, Any]] = {
+    "email-ceasefire": {"topics": ["ceasefire"], "kind": ["alert"]},
+    "sms-aid": {"topics": ["aid"], "kind": ["alert"]},
+    "email-sanctions": {"topics": ["sanctions"], "kind": ["alert"]},
+    "digest-ceasefire": {"topics": ["ceasefire"], "kind": ["digest"]},
+    "email-ceasefire-strong": {"topics": ["ceasefire"], "score": [{"numeric": [">=", 0.5]}]},
+}
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A real event payload from events/ (generated with `sam local generate-event`)."""
+    path = EVENTS / name if (EVENTS / name).exists() else FIXTURES / name
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def s3_event(
+    key: str,
+    *,
+    bucket: str = BUCKET,
+    version_id: str | None = None,
+    size: int = 0,
+    event_time: str = "2026-11-29T18:00:00.000Z",
+    event_name: str = "ObjectCreated:Put",
+) -> dict[str, Any]:
+    event = load_event("s3-put.json")
+    record = event["Records"][0]
+    record["eventTime"] = event_time
+    record["eventName"] = event_name
+    record["awsRegion"] = REGION
+    record["s3"]["bucket"]["name"] = bucket
+    record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+    obj = record["s3"]["object"]
+    obj["key"] = quote_plus(key, safe="/")  # as S3 encodes keys in notifications
+    obj["size"] = size
+    obj.pop("versionId", None)
+    if version_id:
+        obj["versionId"] = version_id
+    event["Records"] = [record]
+    return event
+
+
+def sqs_event(*bodies: dict[str, Any], message_ids: list[str] | None = None) -> dict[str, Any]:
+    """An SQS batch whose message bodies are the given S3 notifications."""
+    event = load_event("sqs-s3-put.json")
+    template = event["Records"][0]
+    records = []
+    for i, body in enumerate(bodies):
+        record = copy.deepcopy(template)
+        record["messageId"] = message_ids[i] if message_ids else f"message-{i}-{uuid.uuid4()}"
+        record["body"] = json.dumps(body)
+        records.append(record)
+    event["Records"] = records
+    return event
+
+
+def stream_event_from_image(image: dict[str, Any], event_name: str = "INSERT") -> dict[str, Any]:
+    """The events/ stream record carrying ``image`` (a DynamoDB-JSON item) as its NewImage."""
+    event = load_event("dynamodb-stream-insert.json")
+    record = event["Records"][0]
+    record["eventName"] = event_name
+    record["dynamodb"]["Keys"] = {"pk": image["pk"], "sk": image["sk"]}
+    record["dynamodb"]["NewImage"] = image
+    record["eventID"] = uuid.uuid4().hex
+    event["Records"] = [record]
+    return event
+
+
+def load_handler(name: str) -> ModuleType:
+    """functions/<name>/app.py as a fresh module: a new execution environment."""
+    path = REPO / "functions" / name / "app.py"
+    module_name = f"newswatch_test_{name}_app_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Stack:
+    s3: Any
+    ddb: Any
+    sns: Any
+    sqs: Any
+    streams: Any
+    topic_arn: str
+    stream_arn: str
+    queues: dict[str, str]
+    _iterators: dict[str, str] = field(default_factory=dict)
+
+    # -- S3 -----------------------------------------------------------------------------------
+
+    def put(self, key: str, body: bytes, content_type: str | None = None) -> dict[str, Any]:
+        """Upload and return the notification S3 would send for it."""
+        extra = {"ContentType": content_type} if content_type else {}
+        response = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body, **extra)
+        return s3_event(key, version_id=response.get("VersionId"), size=len(body))
+
+    # -- DynamoDB -----------------------------------------------------------------------------
+
+    def items(self, pk: str | None = None) -> list[dict[str, Any]]:
+        from newswatch.adapters.dynamodb import deserialize_item
+
+        pages = self.ddb.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True)
+        items = [deserialize_item(i) for page in pages for i in page["Items"]]
+        return [i for i in items if pk is None or i["pk"] == pk]
+
+    def articles(self) -> list[dict[str, Any]]:
+        return [i for i in self.items() if i["type"] == "article"]
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """Stream records written since the last call, in order, as Lambda receives them."""
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        records: list[dict[str, Any]] = []
+        for shard in shards["Shards"]:
+            shard_id = shard["ShardId"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
+            response = self.streams.get_records(ShardIterator=iterator)
+            self._iterators[shard_id] = response["NextShardIterator"]
+            for raw in response["Records"]:
+                record = dict(raw)
+                record["eventSourceARN"] = self.stream_arn
+                record["eventSource"] = "aws:dynamodb"
+                records.append(record)
+        return records
+
+    def alert_batch(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The AlertFunction's event: new processed article items only, as the event source
+        mapping's FilterCriteria passes them."""
+        records = self.stream_records() if records is None else records
+
+        def passes(record: dict[str, Any]) -> bool:
+            image = record.get("dynamodb", {}).get("NewImage", {})
+            return (
+                record.get("eventName") == "INSERT"
+                and image.get("type") == {"S": "article"}
+                and image.get("status") == {"S": "processed"}
+            )
+
+        return {"Records": [r for r in records if passes(r)]}
+
+    # -- SNS subscribers ----------------------------------------------------------------------
+
+    def received(self, subscriber: str) -> list[dict[str, Any]]:
+        """Every SNS notification delivered to a subscriber queue since the last call."""
+        messages: list[dict[str, Any]] = []
+        url = self.queues[subscriber]
+        while True:
+            response = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            batch = response.get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def create_stack() -> Stack:
+    s3 = boto3.client("s3", region_name=REGION)
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    # botocore routes stream ARNs to <account>.streams-ddb endpoints, which moto does not serve.
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name=REGION,
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+    table = ddb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("pk", "sk", "topic", "uploaded_at", "content_sha256")
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByTopic",
+                "KeySchema": [
+                    {"AttributeName": "topic", "KeyType": "HASH"},
+                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "ByHash",
+                "KeySchema": [
+                    {"AttributeName": "content_sha256", "KeyType": "HASH"},
+                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    stream_arn = table["TableDescription"]["LatestStreamArn"]
+
+    topic_arn = sns.create_topic(Name="newswatch-alerts")["TopicArn"]
+    queues = {}
+    for name, policy in SUBSCRIBERS.items():
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "FilterPolicy": json.dumps(policy),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+        )
+        queues[name] = url
+    return Stack(s3, ddb, sns, sqs, streams, topic_arn, stream_arn, queues)
