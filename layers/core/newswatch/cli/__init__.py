@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "archive",
     "report",
     "redrive",
+    "local",
 )
 
 

@@ -1,1 +1,1 @@
-"""The embedded local stack: moto server, the template's resources, and pollers driving the handlers."""
+"""The embedded local stack: moto server, the template's resources, pollers driving the handlers."""

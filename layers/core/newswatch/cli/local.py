@@ -1,0 +1,285 @@
+"""`newswatch local up|down|status|loadtest` and `newswatch demo`: the embedded AWS stack.
+
+The stack (moto's server, the template's resources, pollers driving the real handlers) lives in
+:mod:`newswatch.local`; these commands start, inspect and stop it. moto is imported only when a
+command runs (it is in the ``local`` extra, not in the Lambda layer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newswatch.local.state import LocalState
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+DEFAULT_PORT = 4566
+START_TIMEOUT = 120.0
+
+
+def register(subparsers: Any) -> None:
+    local = subparsers.add_parser(
+        "local",
+        help="run the whole service offline on an embedded AWS emulator (moto)",
+        description="The embedded local stack: moto's server with the resources of template.yaml "
+        "and pollers that drive the real ingest and alert handlers.",
+    )
+    commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser(
+        "up",
+        help="start the stack (in the background unless --foreground)",
+        description="Start the local stack on 127.0.0.1 and write .newswatch-local.json "
+        "(NEWSWATCH_LOCAL_STATE) so other commands find it. Without --foreground it runs in the "
+        "background until `newswatch local down`.",
+    )
+    up.add_argument("--port", type=_port, default=DEFAULT_PORT, help="default %(default)s")
+    up.add_argument(
+        "--foreground", action="store_true", help="run in this terminal until Ctrl-C, with logs"
+    )
+    up.set_defaults(func=run_up)
+
+    down = commands.add_parser("down", help="stop the stack started by `newswatch local up`")
+    down.set_defaults(func=run_down)
+
+    status = commands.add_parser("status", help="endpoint, resources, queue depths, articles")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=run_status)
+
+
+def _port(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {raw!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
+    return value
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _running_state() -> LocalState | None:
+    from newswatch.local.state import load_state, process_alive
+
+    state = load_state()
+    if state is not None and process_alive(state.pid):
+        return state
+    return None
+
+
+# -- up / down / status ---------------------------------------------------------------------
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from newswatch.local.state import default_state_path
+
+    err = _console(stderr=True)
+    running = _running_state()
+    if running is not None:
+        err.print(
+            f"The local stack is already running at {running.endpoint_url} (pid {running.pid}); "
+            "stop it with `newswatch local down`."
+        )
+        return EXIT_FAILED
+    if args.foreground:
+        return _run_foreground(args.port)
+    return _start_background(args.port, default_state_path(), err)
+
+
+def _run_foreground(port: int) -> int:
+    from newswatch.local.spec import ProjectNotFoundError
+    from newswatch.local.stack import LocalStack
+    from newswatch.local.template import TemplateError
+
+    err = _console(stderr=True)
+    stack = LocalStack(port=port)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        state = stack.start()
+    except (ProjectNotFoundError, TemplateError, FileNotFoundError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        return EXIT_USAGE
+    except OSError as error:
+        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {error}")
+        return EXIT_FAILED
+    err.print(_banner(state, foreground=True), soft_wrap=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        err.print("Stopping the local stack...")
+        stack.stop()
+    return EXIT_OK
+
+
+def _banner(state: LocalState, foreground: bool) -> str:
+    endpoint = state.endpoint_url
+    subscribers = ", ".join(
+        f"{name} ({info['protocol']}: {', '.join(info['topics'])})"
+        for name, info in state.subscribers.items()
+    )
+    return (
+        f"[bold]newswatch local stack[/bold] at {endpoint} (pid {state.pid})\n"
+        f"  bucket      {state.bucket}\n"
+        f"  table       {state.table}\n"
+        f"  topic       {state.topic_arn}\n"
+        f"  subscribers {subscribers}\n"
+        f"  inbox       {state.inbox_dir}/<subscriber>.jsonl\n"
+        f"Drop a file:  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"aws --endpoint-url {endpoint} --region {state.region} s3 cp my.html s3://{state.bucket}/\n"
+        "See it:       newswatch local status\n"
+        + (
+            "Stop:         Ctrl-C here, or `newswatch local down`"
+            if foreground
+            else "Stop:         newswatch local down"
+        )
+    )
+
+
+def _start_background(port: int, state_path: Path, err: Console) -> int:
+    from newswatch.local.state import load_state, process_alive
+
+    log_path = state_path.with_name(state_path.stem + ".log")
+    state_path.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from newswatch.cli import main; sys.exit(main())",
+        "local",
+        "up",
+        "--foreground",
+        "--port",
+        str(port),
+    ]
+    with log_path.open("ab") as log:
+        child = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=os.getcwd()
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        state = load_state(state_path)
+        if state is not None and state.pid == child.pid:
+            err.print(_banner(state, foreground=False), soft_wrap=True)
+            err.print(f"Logs:         {log_path}", soft_wrap=True)
+            return EXIT_OK
+        if child.poll() is not None or not process_alive(child.pid):
+            err.print(f"[red]error:[/red] the local stack did not start; see {log_path}")
+            return EXIT_FAILED
+        time.sleep(0.2)
+    child.terminate()
+    err.print(f"[red]error:[/red] the local stack did not start in {START_TIMEOUT:.0f} s")
+    return EXIT_FAILED
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from newswatch.local.state import default_state_path, load_state, process_alive
+
+    err = _console(stderr=True)
+    path = default_state_path()
+    state = load_state(path)
+    if state is None:
+        err.print(f"No local stack is running (no state file at {path}).")
+        return EXIT_OK
+    if not process_alive(state.pid):
+        path.unlink(missing_ok=True)
+        err.print(f"The local stack (pid {state.pid}) was not running; removed {path}.")
+        return EXIT_OK
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process_alive(state.pid):
+        time.sleep(0.2)
+    if process_alive(state.pid):
+        err.print(f"[red]error:[/red] pid {state.pid} did not stop within 30 s")
+        return EXIT_FAILED
+    path.unlink(missing_ok=True)
+    err.print(f"Stopped the local stack at {state.endpoint_url}.")
+    return EXIT_OK
+
+
+def stack_status(state: LocalState) -> dict[str, Any]:
+    """What a running stack holds: queue depths, articles by status, alerts per subscriber."""
+    from newswatch.local.subscribers import read_inbox
+
+    sqs = state.client("sqs")
+    dynamodb = state.client("dynamodb")
+    queues = {}
+    for logical_id, url in state.queues.items():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        queues[logical_id] = {
+            "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        }
+    statuses: dict[str, int] = {}
+    paginator = dynamodb.get_paginator("scan")
+    for page in paginator.paginate(
+        TableName=state.table,
+        FilterExpression="#t = :article",
+        ProjectionExpression="#s",
+        ExpressionAttributeNames={"#t": "type", "#s": "status"},
+        ExpressionAttributeValues={":article": {"S": "article"}},
+    ):
+        for item in page.get("Items", []):
+            status = item.get("status", {}).get("S", "?")
+            statuses[status] = statuses.get(status, 0) + 1
+    inbox = read_inbox(Path(state.inbox_dir)) if Path(state.inbox_dir).is_dir() else {}
+    return {
+        "endpoint_url": state.endpoint_url,
+        "pid": state.pid,
+        "started_at": state.started_at,
+        "bucket": state.bucket,
+        "table": state.table,
+        "topic_arn": state.topic_arn,
+        "queues": queues,
+        "articles": statuses,
+        "alerts": {name: len(items) for name, items in inbox.items()},
+    }
+
+
+def run_status(args: argparse.Namespace) -> int:
+    err = _console(stderr=True)
+    state = _running_state()
+    if state is None:
+        err.print("No local stack is running: start it with `newswatch local up`.")
+        return EXIT_FAILED
+    status = stack_status(state)
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return EXIT_OK
+    out = _console()
+    out.print(f"[bold]newswatch local stack[/bold] at {status['endpoint_url']} (pid {state.pid})")
+    out.print(f"  bucket    {status['bucket']}")
+    out.print(f"  table     {status['table']}")
+    articles = ", ".join(f"{k} {v}" for k, v in sorted(status["articles"].items())) or "none yet"
+    out.print(f"  articles  {articles}")
+    for name, depth in status["queues"].items():
+        out.print(f"  queue     {name}: {depth['visible']} waiting, {depth['in_flight']} in flight")
+    for name, count in status["alerts"].items():
+        out.print(f"  inbox     {name}: {count} alert(s)")
+    return EXIT_OK

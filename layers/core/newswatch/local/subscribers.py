@@ -1,0 +1,162 @@
+"""Demo subscribers: SQS queues on the alerts topic standing in for an e-mail and an SMS recipient.
+
+Each queue is subscribed with a filter policy on the ``topics`` message attribute (the same policy a
+real e-mail or SMS subscription gets), so SNS itself decides who receives what. Raw delivery is off,
+so each delivery is SNS's JSON envelope. An alert is published with ``MessageStructure=json``; SNS
+gives an e-mail subscriber the ``email`` body and a phone the ``sms`` body, but an SQS subscriber
+the ``default`` one, so the inbox looks up the published structure in the emulator (this process
+runs it) and records the body that subscriber's real protocol would have received.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newswatch.local.template import ACCOUNT_ID, REGION
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    protocol: str  # "email" or "sms": the body this subscriber would get
+    topics: tuple[str, ...]
+
+    def filter_policy(self) -> str:
+        return json.dumps({"topics": list(self.topics)})
+
+
+DEMO_SUBSCRIBERS = (
+    Subscriber("email-ceasefire", "email", ("ceasefire",)),
+    Subscriber("sms-aid", "sms", ("aid",)),
+)
+
+
+def published_message(topic_arn: str, message_id: str) -> tuple[str, str | None] | None:
+    """(message, subject) as published to the emulator's topic, or None if unknown."""
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[ACCOUNT_ID][REGION].topics.get(topic_arn)
+    if topic is None:
+        return None
+    for sent in reversed(topic.sent_notifications):
+        if sent[0] == message_id:
+            return str(sent[1]), sent[2]
+    return None
+
+
+def protocol_body(published: str, delivered: str, protocol: str) -> str:
+    """The body SNS delivers to ``protocol`` for a message published as ``published``."""
+    try:
+        structure = json.loads(published)
+    except ValueError:
+        return published
+    if isinstance(structure, dict) and structure.get("default") == delivered:
+        return str(structure.get(protocol) or structure["default"])
+    return published
+
+
+def _attribute_list(attributes: Mapping[str, Any], name: str) -> list[str]:
+    value = (attributes.get(name) or {}).get("Value")
+    if value is None:
+        return []
+    if (attributes[name].get("Type") or "").endswith("Array"):
+        try:
+            return [str(item) for item in json.loads(value)]
+        except ValueError:
+            return [str(value)]
+    return [str(value)]
+
+
+class Inbox:
+    """Drains the subscriber queues and keeps what each subscriber received, in memory and as one
+    JSON line per delivery in ``<folder>/<subscriber>.jsonl`` for other processes to read."""
+
+    def __init__(
+        self,
+        sqs: SQSClient,
+        topic_arn: str,
+        bucket: str,
+        queues: Mapping[str, str],
+        subscribers: tuple[Subscriber, ...],
+        *,
+        folder: Path | None = None,
+    ) -> None:
+        self.sqs = sqs
+        self.topic_arn = topic_arn
+        self.queues = dict(queues)
+        self.subscribers = {s.name: s for s in subscribers}
+        self.folder = folder
+        self._key = re.compile(r"s3://" + re.escape(bucket) + r"/(.+?)\s*$")
+        self._lock = threading.Lock()
+        self.deliveries: dict[str, list[dict[str, Any]]] = {s.name: [] for s in subscribers}
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for subscriber in subscribers:
+                (folder / f"{subscriber.name}.jsonl").write_text("", encoding="utf-8")
+
+    def poll(self, wait_seconds: int = 0) -> int:
+        """Receive what is waiting on every subscriber queue; return how many deliveries arrived."""
+        count = 0
+        for name, queue_url in self.queues.items():
+            while True:
+                messages = self.sqs.receive_message(
+                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+                ).get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    self._record(name, json.loads(message["Body"]))
+                    self.sqs.delete_message(
+                        QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+                    count += 1
+        return count
+
+    def _record(self, name: str, envelope: Mapping[str, Any]) -> None:
+        subscriber = self.subscribers[name]
+        delivered = str(envelope.get("Message", ""))
+        published = published_message(self.topic_arn, str(envelope.get("MessageId", "")))
+        body = delivered
+        if published is not None:
+            body = protocol_body(published[0], delivered, subscriber.protocol)
+        attributes = envelope.get("MessageAttributes") or {}
+        keys = _attribute_list(attributes, "key")
+        match = self._key.search(delivered)
+        entry = {
+            "subscriber": name,
+            "protocol": subscriber.protocol,
+            "message_id": envelope.get("MessageId"),
+            "timestamp": envelope.get("Timestamp"),
+            "subject": envelope.get("Subject"),
+            "topics": _attribute_list(attributes, "topics"),
+            "key": keys[0] if keys else (match.group(1) if match else None),
+            "attributes": {k: v.get("Value") for k, v in attributes.items()},
+            "body": body,
+        }
+        with self._lock:
+            self.deliveries[name].append(entry)
+            if self.folder is not None:
+                with (self.folder / f"{name}.jsonl").open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            return {name: list(items) for name, items in self.deliveries.items()}
+
+
+def read_inbox(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """What a running stack's subscribers received, read from its inbox folder."""
+    inbox: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        inbox[path.stem] = [json.loads(line) for line in lines if line.strip()]
+    return inbox
