@@ -1,0 +1,389 @@
+"""The default topic tagger: the taxonomy's phrase patterns, scored by how much of the article is
+about each topic.
+
+Per topic, every sentence gets a strength from its matches (a strong phrase counts 1, a weak cue
+0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks")
+or hypothetical ("if sanctions were imposed"), and boosted in the title and the lead, where news
+states its subject. The article score saturates with the summed strength and is damped when the
+topic fills only a small share of a long article, so a passing mention scores below the main
+subject while one strong mention still carries a one-sentence snippet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from newswatch.domain.models import TopicTag
+from newswatch.domain.taxonomy import Taxonomy, Topic, compile_patterns, load_taxonomy
+
+STRONG_WEIGHT = 1.0
+WEAK_WEIGHT = 0.4
+# A sentence counts at most this much, however many matches it holds.
+SENTENCE_CAP = 1.5
+NEGATED_FACTOR = 0.35
+HYPOTHETICAL_FACTOR = 0.6
+# Strength at which the score reaches 1 - 1/e; chosen so one strong mention in a one-sentence
+# text clears 0.3 while one weak cue or one negated mention does not.
+SATURATION = 1.5
+# Article length (in sentences) up to which SATURATION applies unchanged; it grows as the square
+# root of the length beyond.
+REFERENCE_SENTENCES = 8
+WEAK_MASS_CAP = 1.0
+TITLE_WEIGHT = 1.5
+LEAD_WEIGHTS = (1.3, 1.15, 1.15)
+# Share of sentences from which a topic counts as covering the article; below it, the score is
+# damped down to DAMPING_FLOOR of itself.
+FULL_COVERAGE_SHARE = 0.15
+DAMPING_FLOOR = 0.5
+MAX_EVIDENCE = 3
+
+# How far back a cue may sit before the match, in characters and words, within the same clause.
+_WINDOW_CHARS = 80
+_WINDOW_WORDS = 4
+_CLAUSE_BREAK = re.compile(r"[,;:()\"]|\b(?:but|while|whereas|although|though|and then)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|without|nor|neither|lack of|absence of|rejected|rejects?|rejecting|"
+    r"refused|refuses?|refusing|denied|denies|deny|denying|ruled out|rules out|ruling out|"
+    r"failed to|fail to|fails to|called off|calls off|cancell?ed|dismissed|dismisses)\b|n't\b",
+    re.I,
+)
+_HYPOTHETICAL_NEAR = re.compile(
+    r"\b(?:could|might|threaten(?:s|ed|ing)? to|threat of|possible|potential|"
+    r"possibility of|prospect of)\b",
+    re.I,
+)
+_HYPOTHETICAL_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b", re.I)
+_NEGATED_AFTER = re.compile(
+    r"^\W{0,3}(?:\w+ )?(?:was|were|is|are|has|have|had|will|would|did|does|do)(?:n't| not| never)\b"
+    r"|^\W{0,3}(?:was|were|has been|have been|had been) (?:rejected|called off|cancell?ed|"
+    r"ruled out|refused|denied|dismissed)\b",
+    re.I,
+)
+_TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace and unify apostrophes and hyphens, as the taxonomy patterns expect."""
+    return " ".join(text.translate(_TRANSLATE).split())
+
+
+def mention_factor(text: str, start: int, end: int) -> float:
+    """How much a match at ``text[start:end]`` counts: 1, or less when negated or hypothetical."""
+    prefix = text[max(0, start - _WINDOW_CHARS) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(prefix))
+    clause = prefix[breaks[-1].end() :] if breaks else prefix
+    near = " ".join(clause.split()[-_WINDOW_WORDS:])
+    if _NEGATION.search(near) or _NEGATED_AFTER.search(text[end : end + 40]):
+        return NEGATED_FACTOR
+    if _HYPOTHETICAL_NEAR.search(near) or _HYPOTHETICAL_CLAUSE.search(clause):
+        return HYPOTHETICAL_FACTOR
+    return 1.0
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or the title) as matched, as shown in evidence, and its position weight."""
+
+    text: str
+    original: str
+    weight: float
+    is_title: bool = False
+
+
+@dataclass
+class _Hit:
+    """One match of a topic in one unit."""
+
+    unit: int
+    start: int
+    end: int
+    weight: float
+    strong: bool
+
+
+# Match kinds, in the order overlapping matches are resolved: a strong phrase wins over a weak cue.
+_STRONG, _WEAK = 0, 1
+
+
+class PatternTagger:
+    """Tag an article with the taxonomy's topics (a :class:`~newswatch.domain.ports.Tagger`)."""
+
+    name = "pattern"
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        min_score: float = 0.3,
+        max_evidence: int = MAX_EVIDENCE,
+    ) -> None:
+        self.taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+        self.min_score = min_score
+        self.max_evidence = max_evidence
+        self._index = _index_for(self.taxonomy)
+
+    def threshold(self, label: str) -> float:
+        topic = self.taxonomy.get(label)
+        if topic is not None and topic.threshold is not None:
+            return topic.threshold
+        return self.min_score
+
+    def tag(self, sentences: Sequence[str], title: str | None = None) -> tuple[TopicTag, ...]:
+        """Topics whose score reaches their threshold, highest score first."""
+        return tuple(t for t in self.score(sentences, title) if t.score >= self.threshold(t.label))
+
+    def score(self, sentences: Sequence[str], title: str | None = None) -> tuple[TopicTag, ...]:
+        """Every topic with any match, scored, highest first, thresholds not applied."""
+        units: list[_Unit] = []
+        if title and title.strip():
+            units.append(_Unit(normalize(title).lower(), title.strip(), TITLE_WEIGHT, True))
+        body = 0
+        for original in sentences:
+            text = normalize(original).lower()
+            if text:
+                weight = LEAD_WEIGHTS[body] if body < len(LEAD_WEIGHTS) else 1.0
+                units.append(_Unit(text, original.strip(), weight))
+                body += 1
+        if not units:
+            return ()
+        hits = self._index.find(units)
+        tags = [
+            self._score_topic(self.taxonomy.topics[i], units, found, max(1, body))
+            for i, found in hits.items()
+        ]
+        scored = [t for t in tags if t is not None]
+        scored.sort(key=lambda t: (-t.score, t.label))
+        return tuple(scored)
+
+    def _score_topic(
+        self, topic: Topic, units: list[_Unit], hits: list[_Hit], total: int
+    ) -> TopicTag | None:
+        strong: dict[int, float] = {}
+        weak: dict[int, float] = {}
+        for hit in hits:
+            bucket = strong if hit.strong else weak
+            bucket[hit.unit] = bucket.get(hit.unit, 0.0) + hit.weight
+        strong_mass = weak_mass = covered = 0.0
+        ranked: list[tuple[float, int]] = []
+        for unit_index in strong.keys() | weak.keys():
+            unit = units[unit_index]
+            value = min(SENTENCE_CAP, strong.get(unit_index, 0.0) + weak.get(unit_index, 0.0))
+            value *= unit.weight
+            if value <= 0.0:
+                continue
+            if unit_index in strong:
+                strong_mass += value
+            else:
+                weak_mass += value
+            covered += min(1.0, value)
+            ranked.append((value, unit_index))
+        if not ranked:
+            return None
+        # Context words alone ("war", "support") never make a topic an article's main subject.
+        mass = strong_mass + min(WEAK_MASS_CAP, weak_mass)
+        # Longer articles need more mentions to saturate: one mention in a snippet says more
+        # about it than one mention in forty sentences.
+        scale = SATURATION * max(1.0, math.sqrt(total / REFERENCE_SENTENCES))
+        saturation = 1.0 - math.exp(-mass / scale)
+        coverage = min(1.0, covered / total / FULL_COVERAGE_SHARE)
+        score = saturation * (DAMPING_FLOOR + (1.0 - DAMPING_FLOOR) * coverage)
+        ranked.sort(key=lambda r: (-r[0], r[1]))
+        return TopicTag(
+            label=topic.label,
+            score=round(min(1.0, score), 3),
+            iptc=topic.iptc,
+            evidence=tuple(units[i].original for _, i in ranked[: self.max_evidence]),
+        )
+
+
+# --- matching -------------------------------------------------------------------------------
+#
+# Trying every topic's alternation at every position of an article costs tens of milliseconds.
+# Instead, each pattern's possible first characters are worked out once from its parsed form,
+# one cheap scan finds the word starts that begin with any of them, and a topic's alternation is
+# tried only at those positions. Patterns whose start cannot be worked out are scanned in full.
+
+_KEY = 3  # characters of a match's start used as the index key
+_MIN_KEY = 2
+_MAX_KEYS = 4000
+
+
+class _Index:
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        # (topic index, kind) -> (alternation, exclusion)
+        self.regexes: dict[tuple[int, int], re.Pattern[str]] = {}
+        self.excludes: dict[int, re.Pattern[str]] = {}
+        # key length -> key -> [(topic index, kind)]
+        self.keys: dict[int, dict[str, list[tuple[int, int]]]] = {}
+        # (topic index, kind) -> alternation of the patterns that are scanned in full
+        self.full_scan: dict[tuple[int, int], re.Pattern[str]] = {}
+        for topic_index, topic in enumerate(taxonomy.topics):
+            if topic.exclude:
+                self.excludes[topic_index] = compile_patterns(topic.exclude)
+            for kind, patterns in ((_STRONG, topic.patterns), (_WEAK, topic.weak_patterns)):
+                if not patterns:
+                    continue
+                self.regexes[(topic_index, kind)] = compile_patterns(patterns)
+                unindexed: list[str] = []
+                for pattern in patterns:
+                    starts = _match_starts(pattern)
+                    if starts is None or any(len(k) < _MIN_KEY for k in starts):
+                        unindexed.append(pattern)
+                        continue
+                    for key in starts:
+                        entries = self.keys.setdefault(len(key), {}).setdefault(key, [])
+                        if (topic_index, kind) not in entries:
+                            entries.append((topic_index, kind))
+                if unindexed:
+                    self.full_scan[(topic_index, kind)] = compile_patterns(tuple(unindexed))
+        pairs = sorted({k[:_MIN_KEY] for by_len in self.keys.values() for k in by_len})
+        by_first: dict[str, list[str]] = {}
+        for pair in pairs:
+            by_first.setdefault(pair[0], []).append(pair[1])
+        alternatives = [
+            re.escape(first) + "[" + "".join(re.escape(c) for c in seconds) + "]"
+            for first, seconds in by_first.items()
+        ]
+        self.candidates = re.compile(r"\b(?=" + "|".join(alternatives) + ")") if pairs else None
+
+    def find(self, units: list[_Unit]) -> dict[int, list[_Hit]]:
+        """Every topic's matches in the units, negation and exclusions applied."""
+        text = "\n".join(u.text for u in units)
+        offsets: list[int] = []
+        position = 0
+        for unit in units:
+            offsets.append(position)
+            position += len(unit.text) + 1
+        spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        if self.candidates is not None:
+            for candidate in self.candidates.finditer(text):
+                start = candidate.start()
+                tried: set[tuple[int, int]] = set()
+                for length, by_key in self.keys.items():
+                    for entry in by_key.get(text[start : start + length], ()):
+                        if entry in tried:
+                            continue
+                        tried.add(entry)
+                        match = self.regexes[entry].match(text, start)
+                        if match is not None:
+                            spans.setdefault(entry, []).append(match.span())
+        for entry, regex in self.full_scan.items():
+            spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
+        hits: dict[int, list[_Hit]] = {}
+        for topic_index in sorted({entry[0] for entry in spans}):
+            found = self._hits(topic_index, spans, text, offsets, units)
+            if found:
+                hits[topic_index] = found
+        return hits
+
+    def _hits(
+        self,
+        topic_index: int,
+        spans: dict[tuple[int, int], list[tuple[int, int]]],
+        text: str,
+        offsets: list[int],
+        units: list[_Unit],
+    ) -> list[_Hit]:
+        kept: list[tuple[int, int]] = []
+        hits: list[_Hit] = []
+        exclude = self.excludes.get(topic_index)
+        for kind, weight in ((_STRONG, STRONG_WEIGHT), (_WEAK, WEAK_WEIGHT)):
+            for start, end in sorted(spans.get((topic_index, kind), ())):
+                # A weak cue inside a strong phrase ("talks" in "peace talks") is the same mention.
+                if any(a < end and start < b for a, b in kept):
+                    continue
+                unit = bisect_right(offsets, start) - 1
+                base = offsets[unit]
+                if exclude is not None and any(
+                    a < end - base and start - base < b
+                    for a, b in (m.span() for m in exclude.finditer(units[unit].text))
+                ):
+                    continue
+                kept.append((start, end))
+                sentence = units[unit].text
+                factor = mention_factor(sentence, start - base, end - base)
+                hits.append(_Hit(unit, start, end, weight * factor, kind == _STRONG))
+        return hits
+
+
+@lru_cache(maxsize=8)
+def _index_for(taxonomy: Taxonomy) -> _Index:
+    return _Index(taxonomy)
+
+
+def _match_starts(pattern: str) -> set[str] | None:
+    """The lowercase strings of up to ``_KEY`` characters a match of ``pattern`` can begin with,
+    or None when they cannot be enumerated (character categories, too many variants)."""
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        parsed = parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # a Python without re._parser: scan this pattern in full
+        return None
+    return _seq_starts(parser, list(parsed.data))
+
+
+def _seq_starts(parser: Any, items: list[Any]) -> set[str] | None:
+    out = {""}
+    for op, av in items:
+        if all(len(s) >= _KEY for s in out):
+            break
+        piece = _op_starts(parser, op, av)
+        if piece is None:
+            return None
+        out = {s if len(s) >= _KEY else (s + p)[:_KEY] for s in out for p in piece}
+        if len(out) > _MAX_KEYS:
+            return None
+    return out
+
+
+def _op_starts(parser: Any, op: Any, av: Any) -> set[str] | None:
+    if op is parser.LITERAL:
+        return {chr(av).lower()}
+    if op in (parser.AT, parser.ASSERT, parser.ASSERT_NOT):
+        return {""}
+    if op is parser.IN:
+        chars: set[str] = set()
+        for item_op, item_av in av:
+            if item_op is parser.LITERAL:
+                chars.add(chr(item_av).lower())
+            elif item_op is parser.RANGE and item_av[1] - item_av[0] <= 40:
+                chars.update(chr(c).lower() for c in range(item_av[0], item_av[1] + 1))
+            else:
+                return None
+        return chars
+    if op is parser.SUBPATTERN:
+        return _seq_starts(parser, list(av[-1].data))
+    if op is parser.ATOMIC_GROUP:
+        return _seq_starts(parser, list(av.data))
+    if op is parser.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            starts = _seq_starts(parser, list(branch.data))
+            if starts is None:
+                return None
+            union |= starts
+        return union
+    if op in (parser.MAX_REPEAT, parser.MIN_REPEAT, parser.POSSESSIVE_REPEAT):
+        low, high, item = av
+        once = _seq_starts(parser, list(item.data))
+        if once is None:
+            return None
+        result: set[str] = set()
+        current = {""}
+        for count in range(min(high, low + _KEY) + 1):
+            if count >= low:
+                result |= current
+            if count == high or all(len(s) >= _KEY for s in current):
+                break
+            current = {(s + p)[:_KEY] for s in current for p in once}
+            if len(current) > _MAX_KEYS:
+                return None
+        result |= {s for s in current if len(s) >= _KEY}
+        return result
+    return None

@@ -1,0 +1,279 @@
+"""The pattern tagger: the seed article's subject comes first, unrelated articles get no conflict
+topic, a passing mention scores below the main subject, negated and hypothetical mentions count
+less, thresholds and custom taxonomies apply, and the position index finds exactly what a plain
+scan of every pattern finds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswatch.domain.tagger import PatternTagger, _Unit, normalize
+from newswatch.domain.taxonomy import load_taxonomy, parse_taxonomy
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SEED = REPO_ROOT / "seeds" / "jeddah-ceasefire-talks.txt"
+CONFLICT_TOPICS = {
+    "ceasefire",
+    "negotiations",
+    "military_aid",
+    "sanctions",
+    "displacement",
+    "casualties",
+    "attacks",
+    "military",
+    "humanitarian_access",
+    "prisoners",
+}
+
+SPORT = """Arsenal moved three points clear at the top of the Premier League with a 2-0 win over
+Chelsea at the Emirates on Saturday. Bukayo Saka opened the scoring after 20 minutes with a curling
+shot into the far corner. Martin Odegaard doubled the lead from the penalty spot early in the second
+half after Declan Rice was brought down in the box. Chelsea manager Enzo Maresca said his side had
+created enough chances but lacked a cutting edge in front of goal. The home fans sang throughout as
+Arsenal closed out a fifth straight league victory. Next week the leaders travel to Newcastle, who
+are unbeaten at home this season. The title race remains tight, with Liverpool and Manchester City
+both within five points."""
+
+BUSINESS = """Shares in the retailer rose 8 per cent on Thursday after it reported better than
+expected quarterly profits and raised its full-year forecast. Chief executive Sarah Jones said
+online sales had grown by a fifth as customers returned to full-price ranges. The company will pay
+a special dividend and plans to open 40 new stores next year, creating about 2,000 jobs. Analysts
+said the results showed the chain was winning market share from rivals in a difficult consumer
+market. The group also announced a 500 million pound share buyback. Inflation and higher wages
+remain the main pressures on margins, the finance director warned, but costs were under control."""
+
+
+def sentences_of(text: str) -> list[str]:
+    try:
+        from newswatch.domain.sentences import split_sentences
+    except ImportError:  # pragma: no cover - the splitter is another module
+        return re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return split_sentences(text)
+
+
+@pytest.fixture(scope="module")
+def tagger() -> PatternTagger:
+    return PatternTagger()
+
+
+def labels(tags: tuple[object, ...]) -> list[str]:
+    return [t.label for t in tags]  # type: ignore[attr-defined]
+
+
+def test_seed_article_gets_ceasefire_and_negotiations_first(tagger: PatternTagger) -> None:
+    tags = tagger.tag(sentences_of(SEED.read_text(encoding="utf-8")))
+    assert set(labels(tags)[:2]) == {"ceasefire", "negotiations"}
+    ceasefire = next(t for t in tags if t.label == "ceasefire")
+    assert ceasefire.iptc == "medtop:20000073"
+    assert 0 < len(ceasefire.evidence) <= 3
+    assert all("ceasefire" in e.lower() or "stop shooting" in e for e in ceasefire.evidence)
+    assert all(0.0 <= t.score <= 1.0 for t in tags)
+    assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
+
+
+@pytest.mark.parametrize("article", [SPORT, BUSINESS], ids=["sport", "business"])
+def test_unrelated_articles_get_no_conflict_topic(tagger: PatternTagger, article: str) -> None:
+    tags = tagger.tag(sentences_of(article), title="Results")
+    assert not CONFLICT_TOPICS & set(labels(tags))
+
+
+def test_passing_mention_scores_below_the_main_subject(tagger: PatternTagger) -> None:
+    sentences = [
+        "Rival factions agreed to a ceasefire in the north on Sunday.",
+        "The truce took effect at midnight and was holding by morning.",
+        "Monitors will patrol the ceasefire line from Monday.",
+        "Both sides said the cease-fire would allow farmers to return to their fields.",
+        "The region has a population of about two million people.",
+        "Its main crops are wheat, barley and cotton.",
+        "Several new roads were opened last year.",
+        "The weather has been unusually dry for the season.",
+        "Elsewhere, the government repeated that it had no plans to lift sanctions.",
+        "Local markets reopened on Monday.",
+        "Schools are expected to follow later in the week.",
+        "Residents described the mood as cautious but hopeful.",
+    ]
+    scores = {t.label: t.score for t in tagger.score(sentences)}
+    assert scores["ceasefire"] > 0.6
+    assert scores["sanctions"] < scores["ceasefire"] / 2
+    assert "sanctions" not in labels(tagger.tag(sentences))
+
+
+def test_one_strong_mention_carries_a_short_snippet(tagger: PatternTagger) -> None:
+    tags = tagger.tag(["France asked EU members to consider new sanctions against Iran."])
+    assert "sanctions" in labels(tags)
+
+
+def test_the_same_mention_weighs_more_in_a_short_text_than_in_a_long_one(
+    tagger: PatternTagger,
+) -> None:
+    mention = "The government imposed sanctions on two companies."
+    filler = [f"Paragraph {i} describes the town's history and its old market." for i in range(30)]
+    short = {t.label: t.score for t in tagger.score([mention])}["sanctions"]
+    long = {t.label: t.score for t in tagger.score([*filler[:15], mention, *filler[15:]])}
+    assert long["sanctions"] < short
+
+
+@pytest.mark.parametrize(
+    ("negated", "plain", "label"),
+    [
+        ("No ceasefire was agreed on Monday.", "A ceasefire was agreed on Monday.", "ceasefire"),
+        (
+            "The rebels rejected talks with the government.",
+            "The rebels held talks with the government.",
+            "negotiations",
+        ),
+        (
+            "The truce was not respected by either side.",
+            "The truce was respected by both sides.",
+            "ceasefire",
+        ),
+    ],
+)
+def test_negated_mentions_count_less(
+    tagger: PatternTagger, negated: str, plain: str, label: str
+) -> None:
+    assert score_of(tagger, negated, label) < score_of(tagger, plain, label)
+    assert label in labels(tagger.tag([plain]))
+    assert label not in labels(tagger.tag([negated]))
+
+
+def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
+    hypothetical = "If sanctions were imposed, exports would fall."
+    plain = "Sanctions were imposed, and exports fell."
+    assert score_of(tagger, hypothetical, "sanctions") < score_of(tagger, plain, "sanctions")
+
+
+def score_of(tagger: PatternTagger, text: str, label: str) -> float:
+    return next((t.score for t in tagger.score([text]) if t.label == label), 0.0)
+
+
+def test_title_and_lead_count_more_than_the_end(tagger: PatternTagger) -> None:
+    filler = [f"Line {i} is about the weather in the valley." for i in range(12)]
+    in_title = {t.label: t.score for t in tagger.score(filler, title="New sanctions on Iran")}
+    at_end = {t.label: t.score for t in tagger.score([*filler, "New sanctions on Iran."])}
+    assert in_title["sanctions"] > at_end["sanctions"]
+
+
+def test_thresholds_are_configurable(tmp_path: Path) -> None:
+    text = ["The refugees crossed the border."]
+    assert "displacement" in labels(PatternTagger(min_score=0.3).tag(text))
+    assert "displacement" not in labels(PatternTagger(min_score=0.99).tag(text))
+    custom = tmp_path / "t.yaml"
+    custom.write_text(
+        "topics:\n"
+        "  - label: displacement\n    description: d\n    patterns: ['refugees?']\n"
+        "    threshold: 0.99\n"
+        "  - label: borders\n    description: b\n    patterns: ['borders?']\n",
+        encoding="utf-8",
+    )
+    tagger = PatternTagger(load_taxonomy(custom), min_score=0.3)
+    assert labels(tagger.tag(text)) == ["borders"]
+    assert tagger.threshold("displacement") == 0.99
+    assert tagger.threshold("borders") == 0.3
+
+
+def test_custom_taxonomy_replaces_the_default(tmp_path: Path) -> None:
+    custom = tmp_path / "sport.yaml"
+    custom.write_text(
+        "topics:\n  - label: football\n    description: Association football.\n"
+        "    iptc: medtop:20000822\n    patterns: [penalty spot, premier league, 'goals?']\n",
+        encoding="utf-8",
+    )
+    tags = PatternTagger(load_taxonomy(custom)).tag(sentences_of(SPORT))
+    assert labels(tags) == ["football"]
+    assert tags[0].iptc == "medtop:20000822"
+    assert PatternTagger(load_taxonomy(custom)).tag(sentences_of(SEED.read_text())) == ()
+
+
+def test_exclusions_do_not_count() -> None:
+    taxonomy = parse_taxonomy(
+        "topics:\n  - label: aid\n    description: d\n    patterns: [aid]\n"
+        "    exclude: ['hearing aids?']\n"
+    )
+    tagger = PatternTagger(taxonomy)
+    assert tagger.tag(["He bought new hearing aids."]) == ()
+    assert labels(tagger.tag(["Aid reached the town."])) == ["aid"]
+
+
+def test_weak_cues_alone_need_several_mentions() -> None:
+    taxonomy = parse_taxonomy(
+        "topics:\n  - label: aid\n    description: d\n    patterns: [relief supplies]\n"
+        "    weak_patterns: [food, water, 'tents?']\n"
+    )
+    tagger = PatternTagger(taxonomy)
+    assert tagger.tag(["They had food."]) == ()
+    assert labels(tagger.tag(["They need food, water and tents."])) == ["aid"]
+    assert labels(tagger.tag(["Relief supplies arrived."])) == ["aid"]
+
+
+def test_empty_input_gives_no_tags(tagger: PatternTagger) -> None:
+    assert tagger.tag([]) == ()
+    assert tagger.tag(["", "   "], title="  ") == ()
+
+
+def test_text_is_normalised_before_matching(tagger: PatternTagger) -> None:
+    tags = tagger.tag(["Both   sides\nagreed to a CEASE\u2011FIRE."])
+    assert "ceasefire" in labels(tags)
+    assert normalize("a\u2019b  c\n d") == "a'b c d"
+
+
+WORDS = [
+    "ceasefire",
+    "peace",
+    "talks",
+    "aid",
+    "food",
+    "refugees",
+    "killed",
+    "army",
+    "the",
+    "a",
+    "sanctions",
+    "election",
+    "vote",
+    "no",
+    "not",
+    "if",
+    "troops",
+    "fled",
+    "rescue",
+    "hearing",
+    "aids",
+    "cease-fire",
+    "relief",
+    "supplies",
+    "military",
+    "assistance",
+    "shelling",
+    "UN",
+    "WFP",
+    "security",
+    "forces",
+    "prisoners",
+    "of",
+    "war",
+    "humanitarian",
+    "corridor",
+    ",",
+    ".",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=14), min_size=1, max_size=6))
+def test_position_index_finds_what_a_full_scan_finds(sentences: list[list[str]]) -> None:
+    tagger = PatternTagger()
+    units = [_Unit(normalize(" ".join(s)).lower(), " ".join(s), 1.0) for s in sentences]
+    found = tagger._index.find(units)
+    for topic_index, topic in enumerate(tagger.taxonomy.topics):
+        expected = any(topic.strong_re.search(u.text) for u in units) or (
+            topic.weak_re is not None and any(topic.weak_re.search(u.text) for u in units)
+        )
+        if topic.exclude:
+            continue  # exclusions legitimately remove matches
+        assert (topic_index in found) == expected, (topic.label, [u.text for u in units])
