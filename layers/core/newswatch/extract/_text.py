@@ -183,7 +183,7 @@ _DEBRIS_WORDS = (
     r"story continues below( (the )?advertisement)?",
     r"(related|recommended|popular|trending|latest|top|more) "
     r"(articles?|stories|news|posts|links|reading|videos?|content|on [\w ]+)",
-    r"(read|see|watch) (more|also|next|full story|the full story)( [\w ]{0,40})?",
+    r"(read|see|watch) (more|also|next|full story|the full story)\b[^.!?]{0,60}",
     r"you (may|might) (also )?(like|be interested in|have missed)",
     r"more from [\w .&'-]+",
     r"(subscribe|sign up|register|log in|login|sign in)( now| today| here)?"
@@ -210,7 +210,8 @@ _AD_LINE = re.compile(
     re.IGNORECASE,
 )
 _COOKIE_LINE = re.compile(
-    r"\bcookies?\b.*\b(use|accept|consent|agree|policy|settings|preferences|continu)",
+    r"\bwe use cookies\b|\bcookies?\b.*\b(accept|consent|policy|settings|preferences|"
+    r"(this|our) (web)?site|browsing|by continuing)",
     re.IGNORECASE,
 )
 # A heading that opens a trailing list of links ("Related articles", "Read more", ...).
