@@ -36,6 +36,7 @@ SATURATION = 1.5
 # root of the length beyond.
 REFERENCE_SENTENCES = 8
 WEAK_MASS_CAP = 1.0
+DOMINANCE_FLOOR = 0.6
 TITLE_WEIGHT = 1.5
 LEAD_WEIGHTS = (1.3, 1.15, 1.15)
 # Share of sentences from which a topic counts as covering the article; below it, the score is
@@ -153,17 +154,34 @@ class PatternTagger:
         if not units:
             return ()
         hits = self._index.find(units)
-        tags = [
-            self._score_topic(self.taxonomy.topics[i], units, found, max(1, body))
+        evidence = [
+            self._evidence(self.taxonomy.topics[i], units, found, max(1, body))
             for i, found in hits.items()
         ]
-        scored = [t for t in tags if t is not None]
-        scored.sort(key=lambda t: (-t.score, t.label))
-        return tuple(scored)
+        found_topics = [e for e in evidence if e is not None]
+        if not found_topics:
+            return ()
+        top_mass = max(e.mass for e in found_topics)
+        tags = []
+        for e in found_topics:
+            # A topic with a fraction of the article's strongest evidence is a side subject.
+            dominance = DOMINANCE_FLOOR + (1.0 - DOMINANCE_FLOOR) * (e.mass / top_mass)
+            score = min(1.0, e.score * dominance)
+            tags.append(
+                TopicTag(
+                    label=e.topic.label,
+                    score=round(score, 3),
+                    iptc=e.topic.iptc,
+                    evidence=e.sentences[: self.max_evidence],
+                )
+            )
+        tags.sort(key=lambda t: (-t.score, t.label))
+        return tuple(tags)
 
-    def _score_topic(
-        self, topic: Topic, units: list[_Unit], hits: list[_Hit], total: int
-    ) -> TopicTag | None:
+    @staticmethod
+    def _evidence(
+        topic: Topic, units: list[_Unit], hits: list[_Hit], total: int
+    ) -> _Evidence | None:
         strong: dict[int, float] = {}
         weak: dict[int, float] = {}
         for hit in hits:
@@ -194,12 +212,15 @@ class PatternTagger:
         coverage = min(1.0, covered / total / FULL_COVERAGE_SHARE)
         score = saturation * (DAMPING_FLOOR + (1.0 - DAMPING_FLOOR) * coverage)
         ranked.sort(key=lambda r: (-r[0], r[1]))
-        return TopicTag(
-            label=topic.label,
-            score=round(min(1.0, score), 3),
-            iptc=topic.iptc,
-            evidence=tuple(units[i].original for _, i in ranked[: self.max_evidence]),
-        )
+        return _Evidence(topic, mass, score, tuple(units[i].original for _, i in ranked))
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    topic: Topic
+    mass: float
+    score: float
+    sentences: tuple[str, ...]
 
 
 # --- matching -------------------------------------------------------------------------------
