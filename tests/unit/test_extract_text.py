@@ -131,3 +131,29 @@ def test_check_printable() -> None:
     )
     with pytest.raises(UnsupportedFormatError, match="binary data"):
         check_printable("ab\x00\x01\x02\x03cd" * 20)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["By Ann Smith"],
+        ["By Ann Smith and Bob Jones, BBC News"],
+        ["By Ann Smith | Reuters", "Published 11 March 2025"],
+        ["Updated 10:32 GMT, 11 March 2025"],
+        ["3 hours ago"],
+    ],
+)
+def test_bylines_and_timestamps_at_the_top_are_dropped(lines: list[str]) -> None:
+    assert strip_debris("\n".join(lines + BODY)) == "\n".join(BODY)
+
+
+def test_byline_like_prose_is_kept() -> None:
+    text = "\n".join(["By the river, hundreds of families waited for the aid convoy.", *BODY])
+    assert strip_debris(text) == text
+
+
+def test_photo_credits_anywhere_are_dropped() -> None:
+    text = "\n".join(
+        [BODY[0], "Image source, Getty Images", "Image caption, Delegates in Jeddah", BODY[1]]
+    )
+    assert strip_debris(text) == "\n".join(BODY)

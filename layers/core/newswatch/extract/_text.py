@@ -210,9 +210,19 @@ _DEBRIS_LINE = re.compile(
 # Standalone ad markers are debris anywhere in the text, not only at its end.
 _AD_LINE = re.compile(
     r"^[\W_]*(advertisement|advertising|sponsored content|story continues below"
-    r"( (the )?advertisement)?|skip to (main )?content)[\W_]*$",
+    r"( (the )?advertisement)?|skip to (main )?content)[\W_]*$"
+    # Photo credits and captions copied from news sites ("Image source, Getty Images").
+    r"|^(image|photo|picture|video) (source|credit|caption)s?\b[ ,:].{0,120}$",
     re.IGNORECASE,
 )
+# What sits between a headline and the first paragraph: bylines, datelines, timestamps.
+_BYLINE = re.compile(
+    r"^(?i:by|from|words by|reporting by) [A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
+    r"(( and|,) [A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3})*( ?[,|•·-].{0,60})?$"
+    r"|^(?i:published|updated|posted|last updated|first published)\b.{0,60}$"
+    r"|^\d{1,2} (hours?|minutes?|days?) ago$",
+)
+MAX_BYLINE_LINES = 3
 _COOKIE_LINE = re.compile(
     r"\bwe use cookies\b|\bcookies?\b.*\b(accept|consent|policy|settings|preferences|"
     r"(this|our) (web)?site|browsing|by continuing)",
@@ -258,6 +268,13 @@ def strip_debris(text: str) -> str:
                 break
     while lines and is_debris(lines[0]):
         lines.pop(0)
+    # Bylines only near the top, and never the last line: "By the river" could be prose.
+    head = 0
+    while head < min(MAX_BYLINE_LINES, len(lines) - 1):
+        if len(lines[head].split()) <= MAX_DEBRIS_WORDS and _BYLINE.match(lines[head]):
+            del lines[head]
+        else:
+            head += 1
     return "\n".join(lines)
 
 
