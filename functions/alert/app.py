@@ -39,6 +39,13 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch"
 # Seconds kept back from the invocation's remaining time when sizing the claim lease.
 LEASE_MARGIN_SECONDS = 5
 
+OUTCOME_METRICS = {
+    "published": "AlertsPublished",
+    "not_watched": "AlertsNotWatched",
+    "already_done": "AlertsAlreadyDone",
+    "ignored": "AlertRecordsIgnored",
+}
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=NAMESPACE)
@@ -78,6 +85,7 @@ def lease_seconds(context: Any) -> float | None:
 def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertOutcome | None:
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage")
     if not image:
+        metrics.add_metric(name="AlertRecordsIgnored", unit=MetricUnit.Count, value=1)
         return None
     item = {name: _deserializer.deserialize(value) for name, value in image.items()}
     logger.set_correlation_id(str(item.get("key", "")))
@@ -95,10 +103,9 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
         metrics.add_metric(name="AlertPublishFailed", unit=MetricUnit.Count, value=1)
         logger.exception("alert publish failed; the record will be retried")
         raise
-    if outcome.status == "published":
-        metrics.add_metric(name="AlertsPublished", unit=MetricUnit.Count, value=1)
-        if not outcome.marked:
-            metrics.add_metric(name="AlertMarkFailed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.status == "published" and not outcome.marked:
+        metrics.add_metric(name="AlertMarkFailed", unit=MetricUnit.Count, value=1)
     logger.info(
         "alert %s",
         outcome.status,

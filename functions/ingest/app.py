@@ -95,6 +95,7 @@ def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
     """The created objects in an S3 notification; test events and folder markers are skipped."""
     if notification.get("Event") == "s3:TestEvent":
         logger.info("ignoring s3:TestEvent")
+        metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
         return
     for record in notification.get("Records") or ():
         if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith(
@@ -107,6 +108,7 @@ def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
         size = obj.get("size")
         if key.endswith("/") and not size:
             logger.info("ignoring folder marker", extra={"key": key})
+            metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
             continue
         yield ObjectRef(
             bucket=record["s3"]["bucket"]["name"],
@@ -164,8 +166,13 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> list[str]:
-    statuses = [ingest(ref).status for ref in object_refs(json.loads(record.body))]
-    return statuses
+    try:
+        return [ingest(ref).status for ref in object_refs(json.loads(record.body))]
+    except Exception:
+        # Transient (throttling, 5xx) or a malformed message: SQS retries it, then dead-letters it.
+        metrics.add_metric(name="IngestRetries", unit=MetricUnit.Count, value=1)
+        logger.exception("message %s failed; it will be retried", record.message_id)
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)

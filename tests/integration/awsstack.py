@@ -10,6 +10,7 @@ import importlib.util
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,7 @@ from urllib.parse import quote_plus
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -260,3 +262,67 @@ def create_stack() -> Stack:
         )
         queues[name] = url
     return Stack(s3, ddb, sns, sqs, streams, topic_arn, stream_arn, queues)
+
+
+class Faulty:
+    """A boto3 client whose ``operation`` raises an AWS error the next ``times`` calls (those for
+    which ``when(kwargs)`` holds), as a throttled or failing service does once the SDK's own retries
+    are spent. Every other call goes to the real client."""
+
+    def __init__(
+        self,
+        client: Any,
+        operation: str,
+        code: str,
+        *,
+        status: int = 400,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self._client = client
+        self._operation = operation
+        self._code = code
+        self._status = status
+        self._when = when
+        self.remaining = times
+        self.raised = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name != self._operation:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.remaining > 0 and (self._when is None or self._when(kwargs)):
+                self.remaining -= 1
+                self.raised += 1
+                raise ClientError(
+                    {
+                        "Error": {"Code": self._code, "Message": "injected by the test"},
+                        "ResponseMetadata": {"HTTPStatusCode": self._status},
+                    },
+                    name,
+                )
+            return attr(*args, **kwargs)
+
+        return call
+
+
+class Spy:
+    """A boto3 client that records the keyword arguments of every call to ``operation``."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client = client
+        self._operation = operation
+        self.calls: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name != self._operation:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(kwargs)
+            return attr(*args, **kwargs)
+
+        return call
