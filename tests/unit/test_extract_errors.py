@@ -262,6 +262,26 @@ def test_cp1252_text_is_decoded() -> None:
     assert doc.text == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The deal was worth £424m, the company said on Tuesday.",
+        "Die Verhandlungen über einen Waffenstillstand in Genf sind gescheitert. Größere Sorgen.",
+    ],
+)
+def test_short_cp1252_text_is_not_misread(text: str) -> None:
+    # charset-normalizer alone reads the lone "£" as cp932 and the German as cp1250.
+    assert extract_document(text.encode("cp1252"), "legacy.txt").text == text
+
+
+def test_central_european_cp1250_is_detected() -> None:
+    text = (
+        "Negocjatorzy obu stron spotkali się we wtorek w Dżuddzie, aby omówić propozycję "
+        "zawieszenia broni, która wstrzymałaby walki na linii frontu na trzydzieści dni."
+    )
+    assert extract_document(text.encode("cp1250"), "pl.txt").text == text
+
+
 def test_latin1_french_article_is_decoded() -> None:
     text = "Les négociations de cessez-le-feu à Genève ont échoué, a déclaré le médiateur."
     assert extract_document(text.encode("latin-1"), "fr.txt").text == text

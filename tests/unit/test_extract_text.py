@@ -84,6 +84,7 @@ def test_leading_debris_is_dropped() -> None:
     [
         ("Truce talks resume in Jeddah", True),
         ("Will the ceasefire hold?", True),
+        ("Rivals of the £400 Apple...", True),
         ("'We are ready for peace,' says Zelensky", True),
         ("2,000 refugees cross the border", True),
         ("Negotiators met in Jeddah on Tuesday.", False),

@@ -6,15 +6,18 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from newswatch.domain.errors import NoTextError, UnsupportedFormatError
+
+if TYPE_CHECKING:
+    from charset_normalizer import CharsetMatch
 
 # Below this share of readable characters, "text" is really binary data decoded by accident.
 MIN_PRINTABLE_RATIO = 0.97
 # Western text read as cp1252 has a few accented letters; Cyrillic or Greek read as cp1252 is
 # mostly non-ASCII, and must go to charset-normalizer instead.
 MAX_NON_ASCII_FOR_CP1252 = 0.15
-_CP1252_EXTRA = set("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
@@ -28,7 +31,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 
 def decode_text(data: bytes, hint: str | None = None) -> str:
     """Bytes to str: BOM, then strict UTF-8 (the fast path), then the declared charset, then
-    cp1252 for Western text, then charset-normalizer. Raises for binary data."""
+    charset-normalizer (with cp1252 preferred for Western text). Raises for binary data."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return check_printable(data[len(bom) :].decode(encoding, errors="replace"))
@@ -37,16 +40,19 @@ def decode_text(data: bytes, hint: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
     if b"\x00" not in data:
-        text: str | None = _mostly_utf8(data)
+        text = _mostly_utf8(data)
         if text is None and hint:
             text = _try_codec(data, hint)
-        if text is None:
-            text = _western(data)
         if text is not None:
             return check_printable(text)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
+    western = _western(data) if b"\x00" not in data else None
+    # charset-normalizer guesses poorly on short Western text (a lone "£" can come out as
+    # cp932, "é" as cp1250): cp1252 wins unless it found a Central European language.
+    if western is not None and (best is None or not _central_european(best)):
+        return check_printable(western)
     if best is None:
         raise UnsupportedFormatError("binary data, not text (no character encoding fits it)")
     return check_printable(str(best))
@@ -71,19 +77,22 @@ def _try_codec(data: bytes, encoding: str) -> str | None:
 
 
 def _western(data: bytes) -> str | None:
+    """cp1252 when it decodes and reads like Western prose: mostly ASCII with some accents and
+    typographic punctuation. Cyrillic or Greek read as cp1252 is mostly non-ASCII."""
     text = _try_codec(data, "cp1252")
     if text is None:
         return None
-    non_ascii = [ch for ch in text if ord(ch) > 0x7F]
-    if len(non_ascii) > MAX_NON_ASCII_FOR_CP1252 * len(text):
-        return None
-    # Accented Latin letters and typographic punctuation: what Western prose looks like.
-    if all(
-        ch in _CP1252_EXTRA or ch.isalpha() or ord(ch) in (0xA0, 0xA9, 0xAE, 0xB0)
-        for ch in non_ascii
-    ):
-        return text
-    return None
+    non_ascii = len(_NON_ASCII.findall(text))
+    return text if non_ascii <= MAX_NON_ASCII_FOR_CP1252 * len(text) else None
+
+
+_CENTRAL_EUROPEAN = frozenset(
+    {"Polish", "Czech", "Slovak", "Hungarian", "Croatian", "Slovene", "Romanian", "Serbian"}
+)
+
+
+def _central_european(match: CharsetMatch) -> bool:
+    return match.language in _CENTRAL_EUROPEAN
 
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -289,7 +298,8 @@ def looks_like_headline(line: str) -> bool:
     line = line.strip()
     if not line or len(line) > MAX_TITLE_CHARS or len(line.split()) > MAX_TITLE_WORDS:
         return False
-    if line[-1] in ".,;:" or line.endswith("..."):
+    # A headline may trail off ("Rivals of the £400 Apple...") but never ends a sentence.
+    if (line[-1] in ".,;:" and not line.endswith(("...", "…"))) or line.endswith(" ..."):
         return False
     first = line.lstrip("\"'“‘«([")[:1]
     return bool(first) and (first.isupper() or first.isdigit()) and not is_debris(line)
