@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import zipfile
 
 SUPPORTED = ("txt", "md", "html", "json", "pdf", "docx")
 
@@ -145,6 +144,8 @@ def _binaryish(data: bytes) -> bool:
 
 def _zip_kind(data: bytes) -> str:
     """Tell a .docx from the other zip-based formats by the parts inside it."""
+    import zipfile  # only zip uploads pay for it
+
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
