@@ -34,14 +34,16 @@ HYPOTHETICAL_FACTOR = 0.6
 SATURATION = 1.5
 # Article length (in sentences) up to which SATURATION applies unchanged; it grows as the square
 # root of the length beyond.
-REFERENCE_SENTENCES = 8
+REFERENCE_SENTENCES = 4
+# Beyond this length the share of sentences (coverage) does the damping, not the saturation.
+LONG_ARTICLE_SENTENCES = 24
 WEAK_MASS_CAP = 1.0
 DOMINANCE_FLOOR = 0.6
 TITLE_WEIGHT = 1.5
 LEAD_WEIGHTS = (1.3, 1.15, 1.15)
 # Share of sentences from which a topic counts as covering the article; below it, the score is
 # damped down to DAMPING_FLOOR of itself.
-FULL_COVERAGE_SHARE = 0.15
+FULL_COVERAGE_SHARE = 0.25
 DAMPING_FLOOR = 0.5
 MAX_EVIDENCE = 3
 
@@ -165,7 +167,7 @@ class PatternTagger:
         tags = []
         for e in found_topics:
             # A topic with a fraction of the article's strongest evidence is a side subject.
-            dominance = DOMINANCE_FLOOR + (1.0 - DOMINANCE_FLOOR) * (e.mass / top_mass)
+            dominance = DOMINANCE_FLOOR + (1.0 - DOMINANCE_FLOOR) * math.sqrt(e.mass / top_mass)
             score = min(1.0, e.score * dominance)
             tags.append(
                 TopicTag(
@@ -207,7 +209,8 @@ class PatternTagger:
         mass = strong_mass + min(WEAK_MASS_CAP, weak_mass)
         # Longer articles need more mentions to saturate: one mention in a snippet says more
         # about it than one mention in forty sentences.
-        scale = SATURATION * max(1.0, math.sqrt(total / REFERENCE_SENTENCES))
+        length = min(total, LONG_ARTICLE_SENTENCES)
+        scale = SATURATION * max(1.0, math.sqrt(length / REFERENCE_SENTENCES))
         saturation = 1.0 - math.exp(-mass / scale)
         coverage = min(1.0, covered / total / FULL_COVERAGE_SHARE)
         score = saturation * (DAMPING_FLOOR + (1.0 - DAMPING_FLOOR) * coverage)
