@@ -1,0 +1,75 @@
+"""Helpers for the template tests: template.yaml as written, the tools of the ``.tools`` venv (sam,
+cfn-lint, checkov) and how to run them without reaching the network. A module of its own (not
+conftest) so test modules can import it unambiguously."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+TOOLS_BIN = REPO / ".tools" / "bin"
+TRANSLATE = Path(__file__).with_name("sam_translate.py")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short tags (``!Sub x``) as their long form (``{"Fn::Sub": x}``)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return data
+
+
+def find_tool(name: str) -> str:
+    """A tool from PATH (`make pytest` puts .tools/bin there), else .tools/bin; skip if absent."""
+    found = shutil.which(name) or (str(TOOLS_BIN / name) if (TOOLS_BIN / name).exists() else None)
+    if found is None:
+        pytest.skip(f"{name} is not installed: `make tools` installs sam, cfn-lint and checkov")
+    return found
+
+
+def run(
+    command: list[str], env: Mapping[str, str], cwd: Path = REPO, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        check=False,
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def resources_of_type(cfn: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in cfn["Resources"].items()
+        if resource["Type"] == kind
+    }
