@@ -138,6 +138,15 @@ def test_docx_name_on_non_zip_bytes() -> None:
     raises(CorruptFileError, b"just some text", "story.docx", "not a valid zip")
 
 
+def test_docx_needing_an_unknown_zip_version(docx_builder: Callable[..., bytes]) -> None:
+    # zipfile raises NotImplementedError for it: still a corrupt file, never a crash.
+    data = bytearray(docx_builder())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6] = 178
+    raises(CorruptFileError, bytes(data), "story.docx", "corrupt Word document")
+    raises(UnsupportedFormatError, bytes(data), "upload", "ZIP archive")
+
+
 def test_docx_bomb_is_refused_before_parsing() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

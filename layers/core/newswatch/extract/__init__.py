@@ -58,19 +58,16 @@ def _extract(
     if len(data) > max_bytes:
         raise TooLargeError(f"{label} is {len(data)} bytes, over the limit of {max_bytes} bytes")
     media_type, charset = _parse_content_type(content_type)
-    fmt = detect_format(data, name, media_type)
-    if fmt == "gzip":
+    fmt = "unknown"
+    try:
+        fmt = detect_format(data, name, media_type)
+        if fmt != "gzip":
+            return _parse(fmt, data, max_bytes, charset)
         if depth >= _MAX_GZIP_DEPTH:
             raise UnsupportedFormatError("gzip inside gzip inside gzip is not supported")
         from newswatch.extract._gzip import gunzip
 
         inner = gunzip(data, max_bytes)
-        if not inner:
-            raise EmptyFileError("the gzip file contains an empty file")
-        inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        return _extract(inner, inner_name, None, max_bytes, depth + 1)
-    try:
-        return _parse(fmt, data, max_bytes, charset)
     except NewswatchError:
         raise
     except RecursionError:
@@ -80,6 +77,10 @@ def _extract(
         raise ExtractionError(
             f"could not read the {fmt} file: {type(exc).__name__}: {exc}"
         ) from exc
+    if not inner:
+        raise EmptyFileError("the gzip file contains an empty file")
+    inner_name = name[:-3] if name.lower().endswith(".gz") else name
+    return _extract(inner, inner_name, None, max_bytes, depth + 1)
 
 
 def _parse(fmt: str, data: bytes, max_bytes: int, charset: str | None) -> Document:

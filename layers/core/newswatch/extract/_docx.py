@@ -69,7 +69,7 @@ def _check_zip(data: bytes, max_bytes: int) -> None:
         raise
     except zipfile.BadZipFile as exc:
         raise CorruptFileError(f"corrupt Word document (not a valid zip): {exc}") from None
-    except (ValueError, OSError, EOFError, RuntimeError) as exc:
-        raise CorruptFileError(f"corrupt Word document: {exc}") from None
+    except Exception as exc:  # zipfile also raises NotImplementedError, zlib.error, EOFError...
+        raise CorruptFileError(f"corrupt Word document: {exc or type(exc).__name__}") from None
     if "word/document.xml" not in names:
         raise CorruptFileError("not a Word document: the zip has no word/document.xml")

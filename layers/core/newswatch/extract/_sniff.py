@@ -148,7 +148,7 @@ def _zip_kind(data: bytes) -> str:
 
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except Exception:  # BadZipFile, NotImplementedError (unknown version), OSError, ...
         # Cannot list it: let the docx reader report the corruption if the name says docx.
         return "zip"
     if "word/document.xml" in names:
