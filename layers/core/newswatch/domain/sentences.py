@@ -53,6 +53,23 @@ _SENTENCE_OPENERS = _wordset(
 
 # A sentence-final run of punctuation, the quotes/brackets that close after it, and the space
 # that follows. Candidates only: _is_boundary decides.
+# Units at least this long are checked for a lost full stop (see _split_run_on).
+RUN_ON_WORDS = 30
+# Capitalised words that open a clause and are almost never capitalised mid-sentence.
+_CLAUSE_OPENERS = _wordset(
+    """
+    The He She They It We His Her Their Its This These Those But However Meanwhile After Before
+    When While Police Officials Authorities Now Some Many
+    """
+)
+# Words after which a capitalised "The" is a name ("told The Times", "in The Hague").
+_BEFORE_TITLES = _wordset(
+    """
+    told to in of at for by from on with and said says via read reads like called named titled
+    starring watch watched wrote into about than as the or
+    """
+)
+
 _CANDIDATE = re.compile(r"(?:[.!?]+|…)[\"'”’»)\]]*(?=\s+)")
 
 _AGENCY = r"CNN|Reuters|AP|AFP|UPI|PA|EW\.com|CNN Student News|Mashable|Bloomberg|dpa|IANS|PTI"
@@ -95,10 +112,10 @@ def split_sentences(text: str) -> list[str]:
             line = _strip_lead_debris(line)
             first = not line
         line = _BOILERPLATE.sub("", line)
-        for sentence in _split_line(line):
-            if _is_debris(sentence):
-                continue
-            sentences.append(sentence)
+        for piece in _split_line(line):
+            for sentence in _split_run_on(piece):
+                if not _is_debris(sentence):
+                    sentences.append(sentence)
     return sentences
 
 
@@ -129,6 +146,30 @@ def _split_line(line: str) -> list[str]:
             continue
         out.append(f"{carry} {piece}".strip() if carry and not _is_separator(carry) else piece)
         carry = ""
+    return out
+
+
+def _split_run_on(sentence: str) -> list[str]:
+    """Split a very long unit where a caption or heading lost its full stop when the page was
+    flattened ("... his knee (pictured) The striker said ..."): a clause opener with a capital
+    letter right after a lower-case word or a closing bracket starts a new sentence."""
+    tokens = sentence.split(" ")
+    if len(tokens) < RUN_ON_WORDS:
+        return [sentence]
+    out: list[str] = []
+    start = 0
+    for i in range(1, len(tokens)):
+        word, previous = tokens[i], tokens[i - 1]
+        if (
+            word in _CLAUSE_OPENERS
+            and i - start >= 4
+            and len(tokens) - i >= 4
+            and (previous[-1:] == ")" or (previous[-1:].islower() and previous.isalpha()))
+            and previous.lower() not in _BEFORE_TITLES
+        ):
+            out.append(" ".join(tokens[start:i]))
+            start = i
+    out.append(" ".join(tokens[start:]))
     return out
 
 

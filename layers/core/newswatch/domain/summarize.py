@@ -78,15 +78,30 @@ def lead_sentences(sentences: Sequence[str], n: int = 3) -> list[str]:
 
 @dataclass(frozen=True)
 class ExtractiveWeights:
-    """The scoring knobs; the defaults were calibrated on the CNN/DailyMail and BBC dev sets."""
+    """The scoring knobs. The defaults (the headline profile, for a sentence-count budget) were
+    calibrated on the CNN/DailyMail dev set; see COVERAGE_WEIGHTS for ratio budgets."""
 
     position: float = 1.0
-    position_decay: float = 0.6
+    position_decay: float = 1.0
     centrality: float = 1.0
     title: float = 0.5
     redundancy: float = 0.6
     duplicate: float = 0.65
     min_words: int = 6
+    long_words: int = 30
+    long_power: float = 1.0
+    # With a sentence-count budget, candidates come from the first ``window`` sentences (0: all).
+    window: int = 0
+    quote: float = 0.8
+    question: float = 0.6
+    fragment: float = 0.5
+
+
+# A summary sized as a share of the article (``ratio``) is about coverage, not the lead: several
+# paragraphs' worth of sentences, so centrality dominates and position only breaks ties. On the
+# BBC dev set (long extractive references) this profile scores about 6 ROUGE points above the
+# headline profile at the same length.
+COVERAGE_WEIGHTS = ExtractiveWeights(position=0.1, centrality=2.0, redundancy=0.15)
 
 
 class ExtractiveSummarizer:
@@ -94,8 +109,13 @@ class ExtractiveSummarizer:
 
     name = "extractive"
 
-    def __init__(self, weights: ExtractiveWeights | None = None) -> None:
+    def __init__(
+        self,
+        weights: ExtractiveWeights | None = None,
+        coverage_weights: ExtractiveWeights | None = None,
+    ) -> None:
         self.weights = weights or ExtractiveWeights()
+        self.coverage_weights = coverage_weights or COVERAGE_WEIGHTS
 
     def summarize(
         self, sentences: Sequence[str], length: SummaryLength, title: str | None = None
@@ -109,7 +129,7 @@ class ExtractiveSummarizer:
         """Indices of the chosen sentences, in document order."""
         if not sentences:
             return []
-        w = self.weights
+        w = self.coverage_weights if length.ratio else self.weights
         vectors = _tfidf_vectors([_terms(s) for s in sentences])
         centroid: Counter[str] = Counter()
         for vector in vectors:
@@ -124,7 +144,7 @@ class ExtractiveSummarizer:
             score += w.centrality * _cosine(vectors[i], dict(centroid))
             if title_vector:
                 score += w.title * _cosine(vectors[i], title_vector)
-            score *= _shape_factor(sentence, lengths[i], w.min_words)
+            score *= _shape_factor(sentence, lengths[i], w)
             if title_key and " ".join(words(sentence)) == title_key:
                 score = -1.0
             scores.append(score)
@@ -132,7 +152,8 @@ class ExtractiveSummarizer:
         max_sentences, max_words = _budget(length, sum(lengths))
         chosen: list[int] = []
         used_words = 0
-        candidates = [i for i in range(len(sentences)) if scores[i] > 0]
+        limit = w.window if w.window and not length.ratio else len(sentences)
+        candidates = [i for i in range(min(limit, len(sentences))) if scores[i] > 0]
         while candidates and len(chosen) < max_sentences:
             best, best_value = -1, -math.inf
             for i in candidates:
@@ -170,17 +191,20 @@ def _budget(length: SummaryLength, article_words: int) -> tuple[int, int | None]
     return max(length.sentences, 1), length.words
 
 
-def _shape_factor(sentence: str, n_words: int, min_words: int) -> float:
+def _shape_factor(sentence: str, n_words: int, w: ExtractiveWeights) -> float:
     factor = 1.0
-    if n_words < min_words:
+    if n_words < w.min_words:
         factor *= 0.3
+    elif n_words > w.long_words:
+        # Over-long units are usually run-on captions or lists and crowd out the budget.
+        factor *= (w.long_words / n_words) ** w.long_power
     if sentence.rstrip("\"'”’ ").endswith("?"):
-        factor *= 0.6
+        factor *= w.question
     if sentence.startswith(_QUOTE_OPEN):
-        factor *= 0.8
+        factor *= w.quote
     if not sentence.rstrip("\"'”’) ").endswith((".", "!", "?", "…")):
         # A heading, caption or list fragment.
-        factor *= 0.5
+        factor *= w.fragment
     return factor
 
 
