@@ -26,7 +26,12 @@ from boto3.dynamodb.types import TypeDeserializer
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.sns import SnsAlertPublisher
-from newswatch.service import AlertOutcome, AlertPublishError, alert_record
+from newswatch.service import (
+    AlertInProgressError,
+    AlertOutcome,
+    AlertPublishError,
+    alert_record,
+)
 from newswatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -102,6 +107,14 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
     except AlertPublishError:
         metrics.add_metric(name="AlertPublishFailed", unit=MetricUnit.Count, value=1)
         logger.exception("alert publish failed; the record will be retried")
+        raise
+    except AlertInProgressError:
+        metrics.add_metric(name="AlertsInProgress", unit=MetricUnit.Count, value=1)
+        logger.warning("another invocation holds this alert's claim; the record will be retried")
+        raise
+    except Exception:
+        metrics.add_metric(name="AlertErrors", unit=MetricUnit.Count, value=1)
+        logger.exception("alert failed; the record will be retried")
         raise
     metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
     if outcome.status == "published" and not outcome.marked:

@@ -135,17 +135,23 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
     logger.set_correlation_id(ref.key)
     logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
     deps = dependencies()
-    outcome = ingest_object(
-        ref.bucket,
-        ref.key,
-        ref.version_id,
-        ref.event_time,
-        ref.size,
-        source=deps.source,
-        store=deps.store,
-        pipeline=pipeline(deps),
-        settings=deps.settings,
-    )
+    try:
+        outcome = ingest_object(
+            ref.bucket,
+            ref.key,
+            ref.version_id,
+            ref.event_time,
+            ref.size,
+            source=deps.source,
+            store=deps.store,
+            pipeline=pipeline(deps),
+            settings=deps.settings,
+        )
+    except Exception:
+        # Transient (throttling, 5xx, network): the message is retried, then dead-lettered.
+        metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
+        logger.exception("ingest failed; the message will be retried")
+        raise
     count(outcome)
     # Status, codes and topic labels only: the article's text never goes to the log.
     logger.info(
@@ -167,12 +173,13 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> list[str]:
     try:
-        return [ingest(ref).status for ref in object_refs(json.loads(record.body))]
-    except Exception:
-        # Transient (throttling, 5xx) or a malformed message: SQS retries it, then dead-letters it.
-        metrics.add_metric(name="IngestRetries", unit=MetricUnit.Count, value=1)
-        logger.exception("message %s failed; it will be retried", record.message_id)
+        notification = json.loads(record.body)
+    except ValueError:
+        # Not from S3: retried, then dead-lettered where `newswatch redrive` can show it.
+        metrics.add_metric(name="IngestBadMessages", unit=MetricUnit.Count, value=1)
+        logger.exception("message %s is not an S3 notification", record.message_id)
         raise
+    return [ingest(ref).status for ref in object_refs(notification)]
 
 
 @logger.inject_lambda_context(clear_state=True)
