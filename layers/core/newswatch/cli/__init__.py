@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # Modules under newswatch.cli that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "summarize",
+    "evaluate",
     "subscriptions",
     "archive",
     "report",
