@@ -15,7 +15,7 @@ import importlib
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -74,7 +74,9 @@ _TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011
 
 def normalize(text: str) -> str:
     """Collapse whitespace and unify apostrophes and hyphens, as the taxonomy patterns expect."""
-    return " ".join(text.translate(_TRANSLATE).split())
+    if not text.isascii():
+        text = text.translate(_TRANSLATE)
+    return " ".join(text.split())
 
 
 def mention_factor(text: str, start: int, end: int) -> float:
@@ -112,7 +114,7 @@ class _Hit:
 
 
 # Match kinds, in the order overlapping matches are resolved: a strong phrase wins over a weak cue.
-_STRONG, _WEAK = 0, 1
+_STRONG, _WEAK, _EXCLUDE = 0, 1, 2
 
 
 class PatternTagger:
@@ -233,27 +235,32 @@ class _Evidence:
 # one cheap scan finds the word starts that begin with any of them, and a topic's alternation is
 # tried only at those positions. Patterns whose start cannot be worked out are scanned in full.
 
-_KEY = 3  # characters of a match's start used as the index key
+_KEY = 5  # characters of a match's start used as the index key
 _MIN_KEY = 2
-_MAX_KEYS = 4000
+_MAX_KEYS = 500
+
+
+_Entry = tuple[int, int]  # (topic index, kind)
 
 
 class _Index:
     def __init__(self, taxonomy: Taxonomy) -> None:
-        # (topic index, kind) -> (alternation, exclusion)
-        self.regexes: dict[tuple[int, int], re.Pattern[str]] = {}
-        self.excludes: dict[int, re.Pattern[str]] = {}
-        # key length -> key -> [(topic index, kind)]
-        self.keys: dict[int, dict[str, list[tuple[int, int]]]] = {}
-        # (topic index, kind) -> alternation of the patterns that are scanned in full
-        self.full_scan: dict[tuple[int, int], re.Pattern[str]] = {}
+        # key -> the alternations that may match where the text starts with that key; a key of
+        # _MIN_KEY characters comes from a pattern that can end there ("UN") and needs a word end
+        keys: dict[str, list[_Entry]] = {}
+        regexes: dict[_Entry, re.Pattern[str]] = {}
+        # alternations of the patterns whose start cannot be indexed, scanned in full
+        self.full_scan: dict[_Entry, re.Pattern[str]] = {}
         for topic_index, topic in enumerate(taxonomy.topics):
-            if topic.exclude:
-                self.excludes[topic_index] = compile_patterns(topic.exclude)
-            for kind, patterns in ((_STRONG, topic.patterns), (_WEAK, topic.weak_patterns)):
+            for kind, patterns in (
+                (_STRONG, topic.patterns),
+                (_WEAK, topic.weak_patterns),
+                (_EXCLUDE, topic.exclude),
+            ):
                 if not patterns:
                     continue
-                self.regexes[(topic_index, kind)] = compile_patterns(patterns)
+                entry = (topic_index, kind)
+                regexes[entry] = compile_patterns(patterns)
                 unindexed: list[str] = []
                 for pattern in patterns:
                     starts = _match_starts(pattern)
@@ -261,20 +268,16 @@ class _Index:
                         unindexed.append(pattern)
                         continue
                     for key in starts:
-                        entries = self.keys.setdefault(len(key), {}).setdefault(key, [])
-                        if (topic_index, kind) not in entries:
-                            entries.append((topic_index, kind))
+                        entries = keys.setdefault(key, [])
+                        if entry not in entries:
+                            entries.append(entry)
                 if unindexed:
-                    self.full_scan[(topic_index, kind)] = compile_patterns(tuple(unindexed))
-        pairs = sorted({k[:_MIN_KEY] for by_len in self.keys.values() for k in by_len})
-        by_first: dict[str, list[str]] = {}
-        for pair in pairs:
-            by_first.setdefault(pair[0], []).append(pair[1])
-        alternatives = [
-            re.escape(first) + "[" + "".join(re.escape(c) for c in seconds) + "]"
-            for first, seconds in by_first.items()
-        ]
-        self.candidates = re.compile(r"\b(?=" + "|".join(alternatives) + ")") if pairs else None
+                    self.full_scan[entry] = compile_patterns(tuple(unindexed))
+        self.lookup: dict[str, tuple[tuple[_Entry, re.Pattern[str]], ...]] = {
+            key: tuple((e, regexes[e]) for e in entries) for key, entries in keys.items()
+        }
+        self.lengths = tuple(sorted({len(key) for key in keys}))
+        self.candidates = _candidate_regex(keys) if keys else None
 
     def find(self, units: list[_Unit]) -> dict[int, list[_Hit]]:
         """Every topic's matches in the units, negation and exclusions applied."""
@@ -284,56 +287,79 @@ class _Index:
         for unit in units:
             offsets.append(position)
             position += len(unit.text) + 1
-        spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        if self.candidates is not None:
-            for candidate in self.candidates.finditer(text):
-                start = candidate.start()
-                tried: set[tuple[int, int]] = set()
-                for length, by_key in self.keys.items():
-                    for entry in by_key.get(text[start : start + length], ()):
-                        if entry in tried:
-                            continue
-                        tried.add(entry)
-                        match = self.regexes[entry].match(text, start)
-                        if match is not None:
-                            spans.setdefault(entry, []).append(match.span())
-        for entry, regex in self.full_scan.items():
-            spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
+        spans = self.spans(text)
         hits: dict[int, list[_Hit]] = {}
-        for topic_index in sorted({entry[0] for entry in spans}):
-            found = self._hits(topic_index, spans, text, offsets, units)
+        for topic_index in sorted({entry[0] for entry in spans if entry[1] != _EXCLUDE}):
+            found = self._hits(topic_index, spans, offsets, units)
             if found:
                 hits[topic_index] = found
         return hits
 
+    def spans(self, text: str) -> dict[_Entry, list[tuple[int, int]]]:
+        """Where each topic's alternation (strong, weak, exclusion) matches in lowercase text."""
+        spans: dict[_Entry, list[tuple[int, int]]] = {}
+        lookup = self.lookup
+        if self.candidates is not None:
+            for candidate in self.candidates.finditer(text):
+                start = candidate.start()
+                tried: set[_Entry] = set()
+                for length in self.lengths:
+                    for entry, regex in lookup.get(text[start : start + length], ()):
+                        if entry in tried:
+                            continue
+                        tried.add(entry)
+                        match = regex.match(text, start)
+                        if match is not None:
+                            spans.setdefault(entry, []).append(match.span())
+        for entry, regex in self.full_scan.items():
+            spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
+        return spans
+
     def _hits(
         self,
         topic_index: int,
-        spans: dict[tuple[int, int], list[tuple[int, int]]],
-        text: str,
+        spans: dict[_Entry, list[tuple[int, int]]],
         offsets: list[int],
         units: list[_Unit],
     ) -> list[_Hit]:
         kept: list[tuple[int, int]] = []
         hits: list[_Hit] = []
-        exclude = self.excludes.get(topic_index)
+        excluded = spans.get((topic_index, _EXCLUDE), ())
         for kind, weight in ((_STRONG, STRONG_WEIGHT), (_WEAK, WEAK_WEIGHT)):
             for start, end in sorted(spans.get((topic_index, kind), ())):
                 # A weak cue inside a strong phrase ("talks" in "peace talks") is the same mention.
                 if any(a < end and start < b for a, b in kept):
                     continue
+                if any(a < end and start < b for a, b in excluded):
+                    continue
                 unit = bisect_right(offsets, start) - 1
                 base = offsets[unit]
-                if exclude is not None and any(
-                    a < end - base and start - base < b
-                    for a, b in (m.span() for m in exclude.finditer(units[unit].text))
-                ):
-                    continue
-                kept.append((start, end))
                 sentence = units[unit].text
+                kept.append((start, end))
                 factor = mention_factor(sentence, start - base, end - base)
                 hits.append(_Hit(unit, start, end, weight * factor, kind == _STRONG))
         return hits
+
+
+def _candidate_regex(keys: Iterable[str]) -> re.Pattern[str]:
+    """A lookahead trie of every key: finds, in one scan, the word starts worth trying."""
+    trie: dict[str, Any] = {}
+    for key in keys:
+        node = trie
+        for char in key:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return re.compile(r"\b(?=" + _trie_regex(trie) + ")")
+
+
+def _trie_regex(node: dict[str, Any]) -> str:
+    if "" in node:  # a key ends here: whatever follows, the position is a candidate
+        return ""
+    leaves = sorted(c for c, child in node.items() if "" in child)
+    branches = [re.escape(c) + _trie_regex(child) for c, child in sorted(node.items())]
+    if len(leaves) == len(node) and len(leaves) > 1:
+        return "[" + "".join(re.escape(c) for c in leaves) + "]"
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
 
 @lru_cache(maxsize=8)
@@ -342,28 +368,63 @@ def _index_for(taxonomy: Taxonomy) -> _Index:
 
 
 def _match_starts(pattern: str) -> set[str] | None:
-    """The lowercase strings of up to ``_KEY`` characters a match of ``pattern`` can begin with,
-    or None when they cannot be enumerated (character categories, too many variants)."""
+    """Lowercase prefixes (2 to ``_KEY`` characters) such that every match of ``pattern`` begins
+    with one of them, or None when they cannot be worked out (a category or too many variants
+    within the first two characters)."""
     try:
         parser: Any = importlib.import_module("re._parser")
         parsed = parser.parse(pattern, re.IGNORECASE)
     except Exception:  # a Python without re._parser: scan this pattern in full
         return None
-    return _seq_starts(parser, list(parsed.data))
+    starts = _seq_starts(parser, list(parsed.data))
+    if starts is None:
+        return None
+    keys = {s.rstrip(_OPEN) for s in starts}
+    return None if any(len(k) < _MIN_KEY for k in keys) else keys
+
+
+# Marks a prefix whose continuation is unknown (a character category, say): it stays shorter.
+_OPEN = "\x00"
+
+
+def _done(prefix: str) -> bool:
+    return prefix.endswith(_OPEN) or len(prefix) >= _KEY
+
+
+def _join(prefix: str, piece: str) -> str:
+    if _done(prefix):
+        return prefix
+    joined = prefix + piece
+    if _OPEN in joined:
+        head = joined[: joined.index(_OPEN)]
+        return head[:_KEY] if len(head) >= _KEY else head + _OPEN
+    return joined[:_KEY]
 
 
 def _seq_starts(parser: Any, items: list[Any]) -> set[str] | None:
     out = {""}
     for op, av in items:
-        if all(len(s) >= _KEY for s in out):
+        if all(_done(s) for s in out):
             break
         piece = _op_starts(parser, op, av)
         if piece is None:
-            return None
-        out = {s if len(s) >= _KEY else (s + p)[:_KEY] for s in out for p in piece}
-        if len(out) > _MAX_KEYS:
-            return None
+            if any(not _done(s) and len(s) < _MIN_KEY for s in out):
+                return None
+            return {s if _done(s) else s + _OPEN for s in out}
+        joined = {_join(s, p) for s in out for p in piece}
+        length = _KEY
+        while len(joined) > _MAX_KEYS:  # too many variants: keep shorter prefixes
+            length -= 1
+            if length < _MIN_KEY:
+                return None
+            joined = {_cut(s, length) for s in joined}
+        out = joined
     return out
+
+
+def _cut(prefix: str, length: int) -> str:
+    head = prefix.rstrip(_OPEN)
+    return head[:length] + _OPEN if len(head) > length else prefix
 
 
 def _op_starts(parser: Any, op: Any, av: Any) -> set[str] | None:
@@ -403,11 +464,12 @@ def _op_starts(parser: Any, op: Any, av: Any) -> set[str] | None:
         for count in range(min(high, low + _KEY) + 1):
             if count >= low:
                 result |= current
-            if count == high or all(len(s) >= _KEY for s in current):
+            if count == high or all(_done(s) for s in current):
                 break
-            current = {(s + p)[:_KEY] for s in current for p in once}
-            if len(current) > _MAX_KEYS:
-                return None
-        result |= {s for s in current if len(s) >= _KEY}
+            grown = {_join(s, p) for s in current for p in once}
+            if len(grown) > _MAX_KEYS:  # too many variants: what follows is unknown
+                return result | {s if _done(s) else s + _OPEN for s in current}
+            current = grown
+        result |= {s for s in current if _done(s)}
         return result
     return None
