@@ -23,7 +23,6 @@ from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
-FIXTURES = Path(__file__).parent / "fixtures"
 SEED = REPO / "seeds" / "jeddah-ceasefire-talks.txt"
 REGION = "us-east-1"
 BUCKET = "newswatch-articles-test"
@@ -40,9 +39,8 @@ SUBSCRIBERS: dict[str, dict[str, Any]] = {
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A real event payload from events/ (generated with `sam local generate-event`)."""
-    path = EVENTS / name if (EVENTS / name).exists() else FIXTURES / name
-    data: dict[str, Any] = json.loads(path.read_text())
+    """A real event payload from events/ (made with `sam local generate-event`, see its README)."""
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return data
 
 
