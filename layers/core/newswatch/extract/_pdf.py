@@ -22,10 +22,11 @@ def extract_pdf(data: bytes) -> Document:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
-    # pypdf logs every repair it attempts; the outcome is reported through our own errors.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    # pypdf logs every repair it attempts (some at ERROR level, for files it still reads); the
+    # outcome is reported through our own errors, so its log would only be noise per page.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -36,7 +37,9 @@ def extract_pdf(data: bytes) -> Document:
         raise
     except (DependencyError, FileNotDecryptedError) as exc:
         raise CorruptFileError(f"the PDF is encrypted and cannot be read: {exc}") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except RecursionError:
+        raise CorruptFileError("corrupt PDF: its objects refer to each other endlessly") from None
+    except Exception as exc:  # PdfReadError, NotImplementedError (unknown filter), KeyError, ...
         raise CorruptFileError(f"corrupt or truncated PDF: {exc or type(exc).__name__}") from None
     lines = "\n".join(pages).split("\n")
     if not any(line.strip() for line in lines):
