@@ -52,8 +52,9 @@ _WINDOW_CHARS = 80
 _WINDOW_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,;:()\"]|\b(?:but|while|whereas|although|though|and then)\b", re.I)
 _NEGATION = re.compile(
-    r"\b(?:no|not|never|without|nor|neither|lack of|absence of|rejected|rejects?|rejecting|"
-    r"refused|refuses?|refusing|denied|denies|deny|denying|ruled out|rules out|ruling out|"
+    r"\b(?:no|not|never|without|nor|neither|nobody|no one|none|lack of|absence of|"
+    r"rejected|rejects?|rejecting|refused|refuses?|refusing|denied|denies|deny|denying|"
+    r"ruled out|rules out|ruling out|"
     r"failed to|fail to|fails to|called off|calls off|cancell?ed|dismissed|dismisses)\b|n't\b",
     re.I,
 )
@@ -63,9 +64,11 @@ _HYPOTHETICAL_NEAR = re.compile(
     re.I,
 )
 _HYPOTHETICAL_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b", re.I)
+# "the truce was not respected": a negation right after the mention (not after a comma, which
+# starts a relative clause about something else).
 _NEGATED_AFTER = re.compile(
-    r"^\W{0,3}(?:\w+ )?(?:was|were|is|are|has|have|had|will|would|did|does|do)(?:n't| not| never)\b"
-    r"|^\W{0,3}(?:was|were|has been|have been|had been) (?:rejected|called off|cancell?ed|"
+    r"^ (?:was|were|is|are|has|have|had|will|would|did|does|do)(?:n't| not| never)\b"
+    r"|^ (?:was|were|has been|have been|had been) (?:rejected|called off|cancell?ed|"
     r"ruled out|refused|denied|dismissed)\b",
     re.I,
 )
