@@ -85,7 +85,7 @@ class ExtractiveWeights:
     position_decay: float = 1.0
     centrality: float = 1.0
     title: float = 0.5
-    redundancy: float = 0.6
+    redundancy: float = 0.3
     duplicate: float = 0.65
     min_words: int = 6
     long_words: int = 30

@@ -1,0 +1,131 @@
+"""`newswatch eval summaries|topics` on small fixtures whose scores are worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from newswatch.cli import main
+from newswatch.evaluation import EvaluationError, read_jsonl, rouge, score_topics
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main([*argv, "--json"]) == 0
+    result: dict[str, object] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_eval_summaries_scores_engine_and_lead3(capsys: pytest.CaptureFixture[str]) -> None:
+    # Each reference is the article's first sentence and a one-sentence summary picks it (100).
+    # Lead-3 adds the two other sentences. rouge-score lower-cases, and Porter-stems tokens longer
+    # than 3 characters. Row 1: reference "storm flood the river town" (5 tokens, 4 bigrams), Lead-3
+    # 10 tokens / 9 bigrams: R1 = 2*(5/10*1)/(5/10+1) = 2/3, R2 = 2*(4/9)/(4/9+1) = 8/13,
+    # Lsum = R1 (one reference sentence, found whole). Row 2: 6 of 10 tokens, 5 of 9 bigrams:
+    # R1 = 2*(0.6)/(1.6) = 3/4, R2 = 2*(5/9)/(14/9) = 5/7, Lsum = 3/4.
+    result = run_json(
+        capsys, "eval", "summaries", str(FIXTURES / "summaries.jsonl"), "--sentences", "1"
+    )
+    assert result["rows"] == 2
+    assert result["engine"] == {"rouge1": 100.0, "rouge2": 100.0, "rougeLsum": 100.0}
+    r1 = round(100 * (2 / 3 + 3 / 4) / 2, 2)
+    r2 = round(100 * (8 / 13 + 5 / 7) / 2, 2)
+    assert result["lead3"] == {"rouge1": r1, "rouge2": r2, "rougeLsum": r1}
+
+
+def test_eval_summaries_default_length_on_short_articles_is_the_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Three-sentence articles are "too short" for a three-sentence summary: engine == Lead-3.
+    result = run_json(capsys, "eval", "summaries", str(FIXTURES / "summaries.jsonl"))
+    assert result["engine"] == result["lead3"]
+
+
+def test_eval_summaries_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "summaries", str(FIXTURES / "summaries.jsonl"), "--ratio", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "Lead-3" in out
+    assert "ROUGE-Lsum" in out
+
+
+def test_eval_topics_per_topic_and_macro(capsys: pytest.CaptureFixture[str]) -> None:
+    # floods: rows 1 and 3 found, row 6 (no flood word) missed -> tp 2, fp 0, fn 1: P 1, R 2/3,
+    # F1 0.8. fires: row 2 found, row 3 predicted but not gold -> tp 1, fp 1: P 0.5, R 1, F1 2/3.
+    # quakes: the taxonomy has no such topic -> 0. Macro over the 3 gold labels: (0.8+2/3+0)/3.
+    result = run_json(
+        capsys,
+        "eval",
+        "topics",
+        str(FIXTURES / "topics.jsonl"),
+        "--taxonomy",
+        str(FIXTURES / "taxonomy.yaml"),
+    )
+    assert result["rows"] == 6
+    assert result["topics"] == {
+        "fires": {"p": 0.5, "r": 1.0, "f1": round(2 / 3, 4), "support": 1},
+        "floods": {"p": 1.0, "r": round(2 / 3, 4), "f1": 0.8, "support": 3},
+        "quakes": {"p": 0.0, "r": 0.0, "f1": 0.0, "support": 1},
+    }
+    assert result["macro_f1"] == round((0.8 + 2 / 3) / 3, 4)
+
+
+def test_eval_topics_table(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["eval", "topics", str(FIXTURES / "topics.jsonl")]
+    assert main([*argv, "--taxonomy", str(FIXTURES / "taxonomy.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "floods" in out
+    assert "macro" in out
+
+
+def test_score_topics_counts() -> None:
+    scores = score_topics(
+        gold=[{"a"}, {"a", "b"}, set(), {"b"}],
+        predicted=[{"a"}, {"a"}, {"a", "c"}, {"b"}],
+    )
+    assert list(scores.topics) == ["a", "b"]  # "c" is never gold: not scored
+    a, b = scores.topics["a"], scores.topics["b"]
+    assert (a.tp, a.fp, a.fn) == (2, 1, 0)
+    assert (b.tp, b.fp, b.fn) == (1, 0, 1)
+    assert a.precision == pytest.approx(2 / 3)
+    assert b.recall == pytest.approx(1 / 2)
+    assert scores.macro_f1 == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+def test_rouge_identical_and_disjoint() -> None:
+    assert rouge(["The cat sat."], [["The cat sat."]]) == {
+        "rouge1": 100.0,
+        "rouge2": 100.0,
+        "rougeLsum": 100.0,
+    }
+    assert rouge(["Red apples."], [["Blue sky."]])["rouge1"] == 0.0
+
+
+def test_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "summary": "y"}\n\n{not json}\n', encoding="utf-8")
+    with pytest.raises(EvaluationError, match=r"bad.jsonl:3: not valid JSON"):
+        read_jsonl(bad, ("text", "summary"))
+    bad.write_text('{"text": "x"}\n', encoding="utf-8")
+    with pytest.raises(EvaluationError, match="missing field"):
+        read_jsonl(bad, ("text", "summary"))
+
+
+def test_cli_reports_a_bad_file_with_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "rows.jsonl"
+    bad.write_text('{"text": "An article."}\n', encoding="utf-8")
+    assert main(["eval", "topics", str(bad)]) == 2
+    assert "missing field(s) project_topics" in capsys.readouterr().err
+    assert main(["eval", "summaries", str(tmp_path / "absent.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_missing_rouge_score_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "rouge_score", None)
+    with pytest.raises(EvaluationError, match=r"newswatch\[eval\]"):
+        rouge(["a"], [["a"]])
