@@ -66,8 +66,9 @@ class Settings:
     engine: str = "extractive"
     tagger: str = "pattern"
     model_dir: Path | None = None
-    # How long an alert claim ("sending") holds before another invocation may take it over. It must
-    # be longer than the AlertFunction timeout, or a slow publish could be overtaken and doubled.
+    # How long an alert claim ("sending") holds before another invocation may take it over, when
+    # the caller has no Lambda context (the handler uses the invocation's remaining time). It must
+    # outlast one publish, or a slow publish could be overtaken and doubled.
     alert_lease_seconds: int = 300
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -79,7 +80,10 @@ class Settings:
         return cls(
             table_name=env.get("NEWSWATCH_TABLE", "").strip(),
             topic_arn=env.get("NEWSWATCH_TOPIC_ARN", "").strip(),
-            watched_topics=_csv(env, "NEWSWATCH_WATCHED_TOPICS", "ceasefire,aid"),
+            # Taxonomy labels are lower case; "Ceasefire, Aid" means the same topics.
+            watched_topics=tuple(
+                t.lower() for t in _csv(env, "NEWSWATCH_WATCHED_TOPICS", "ceasefire,aid")
+            ),
             min_topic_score=_float(env, "NEWSWATCH_MIN_TOPIC_SCORE", 0.3, 0.0, 1.0),
             summary_sentences=_int(env, "NEWSWATCH_SUMMARY_SENTENCES", 3),
             max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", 10 * 1024 * 1024),

@@ -1,0 +1,230 @@
+"""The alert decision and the alert's text: which topics alert, and what an email or phone shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswatch.domain.alerts import (
+    SMS_GSM7_SEPTETS,
+    SMS_UCS2_UNITS,
+    MatchedTopic,
+    fit_sms,
+    gsm7_septets,
+    is_gsm7,
+    match_topics,
+    render_alert,
+    render_email,
+    render_sms,
+    render_subject,
+    sanitize,
+    sms_fits,
+    to_ascii,
+    ucs2_units,
+)
+
+
+def record(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "pk": "article#b/news/truce.txt",
+        "sk": "v#1",
+        "type": "article",
+        "status": "processed",
+        "bucket": "b",
+        "key": "news/truce.txt",
+        "version_id": "1",
+        "title": "Truce talks resume in Jeddah",
+        "summary": "Negotiators met in Jeddah to discuss a ceasefire. Aid convoys may follow.",
+        "language": "en",
+        "uploaded_at": "2026-11-29T18:00:00.000Z",
+        "alert_state": "pending",
+        "topics": [
+            {
+                "label": "ceasefire",
+                "score": Decimal("0.91"),
+                "iptc": "medtop:20000073",
+                "evidence": ["Both sides agreed to a ceasefire."],
+            },
+            {"label": "aid", "score": Decimal("0.42"), "evidence": ["Aid convoys may follow."]},
+            {"label": "sanctions", "score": Decimal("0.8"), "evidence": ["New sanctions."]},
+            {"label": "displacement", "score": Decimal("0.1"), "evidence": []},
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+# -- decision ---------------------------------------------------------------------------------
+
+
+def test_only_watched_topics_at_or_above_the_minimum_score_match_strongest_first() -> None:
+    matched = match_topics(record(), ["aid", "ceasefire", "displacement"], 0.42)
+    assert [(t.label, t.score) for t in matched] == [("ceasefire", 0.91), ("aid", 0.42)]
+    assert matched[0].iptc == "medtop:20000073"
+    assert matched[0].evidence == ("Both sides agreed to a ceasefire.",)
+
+
+def test_no_watched_topic_matches_nothing() -> None:
+    assert match_topics(record(), ["protests"], 0.1) == ()
+    assert match_topics(record(), ["ceasefire"], 0.95) == ()
+    assert match_topics(record(topics=[]), ["ceasefire"], 0.0) == ()
+
+
+@pytest.mark.parametrize("status", ["duplicate", "failed", "skipped", None])
+def test_records_that_are_not_processed_never_match(status: str | None) -> None:
+    assert match_topics(record(status=status), ["ceasefire"], 0.0) == ()
+
+
+# -- sanitising -------------------------------------------------------------------------------
+
+
+def test_sanitize_removes_markup_entities_and_control_characters() -> None:
+    dirty = (
+        'Truce <script>alert("x")</script> &lt;b&gt;now&lt;/b&gt;\x07 in\u202e Gaza\u200b\r\n'
+        "<a href='http://evil'>click</a>\ttoday"
+    )
+    clean = sanitize(dirty)
+    assert "<" not in clean and ">" not in clean
+    assert "\x07" not in clean and "\u202e" not in clean and "\u200b" not in clean
+    assert "\n" not in clean and "\t" not in clean
+    assert clean.startswith("Truce")
+    assert "now" in clean and "Gaza" in clean and "click" in clean and "today" in clean
+
+
+def test_nothing_from_the_article_puts_markup_or_controls_into_any_body() -> None:
+    nasty = record(
+        title="<b>Breaking</b>\x1b[31m \u202eceasefire\u202c",
+        summary="<img src=x onerror=alert(1)> Talks\x00 resume.\u2028Next",
+        topics=[
+            {
+                "label": "ceasefire",
+                "score": 0.9,
+                "evidence": ["<iframe src='x'></iframe>quote\x0b here"],
+            }
+        ],
+    )
+    message = render_alert(nasty, match_topics(nasty, ["ceasefire"], 0.3))
+    for body in (message.subject, message.sms, message.default, message.email):
+        assert "<" not in body and ">" not in body
+        assert "\x1b" not in body and "\x00" not in body and "\u202e" not in body
+        assert "\x0b" not in body and "\u2028" not in body
+    assert "\n" not in message.sms and "\n" not in message.subject
+
+
+# -- SMS --------------------------------------------------------------------------------------
+
+
+def test_gsm7_counts_extension_characters_twice() -> None:
+    assert is_gsm7("Ceasefire holds: 50% of aid @ £3 [phase 1]")
+    assert gsm7_septets("abc") == 3
+    assert gsm7_septets("[]{}€") == 10
+    assert not is_gsm7("وقف إطلاق النار")
+    assert not is_gsm7("truce 🕊")
+    assert ucs2_units("🕊") == 2
+
+
+def test_sms_fits_is_160_gsm7_septets_or_70_ucs2_units() -> None:
+    assert sms_fits("a" * 160)
+    assert not sms_fits("a" * 161)
+    assert not sms_fits("a" * 159 + "€")  # € takes two septets
+    assert sms_fits("ж" * 70)
+    assert not sms_fits("ж" * 71)
+
+
+def test_fit_sms_spells_typography_in_gsm7_instead_of_falling_back_to_ucs2() -> None:
+    text = "“Truce” holds — talks resume… in Zürich and Malmö, says Muñoz"
+    fitted = fit_sms(text)
+    assert is_gsm7(fitted)
+    assert fitted == '"Truce" holds - talks resume... in Zürich and Malmö, says Muñoz'
+
+
+def test_a_long_article_gives_one_sms_with_topics_title_and_a_cut_summary() -> None:
+    long = record(summary="Negotiators met again. " * 40)
+    sms = render_sms(long, match_topics(long, ["ceasefire", "aid"], 0.3))
+    assert sms_fits(sms) and is_gsm7(sms)
+    assert sms.startswith("[ceasefire 0.91, aid 0.42] Truce talks resume in Jeddah - ")
+    assert sms.endswith("...")
+    assert gsm7_septets(sms) <= SMS_GSM7_SEPTETS
+
+
+def test_a_non_latin_article_gives_one_ucs2_sms() -> None:
+    arabic = record(title="محادثات الهدنة تستأنف في جدة", summary="التقى المفاوضون في جدة. " * 10)
+    sms = render_sms(arabic, match_topics(arabic, ["ceasefire"], 0.3))
+    assert not is_gsm7(sms)
+    assert ucs2_units(sms) <= SMS_UCS2_UNITS
+    assert "محادثات" in sms
+
+
+# -- subject, email, attributes ---------------------------------------------------------------
+
+
+def test_subject_is_ascii_one_line_and_under_100_characters() -> None:
+    long = record(title="Ceasefire “talks” in Zürich " * 10)
+    subject = render_subject(long, match_topics(long, ["ceasefire", "aid"], 0.3))
+    assert len(subject) < 100
+    assert subject.isascii()
+    assert subject.startswith('[newswatch: ceasefire, aid] Ceasefire "talks" in Zurich')
+
+
+def test_an_untitled_article_is_named_by_its_file() -> None:
+    untitled = record(title=None)
+    subject = render_subject(untitled, match_topics(untitled, ["ceasefire"], 0.3))
+    assert subject == "[newswatch: ceasefire] truce.txt"
+
+
+def test_email_has_title_summary_topics_with_scores_and_evidence_location_and_time() -> None:
+    email = render_email(record(), match_topics(record(), ["ceasefire", "aid"], 0.3))
+    assert email.startswith("Truce talks resume in Jeddah\n")
+    assert "Negotiators met in Jeddah to discuss a ceasefire." in email
+    assert "ceasefire (score 0.91, IPTC medtop:20000073)" in email
+    assert '"Both sides agreed to a ceasefire."' in email
+    assert "aid (score 0.42)" in email
+    assert "sanctions" not in email  # not watched
+    assert "Location: s3://b/news/truce.txt (version 1)" in email
+    assert "Uploaded: 2026-11-29T18:00:00.000Z" in email
+
+
+def test_the_message_carries_what_filter_policies_match_on() -> None:
+    message = render_alert(record(), match_topics(record(), ["ceasefire", "aid"], 0.3))
+    assert message.topics == ("ceasefire", "aid")
+    assert message.top_topic == "ceasefire"
+    assert message.score == pytest.approx(0.91)
+    assert message.language == "en"
+    assert message.kind == "alert"
+    assert set(message.structured()) == {"default", "email", "sms"}
+
+
+def test_rendering_without_a_match_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at least one matched topic"):
+        render_alert(record(), ())
+
+
+def test_to_ascii_drops_what_it_cannot_spell() -> None:
+    assert to_ascii("Zürich – “talks” 🕊 جدة") == 'Zurich - "talks"'
+
+
+# -- properties -------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=st.text(max_size=300),
+    summary=st.text(max_size=1500),
+    labels=st.lists(st.sampled_from(["ceasefire", "aid", "sanctions"]), min_size=1, unique=True),
+)
+def test_any_article_text_gives_one_sms_and_a_short_clean_subject(
+    title: str, summary: str, labels: list[str]
+) -> None:
+    rec = record(title=title, summary=summary)
+    topics = tuple(MatchedTopic(label, 0.5) for label in labels)
+    message = render_alert(rec, topics)
+    assert sms_fits(message.sms)
+    assert message.sms
+    assert 0 < len(message.subject) < 100 and message.subject.isascii()
+    assert "\n" not in message.subject and "\r" not in message.subject
+    for body in (message.sms, message.subject, message.default):
+        assert not any(ch in body for ch in "<>\x00\x1b\u202e")
