@@ -8,19 +8,23 @@ command runs (it is in the ``local`` extra, not in the Lambda layer).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from newswatch.local.runs import DemoResult
     from newswatch.local.state import LocalState
 
 EXIT_OK = 0
@@ -59,6 +63,36 @@ def register(subparsers: Any) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(func=run_status)
 
+    load = commands.add_parser(
+        "loadtest",
+        help="upload N varied articles to a fresh stack and count what was stored and alerted",
+        description="Start a private stack on a free port, upload N articles (from ../shared/data "
+        "when present, else generated), wait until everything settled or --timeout, print one JSON "
+        "object and stop.",
+    )
+    load.add_argument("--count", type=_positive_int, default=100, help="default %(default)s")
+    load.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait (default %(default)s)"
+    )
+    load.add_argument("--workers", type=_positive_int, help="ingest poller threads")
+    load.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/data)")
+    load.add_argument("--log", type=Path, help="write the functions' logs here")
+    load.set_defaults(func=run_loadtest)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="run the seed articles through the whole service on the embedded stack",
+        description="Start the local stack on a free port, upload every file in seeds/, wait until "
+        "each is processed, show the articles and which subscriber got which alert, then stop.",
+    )
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument("--seeds", type=Path, help="folder of articles (default: the repo's seeds/)")
+    demo.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait (default %(default)s)"
+    )
+    demo.add_argument("--log", type=Path, help="write the functions' logs here")
+    demo.set_defaults(func=run_demo)
+
 
 def _port(raw: str) -> int:
     try:
@@ -67,6 +101,16 @@ def _port(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a port number, got {raw!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
@@ -283,3 +327,122 @@ def run_status(args: argparse.Namespace) -> int:
     for name, count in status["alerts"].items():
         out.print(f"  inbox     {name}: {count} alert(s)")
     return EXIT_OK
+
+
+# -- demo and loadtest: a private stack in this process ---------------------------------------
+
+
+@contextlib.contextmanager
+def _functions_log(path: Path | None, prefix: str) -> Iterator[Path]:
+    """Send the functions' stdout (powertools JSON logs and EMF metrics) to a file, so this
+    command's own output stays readable (and parseable with --json)."""
+    if path is None:
+        handle, name = tempfile.mkstemp(prefix=f"newswatch-{prefix}-", suffix=".log")
+        os.close(handle)
+        path = Path(name)
+    with path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        yield path
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from newswatch.local.runs import run_demo as demo
+    from newswatch.local.runs import seed_files
+    from newswatch.local.spec import ProjectNotFoundError, find_project_root
+    from newswatch.local.template import TemplateError
+
+    err = _console(stderr=True)
+    try:
+        root = find_project_root()
+        folder = args.seeds or root / "seeds"
+        seeds = seed_files(folder)
+    except (ProjectNotFoundError, FileNotFoundError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        return EXIT_USAGE
+    if not seeds:
+        err.print(f"[red]error:[/red] no files in {folder}")
+        return EXIT_USAGE
+    try:
+        with _functions_log(args.log, "demo") as log_path:
+            result = demo(seeds, timeout=args.timeout, progress=err.print, root=root)
+    except TemplateError as error:
+        err.print(f"[red]error:[/red] {error}")
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_demo(result)
+    err.print(f"Functions' logs: {log_path}", soft_wrap=True)
+    if not result.complete:
+        err.print(
+            f"[red]Not everything settled within {args.timeout:.0f} s[/red]"
+            + (f": no record for {', '.join(result.missing)}" if result.missing else "")
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_demo(result: DemoResult) -> None:
+    from rich.table import Table
+
+    out = _console()
+    articles = Table(title=f"Articles ({len(result.articles)}, {result.seconds:.1f} s)")
+    for column in ("key", "title", "status", "top topics", "summary"):
+        articles.add_column(column, overflow="fold")
+    for article in result.articles:
+        top = ", ".join(f"{t['label']} {t['score']:.2f}" for t in article["scores"][:3])
+        summary = article["summary"] or article["error"] or ""
+        articles.add_row(
+            article["key"],
+            article["title"] or "",
+            str(article["status"]),
+            top or "-",
+            summary[:140] + ("..." if len(summary) > 140 else ""),
+        )
+    out.print(articles)
+
+    alerts = Table(title="Alerts received by the demo subscribers")
+    for column in ("subscriber", "filter", "article", "topics", "subject"):
+        alerts.add_column(column, overflow="fold")
+    for subscriber in result.subscribers:
+        received = result.alerts.get(subscriber["name"], [])
+        label = f"{subscriber['name']} ({subscriber['protocol']})"
+        policy = "topics: " + ", ".join(subscriber["topics"])
+        if not received:
+            alerts.add_row(label, policy, "(nothing)", "", "")
+        for alert in received:
+            alerts.add_row(
+                label, policy, str(alert["key"]), ", ".join(alert["topics"]), alert["subject"] or ""
+            )
+    out.print(alerts)
+    for subscriber in result.subscribers:
+        for alert in result.alerts.get(subscriber["name"], []):
+            if alert["protocol"] == "sms":
+                out.print(
+                    f"SMS to {subscriber['name']} ({len(alert['body'] or '')} chars): "
+                    f"{alert['body']}",
+                    soft_wrap=True,
+                )
+
+
+def run_loadtest(args: argparse.Namespace) -> int:
+    from newswatch.local.loadtest import run_loadtest as loadtest
+    from newswatch.local.spec import ProjectNotFoundError
+    from newswatch.local.template import TemplateError
+
+    err = _console(stderr=True)
+    try:
+        with _functions_log(args.log, "loadtest") as log_path:
+            result = loadtest(
+                args.count,
+                timeout=args.timeout,
+                data_dir=args.data,
+                progress=err.print,
+                ingest_workers=args.workers,
+            )
+    except (ProjectNotFoundError, TemplateError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        return EXIT_USAGE
+    print(json.dumps(result))
+    err.print(f"Functions' logs: {log_path}", soft_wrap=True)
+    ok = result["lost"] == 0 and result["duplicates_alerted"] == 0 and result["settled"]
+    return EXIT_OK if ok else EXIT_FAILED

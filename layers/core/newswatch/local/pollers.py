@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger("newswatch.local")
+SHARD_REFRESH_SECONDS = 30.0
 
 
 @dataclass
@@ -290,12 +292,20 @@ class StreamPoller(Poller):
         self.starting_position = starting_position
         self.idle_seconds = idle_seconds
         self._iterators: dict[str, str] = {}
+        self._described = 0.0
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         return [shard["ShardId"] for shard in description.get("Shards", [])]
 
     def _run_once(self) -> None:
+        # New shards are rare (a table's stream rolls them over every few hours): look now and then.
+        if time.monotonic() - self._described > SHARD_REFRESH_SECONDS:
+            self._described = time.monotonic()
+            self._add_shards()
+        self._read_shards()
+
+    def _add_shards(self) -> None:
         for shard_id in self._shards():
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self.streams.get_shard_iterator(
@@ -303,6 +313,8 @@ class StreamPoller(Poller):
                     ShardId=shard_id,
                     ShardIteratorType=self.starting_position,  # type: ignore[arg-type]
                 )["ShardIterator"]
+
+    def _read_shards(self) -> None:
         got_any = False
         for shard_id, iterator in list(self._iterators.items()):
             page = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)

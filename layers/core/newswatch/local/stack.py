@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 import threading
-import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from newswatch.local import moto_patches
 from newswatch.local.functions import Handler, LocalFunction
 from newswatch.local.pollers import SqsPoller, StreamPoller, send_json
 from newswatch.local.spec import StackSpec, load_spec
@@ -56,31 +57,6 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 4566
 
 
-def patch_moto_s3_notifications() -> None:
-    """Add ``versionId`` and ``sequencer`` to moto's S3 event records, as S3 sends them.
-
-    moto (5.x) builds the record without them; the ingest handler keys items by object version.
-    """
-    from moto.s3 import notifications
-
-    if getattr(notifications, "_newswatch_patched", False):
-        return
-    original = notifications._get_s3_event
-
-    def get_s3_event(
-        event_name: str, bucket: Any, key: Any, notification_id: str
-    ) -> dict[str, list[dict[str, Any]]]:
-        event = original(event_name, bucket, key, notification_id)
-        obj = event["Records"][0]["s3"]["object"]
-        if bucket.is_versioned and key.version_id and key.version_id != "null":
-            obj["versionId"] = key.version_id
-        obj["sequencer"] = f"{time.time_ns():018X}"
-        return event
-
-    notifications._get_s3_event = get_s3_event
-    notifications._newswatch_patched = True  # type: ignore[attr-defined]
-
-
 class LocalStack:
     def __init__(
         self,
@@ -106,6 +82,7 @@ class LocalStack:
         # Tests may replace a handler (by "ingest" / "alert"); the default is the real file.
         self._handler_overrides = dict(handlers or {})
         self._server: Any = None
+        self._switch_interval: float | None = None
         self._saved_env: dict[str, str | None] = {}
         self.spec: StackSpec | None = None
         self.state: LocalState | None = None
@@ -113,7 +90,7 @@ class LocalStack:
         self.alert_poller: StreamPoller | None = None
         self.inbox: Inbox | None = None
         self._inbox_stop = threading.Event()
-        self._inbox_thread: threading.Thread | None = None
+        self._inbox_threads: list[threading.Thread] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -136,7 +113,11 @@ class LocalStack:
         # powertools warns on every invocation that publishes no metric (e.g. s3:TestEvent).
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._set_env(DUMMY_CREDENTIALS | {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
-        patch_moto_s3_notifications()
+        moto_patches.apply()
+        # The handlers, the pollers and moto's request threads share one interpreter; a shorter
+        # switch interval keeps a CPU-bound handler from stalling every HTTP round trip.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, 0.001))
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
@@ -156,9 +137,9 @@ class LocalStack:
             if poller is not None:
                 poller.stop()
         self._inbox_stop.set()
-        if self._inbox_thread is not None:
-            self._inbox_thread.join(10)
-            self._inbox_thread = None
+        for thread in self._inbox_threads:
+            thread.join(10)
+        self._inbox_threads = []
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -168,6 +149,9 @@ class LocalStack:
             if current is not None and current.endpoint_url == self.state.endpoint_url:
                 self.state_path.unlink(missing_ok=True)
         self._restore_env()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     def _set_env(self, values: Mapping[str, str]) -> None:
         for name, value in values.items():
@@ -378,20 +362,20 @@ class LocalStack:
         )
         self.ingest_poller.start()
         self.alert_poller.start()
-        self._inbox_thread = threading.Thread(
-            target=self._drain_inbox, name="newswatch-inbox", daemon=True
-        )
-        self._inbox_thread.start()
+        for name in state.subscribers:
+            thread = threading.Thread(
+                target=self._drain_inbox, args=(name,), name=f"newswatch-inbox-{name}", daemon=True
+            )
+            thread.start()
+            self._inbox_threads.append(thread)
 
-    def _drain_inbox(self) -> None:
+    def _drain_inbox(self, name: str) -> None:
         assert self.inbox is not None
         while not self._inbox_stop.is_set():
             try:
-                if not self.inbox.poll():
-                    self._inbox_stop.wait(0.2)
+                self.inbox.poll(name, wait_seconds=1)
             except Exception:
-                if self._inbox_stop.is_set():
-                    return
+                # Refused calls while the server shuts down; anything else shows in status().
                 self._inbox_stop.wait(1.0)
 
     # -- observation -------------------------------------------------------------------------
@@ -420,20 +404,34 @@ class LocalStack:
             "inbox": {k: len(v) for k, v in (self.inbox.snapshot() if self.inbox else {}).items()},
         }
 
-    def items(self) -> list[dict[str, Any]]:
-        """Every article item in the table (plain Python values)."""
+    def queue_backlog(self) -> int:
+        """Messages waiting or in flight on the ingest queue."""
+        assert self.state is not None
+        sqs: SQSClient = self.client("sqs")
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=self.state.queues[QUEUE_ID],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def items(self, fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """Every article item in the table (plain Python values), or only ``fields`` of each."""
         from boto3.dynamodb.types import TypeDeserializer
 
         deserializer = TypeDeserializer()
         dynamodb: DynamoDBClient = self.client("dynamodb")
         found: list[dict[str, Any]] = []
+        names = {"#t": "type"} | {f"#f{i}": name for i, name in enumerate(fields)}
+        scan: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "#t = :article",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":article": {"S": "article"}},
+        }
+        if fields:
+            scan["ProjectionExpression"] = ", ".join(f"#f{i}" for i in range(len(fields)))
         paginator = dynamodb.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.table,
-            FilterExpression="#t = :article",
-            ExpressionAttributeNames={"#t": "type"},
-            ExpressionAttributeValues={":article": {"S": "article"}},
-        ):
+        for page in paginator.paginate(**scan):
             for item in page.get("Items", []):
                 found.append({k: deserializer.deserialize(v) for k, v in item.items()})
         return found

@@ -103,23 +103,23 @@ class Inbox:
             for subscriber in subscribers:
                 (folder / f"{subscriber.name}.jsonl").write_text("", encoding="utf-8")
 
-    def poll(self, wait_seconds: int = 0) -> int:
-        """Receive what is waiting on every subscriber queue; return how many deliveries arrived."""
-        count = 0
-        for name, queue_url in self.queues.items():
-            while True:
-                messages = self.sqs.receive_message(
-                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
-                ).get("Messages", [])
-                if not messages:
-                    break
-                for message in messages:
-                    self._record(name, json.loads(message["Body"]))
-                    self.sqs.delete_message(
-                        QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
-                    )
-                    count += 1
-        return count
+    def poll(self, name: str, wait_seconds: int = 0) -> int:
+        """Receive one batch from a subscriber's queue; return how many deliveries arrived."""
+        queue_url = self.queues[name]
+        messages = self.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
+        for message in messages:
+            self._record(name, json.loads(message["Body"]))
+        if messages:
+            self.sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        return len(messages)
 
     def _record(self, name: str, envelope: Mapping[str, Any]) -> None:
         subscriber = self.subscribers[name]
