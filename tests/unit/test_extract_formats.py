@@ -137,6 +137,18 @@ def test_html_main_content_without_page_furniture(article: Article) -> None:
     assert doc.published == "2025-03-11"
 
 
+def test_html_and_json_without_title_metadata_use_a_headline_first_line(
+    article: Article,
+) -> None:
+    title, paragraphs = article
+    page = f"<html><body><div><p>{title}</p>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+    assert_article(
+        extract_document(f"{page}</div></body></html>".encode(), "a.html"), article, "html"
+    )
+    obj = {"body": "\n".join([title, *paragraphs])}
+    assert_article(extract_document(json.dumps(obj).encode(), "a.json"), article, "json")
+
+
 def test_html_declared_legacy_charset(article: Article) -> None:
     paragraphs = (*article[1], "Le cessez-le-feu à Genève a été signé, a déclaré le médiateur.")
     page = html_page(paragraphs).replace("<head>", '<head><meta charset="windows-1252">')

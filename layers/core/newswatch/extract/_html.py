@@ -13,6 +13,7 @@ from newswatch.extract._text import (
     drop_leading_title,
     finish,
     require_prose,
+    split_title,
 )
 
 # Page furniture removed before extraction: without an article, trafilatura falls back to
@@ -55,8 +56,12 @@ def extract_html(data: bytes, charset: str | None = None) -> Document:
     title = clean_title(fields.get("title"))
     text = finish(text, what="HTML page")
     require_prose(text, what="HTML page")
+    if title:
+        text = drop_leading_title(text, title)
+    else:
+        title, text = split_title(text)
     return Document(
-        text=drop_leading_title(text, title),
+        text=text,
         title=title,
         format="html",
         url=clean_title(fields.get("url")),

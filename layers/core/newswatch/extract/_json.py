@@ -7,7 +7,13 @@ from typing import Any
 
 from newswatch.domain.errors import CorruptFileError, NotAnArticleError, NoTextError
 from newswatch.domain.models import Document
-from newswatch.extract._text import clean_title, decode_text, drop_leading_title, finish
+from newswatch.extract._text import (
+    clean_title,
+    decode_text,
+    drop_leading_title,
+    finish,
+    split_title,
+)
 
 TEXT_FIELDS = ("text", "body", "content", "article", "articlebody", "full_text", "fulltext")
 TITLE_FIELDS = ("title", "headline", "name")
@@ -53,7 +59,11 @@ def extract_json(data: bytes) -> Document:
     title = clean_title(_scalar(_first(fields, TITLE_FIELDS)))
     if not text.strip():
         raise NoTextError("the JSON article's text field is empty")
-    text = drop_leading_title(finish(text, what="JSON article"), title)
+    text = finish(text, what="JSON article")
+    if title:
+        text = drop_leading_title(text, title)
+    else:
+        title, text = split_title(text)
     return Document(
         text=text,
         title=title,
