@@ -121,6 +121,15 @@ def test_pdf_without_text(pdf_builder: Callable[..., bytes]) -> None:
     raises(NoTextError, pdf_builder(paragraphs=()), "scan.pdf", "no extractable text")
 
 
+def test_pdf_text_over_the_limit(pdf_builder: Callable[..., bytes]) -> None:
+    # The file itself is under the limit; its extracted text is not.
+    paragraphs = ["Negotiators met again in Jeddah on Tuesday. " * 40] * 30
+    data = pdf_builder(paragraphs=paragraphs)
+    limit = len(data) + 1
+    assert len("".join(paragraphs)) > limit
+    raises(TooLargeError, data, "long.pdf", "PDF's text is over the limit", max_bytes=limit)
+
+
 def test_corrupt_docx(docx_builder: Callable[..., bytes]) -> None:
     data = docx_builder()
     raises(CorruptFileError, data[: len(data) // 2], "story.docx", "corrupt Word document")

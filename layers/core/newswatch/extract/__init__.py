@@ -87,7 +87,7 @@ def _parse(fmt: str, data: bytes, max_bytes: int, charset: str | None) -> Docume
     if fmt == "pdf":
         from newswatch.extract._pdf import extract_pdf
 
-        return extract_pdf(data)
+        return extract_pdf(data, max_bytes)
     if fmt == "docx":
         from newswatch.extract._docx import extract_docx
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from newswatch.domain.errors import CorruptFileError, NewswatchError, NoTextError
+from newswatch.domain.errors import CorruptFileError, NewswatchError, NoTextError, TooLargeError
 from newswatch.domain.models import Document
 from newswatch.extract._text import (
     clean_title,
@@ -18,7 +18,8 @@ from newswatch.extract._text import (
 _JUNK_TITLES = ("untitled", "microsoft word - ", "document", "title")
 
 
-def extract_pdf(data: bytes) -> Document:
+def extract_pdf(data: bytes, max_bytes: int) -> Document:
+    """``max_bytes`` also caps the extracted text: a small PDF can hold huge compressed pages."""
     import logging
 
     from pypdf import PdfReader
@@ -31,7 +32,16 @@ def extract_pdf(data: bytes) -> Document:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorruptFileError("the PDF is password-protected; upload an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        size = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            size += len(pages[-1])
+            if size > max_bytes:
+                raise TooLargeError(
+                    f"the PDF's text is over the limit of {max_bytes} characters "
+                    f"(after {len(pages)} of {len(reader.pages)} pages)"
+                )
         metadata_title = reader.metadata.title if reader.metadata else None
     except NewswatchError:
         raise
