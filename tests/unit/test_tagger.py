@@ -142,6 +142,26 @@ def test_negated_mentions_count_less(
     assert label not in labels(tagger.tag([negated]))
 
 
+@pytest.mark.parametrize(
+    ("negated", "label"),
+    [
+        ("There were no casualties.", "casualties"),
+        ("Nobody was killed in the blast.", "casualties"),
+        ("The government ruled out an election this year.", "elections"),
+        ("Officials denied that talks had taken place.", "negotiations"),
+    ],
+)
+def test_negated_mentions_alone_are_not_tagged(
+    tagger: PatternTagger, negated: str, label: str
+) -> None:
+    assert label not in labels(tagger.tag([negated]))
+
+
+def test_negation_does_not_reach_across_a_relative_clause(tagger: PatternTagger) -> None:
+    text = "The ceasefire, which was not signed by the rebels, took effect on Monday."
+    assert "ceasefire" in labels(tagger.tag([text]))
+
+
 def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
     hypothetical = "If sanctions were imposed, exports would fall."
     plain = "Sanctions were imposed, and exports fell."
@@ -150,6 +170,35 @@ def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
 
 def score_of(tagger: PatternTagger, text: str, label: str) -> float:
     return next((t.score for t in tagger.score([text]) if t.label == label), 0.0)
+
+
+def test_every_example_in_the_taxonomy_is_tagged_with_its_topic(tagger: PatternTagger) -> None:
+    for topic in tagger.taxonomy.topics:
+        for example in topic.examples:
+            assert topic.label in labels(tagger.tag([example])), (topic.label, example)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "not_expected"),
+    [
+        ("The two sides swapped 200 prisoners of war on Sunday.", "prisoners", None),
+        ("Police detained three activists after the rally.", None, "prisoners"),
+        ("Aid convoys were blocked from entering the besieged town.", "humanitarian_access", None),
+        ("Shares rallied after the central bank cut rates.", None, "protests"),
+        ("Israeli air strikes hit the southern city overnight.", "attacks", "protests"),
+        ("The striker's attacking play troubled the defence all afternoon.", None, "attacks"),
+        ("Hackers behind the cyber attacks stole customer data.", None, "attacks"),
+        ("Japan halted economic aid to Serbia over the fighting.", "sanctions", None),
+    ],
+)
+def test_topic_boundaries(
+    tagger: PatternTagger, text: str, expected: str | None, not_expected: str | None
+) -> None:
+    found = labels(tagger.tag([text]))
+    if expected is not None:
+        assert expected in found
+    if not_expected is not None:
+        assert not_expected not in found
 
 
 def test_title_and_lead_count_more_than_the_end(tagger: PatternTagger) -> None:
