@@ -58,17 +58,16 @@ def _terms(text: str) -> list[str]:
     return [_stem(w) for w in words(text) if w not in _STOPWORDS and not w.isdigit()]
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if not a or not b:
-        return 0.0
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {k: v / norm for k, v in vector.items()} if norm else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine similarity of two unit vectors."""
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
-    if dot == 0.0:
-        return 0.0
-    na = math.sqrt(sum(v * v for v in a.values()))
-    nb = math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb)
+    return sum(v * b.get(k, 0.0) for k, v in a.items())
 
 
 def lead_sentences(sentences: Sequence[str], n: int = 3) -> list[str]:
@@ -130,20 +129,22 @@ class ExtractiveSummarizer:
         if not sentences:
             return []
         w = self.coverage_weights if length.ratio else self.weights
-        vectors = _tfidf_vectors([_terms(s) for s in sentences])
+        raw = _tfidf_vectors([_terms(s) for s in sentences])
         centroid: Counter[str] = Counter()
-        for vector in vectors:
+        for vector in raw:
             centroid.update(vector)
-        title_vector = _tfidf_vectors([_terms(title)])[0] if title else {}
+        vectors = [_unit(v) for v in raw]
+        centre = _unit(dict(centroid))
+        title_vector = _unit(_tfidf_vectors([_terms(title)])[0]) if title else {}
         title_key = " ".join(words(title)) if title else ""
         lengths = [len(words(s)) for s in sentences]
 
         scores: list[float] = []
         for i, sentence in enumerate(sentences):
             score = w.position / (1.0 + i) ** w.position_decay
-            score += w.centrality * _cosine(vectors[i], dict(centroid))
+            score += w.centrality * _dot(vectors[i], centre)
             if title_vector:
-                score += w.title * _cosine(vectors[i], title_vector)
+                score += w.title * _dot(vectors[i], title_vector)
             score *= _shape_factor(sentence, lengths[i], w)
             if title_key and " ".join(words(sentence)) == title_key:
                 score = -1.0
@@ -154,13 +155,14 @@ class ExtractiveSummarizer:
         used_words = 0
         limit = w.window if w.window and not length.ratio else len(sentences)
         candidates = [i for i in range(min(limit, len(sentences))) if scores[i] > 0]
+        # Highest similarity of each candidate to any chosen sentence, updated after each pick.
+        overlap = dict.fromkeys(candidates, 0.0)
         while candidates and len(chosen) < max_sentences:
             best, best_value = -1, -math.inf
             for i in candidates:
-                overlap = max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
-                if overlap >= w.duplicate:
+                if overlap[i] >= w.duplicate:
                     continue
-                value = scores[i] - w.redundancy * overlap
+                value = scores[i] - w.redundancy * overlap[i]
                 if value > best_value:
                     best, best_value = i, value
             if best < 0:
@@ -171,6 +173,8 @@ class ExtractiveSummarizer:
             chosen.append(best)
             used_words += lengths[best]
             candidates.remove(best)
+            for i in candidates:
+                overlap[i] = max(overlap[i], _dot(vectors[i], vectors[best]))
             if max_words is not None and used_words >= max_words:
                 break
         return sorted(chosen)
