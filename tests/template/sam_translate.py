@@ -36,14 +36,20 @@ def _package(template: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     # The translator asks a boto3 session for the region (no network, no credentials).
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from samtranslator.model.exceptions import (  # type: ignore[import-not-found, unused-ignore]
+        InvalidDocumentException,
+    )
+    from samtranslator.translator.transform import (  # type: ignore[import-not-found, unused-ignore]
+        transform,
+    )
+    from samtranslator.yaml_helper import (  # type: ignore[import-not-found, unused-ignore]
+        yaml_parse,
+    )
 
     template = yaml_parse(Path(argv[1]).read_text(encoding="utf-8"))
     _package(template)
     try:
-        transformed = transform(template, {"AWS::Region": REGION}, _NoManagedPolicies())  # type: ignore[arg-type]
+        transformed = transform(template, {"AWS::Region": REGION}, _NoManagedPolicies())  # type: ignore[arg-type, unused-ignore]
     except InvalidDocumentException as exc:
         for cause in exc.causes:
             print(cause.message, file=sys.stderr)
