@@ -410,3 +410,37 @@ def test_alarms_cover_queues_functions_and_alert_publishing(template: dict[str, 
     runbook = (REPO / "docs" / "runbook.md").read_text(encoding="utf-8")
     for logical_id in alarms:
         assert logical_id in runbook, f"docs/runbook.md does not explain {logical_id}"
+
+
+# -------------------------------------------------------------------------- samconfig.toml
+
+
+def test_samconfig_makes_build_and_guided_deploy_enough(template: dict[str, Any]) -> None:
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((REPO / "samconfig.toml").read_text(encoding="utf-8"))
+    assert config["version"] == 0.1
+    for env in ("default", "transformers"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        assert deploy["resolve_s3"] is True and deploy["confirm_changeset"] is True
+        assert deploy["resolve_image_repos"] is True
+        # The stack name becomes part of the bucket name: lowercase only.
+        assert re.fullmatch(
+            r"[a-z][a-z0-9-]{0,40}", config[env]["global"]["parameters"]["stack_name"]
+        )
+        overrides = dict(item.split("=", 1) for item in shlex.split(deploy["parameter_overrides"]))
+        assert set(overrides) <= set(template["Parameters"])
+        for name, value in overrides.items():
+            spec = template["Parameters"][name]
+            if "AllowedValues" in spec:
+                assert value in spec["AllowedValues"], name
+            if spec.get("AllowedPattern"):
+                assert re.fullmatch(spec["AllowedPattern"], value), name
+        assert overrides["SummarizerEngine"] == (
+            "extractive" if env == "default" else "transformers"
+        )
+    # Without Docker `sam build` must still work: the image function is built only on request.
+    assert config["default"]["build"]["parameters"]["exclude"] == ["IngestMlFunction"]
+    assert "exclude" not in config["transformers"]["build"]["parameters"]
