@@ -10,6 +10,7 @@ from newswatch.domain.neardup import (
     BAND_KEY_PREFIX,
     BANDS,
     DEFAULT_THRESHOLD,
+    MAX_WORDS,
     SIGNATURE_SIZE,
     Fingerprint,
     NearDuplicate,
@@ -56,6 +57,27 @@ def test_normalise_drops_markup_entities_case_punctuation_and_whitespace() -> No
         "<p>Aid&nbsp;&amp; food,\tsaid UN.</p></body></html>"
     )
     assert normalise(raw) == "truce holds aid food said un"
+
+
+def test_normalise_keeps_comparison_signs_in_plain_text() -> None:
+    assert normalise("if a < b and c > d then") == "if a b and c d then"
+    assert normalise("<!-- unclosed comment, kept as text") == "unclosed comment kept as text"
+
+
+@pytest.mark.timeout(60)
+def test_hostile_markup_finishes() -> None:
+    # A lazy "<!--.*?-->" regex rescanned the text for every unclosed opener: quadratic, so this
+    # input took minutes. One pass keeps it linear.
+    for opener in ("<script> a ", "<!-- a ", "<style> a "):
+        text = opener * 100_000
+        assert normalise(text).split()[:2] == ["a", "a"]
+        assert fingerprint(text).shingle_count >= 1
+
+
+def test_only_the_first_max_words_are_fingerprinted() -> None:
+    long_text = " ".join(f"w{i}" for i in range(MAX_WORDS))
+    assert fingerprint(long_text) == fingerprint(long_text + " and a tail that is ignored")
+    assert fingerprint(long_text).shingle_count == MAX_WORDS - 2
 
 
 def test_shingles_are_word_trigrams_and_short_text_is_one_shingle() -> None:
