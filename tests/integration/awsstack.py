@@ -21,9 +21,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from newswatch.local.filters import passes
+from newswatch.local.spec import load_spec
+
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
 SEED = REPO / "seeds" / "jeddah-ceasefire-talks.txt"
+SPEC = load_spec(REPO)
 REGION = "us-east-1"
 BUCKET = "newswatch-articles-test"
 TABLE = "newswatch-articles"
@@ -162,19 +166,12 @@ class Stack:
         return records
 
     def alert_batch(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The AlertFunction's event: new processed article items only, as the event source
-        mapping's FilterCriteria passes them."""
+        """The AlertFunction's event: the stream records its event source mapping's
+        FilterCriteria (template.yaml) passes, i.e. INSERTs of processed articles."""
         records = self.stream_records() if records is None else records
-
-        def passes(record: dict[str, Any]) -> bool:
-            image = record.get("dynamodb", {}).get("NewImage", {})
-            return (
-                record.get("eventName") == "INSERT"
-                and image.get("type") == {"S": "article"}
-                and image.get("status") == {"S": "processed"}
-            )
-
-        return {"Records": [r for r in records if passes(r)]}
+        patterns = SPEC.alert_source.patterns
+        assert patterns, "the AlertFunction's stream event has no FilterCriteria"
+        return {"Records": [r for r in records if passes(r, patterns)]}
 
     # -- SNS subscribers ----------------------------------------------------------------------
 
@@ -209,37 +206,8 @@ def create_stack() -> Stack:
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
 
-    table = ddb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", "topic", "uploaded_at", "content_sha256")
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByTopic",
-                "KeySchema": [
-                    {"AttributeName": "topic", "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "ByHash",
-                "KeySchema": [
-                    {"AttributeName": "content_sha256", "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
+    # Keys, indexes (and their projections) and stream exactly as template.yaml declares them.
+    table = ddb.create_table(**dict(SPEC.table, TableName=TABLE))
     stream_arn = table["TableDescription"]["LatestStreamArn"]
 
     topic_arn = sns.create_topic(Name="newswatch-alerts")["TopicArn"]

@@ -119,18 +119,23 @@ class DynamoArticleStore:
     def find_original(
         self, content_sha256: str, exclude: tuple[str, str] | None = None
     ) -> dict[str, Any] | None:
-        """The earliest processed article with these bytes, other than ``exclude`` (pk, sk)."""
+        """The earliest processed article with these bytes, other than ``exclude`` (pk, sk).
+
+        The index may project keys only (template.yaml does, to keep it small): each candidate
+        is then read in full, usually one Query and one GetItem in all.
+        """
         if not content_sha256:
             return None
-        for item in self._query(
+        for key in self._query(
             IndexName=BY_HASH_INDEX,
             KeyConditionExpression="content_sha256 = :h",
             ExpressionAttributeValues={":h": {"S": content_sha256}},
             ScanIndexForward=True,
         ):
-            if (item.get("pk"), item.get("sk")) == exclude:
+            if (key.get("pk"), key.get("sk")) == exclude:
                 continue
-            if item.get("type") == "article" and item.get("status") == "processed":
+            item = key if "status" in key else self.get(str(key["pk"]), str(key["sk"]))
+            if item and item.get("type") == "article" and item.get("status") == "processed":
                 return item
         return None
 
