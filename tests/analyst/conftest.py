@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,12 @@ def put_article(table: Any, key: str, uploaded_at: str, topics: dict[str, float]
             "language": "en",
             "word_count": 400,
             "topics": [
-                {"label": label, "score": str(score), "iptc": None, "evidence": [f"{label}!"]}
+                {
+                    "label": label,
+                    "score": Decimal(str(score)),
+                    "iptc": None,
+                    "evidence": [f"{label}!"],
+                }
                 for label, score in topics.items()
             ],
             "alert_state": "sent",
@@ -76,7 +82,7 @@ def put_article(table: Any, key: str, uploaded_at: str, topics: dict[str, float]
                 "uploaded_at": uploaded_at,
                 "title": f"Title of {key}",
                 "summary": f"Summary of {key}.",
-                "score": str(score),
+                "score": Decimal(str(score)),
                 "s3_uri": f"s3://{BUCKET}/{key}",
                 "article_pk": pk,
                 "article_sk": sk,
@@ -101,3 +107,10 @@ def archive_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         outputs = {"ArticlesTableName": TABLE, "ArticlesBucketName": BUCKET}
         state.write_text(json.dumps({"endpoint_url": None, "region": REGION, "outputs": outputs}))
         yield BUCKET
+
+
+@pytest.fixture
+def seed_article(archive_stack: str) -> Callable[[str, str, dict[str, float]], None]:
+    """Adds one processed article (and its topic entries) to the seeded archive."""
+    table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
+    return lambda key, uploaded_at, topics: put_article(table, key, uploaded_at, topics)

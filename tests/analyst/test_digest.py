@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from newswatch.digests import DynamoDigestMarks, send_digests
 from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.digest import one_line, render_digest
 from newswatch.domain.subscriptions import filter_policy
+from newswatch.domain.timeutil import iso_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -108,18 +110,15 @@ def test_one_digest_per_topic_reaches_digest_subscribers_only(digest_setup: dict
 
 
 def test_a_digest_is_sent_once_and_the_next_covers_only_what_is_new(
-    digest_setup: dict[str, Any],
+    digest_setup: dict[str, Any], seed_article: Callable[[str, str, dict[str, float]], None]
 ) -> None:
-    from conftest import put_article  # the seeding helper of tests/analyst/conftest.py
-
     digest_setup["run"](NOW)
     _drain(digest_setup["digests"])
     assert all(
         r.message_id is None for r in digest_setup["run"](NOW)
     )  # a retried run sends nothing
 
-    table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
-    put_article(table, "later.txt", "2026-11-29T18:00:00.000Z", {"aid": 0.7})
+    seed_article("later.txt", "2026-11-29T18:00:00.000Z", {"aid": 0.7})
     results = digest_setup["run"](NOW + timedelta(days=1))
     assert [(r.topic, r.articles) for r in results if r.message_id] == [("aid", 1)]
     assert len(_drain(digest_setup["digests"])) == 1
@@ -161,7 +160,9 @@ def test_digest_rendering_fits_sms_and_subject_limits() -> None:
 
 
 def test_digest_handler_runs_on_the_scheduled_event(
-    digest_setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    digest_setup: dict[str, Any],
+    seed_article: Callable[[str, str, dict[str, float]], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NEWSWATCH_TABLE", TABLE)
     monkeypatch.setenv("NEWSWATCH_TOPIC_ARN", digest_setup["topic_arn"])
@@ -175,13 +176,8 @@ def test_digest_handler_runs_on_the_scheduled_event(
     event = json.loads(event_file.read_text()) if event_file.exists() else {}
     # The handler's first period is one day: only new.txt (2026-11-28) is that recent relative
     # to a clock we cannot move here, so seed a fresh article instead.
-    from conftest import put_article
-
-    table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
-    fresh = datetime.now(UTC) - timedelta(hours=1)
-    put_article(
-        table, "fresh.txt", fresh.isoformat(timespec="milliseconds")[:23] + "Z", {"aid": 0.9}
-    )
+    fresh = iso_utc(datetime.now(UTC) - timedelta(hours=1))
+    seed_article("fresh.txt", fresh, {"aid": 0.9})
     result = app.lambda_handler(event)
     assert {"topic": "aid", "articles": 1} in result["digests"]
     (digest,) = _drain(digest_setup["digests"])
