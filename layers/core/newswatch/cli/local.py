@@ -75,7 +75,11 @@ def register(subparsers: Any) -> None:
         "--timeout", type=float, default=600.0, help="seconds to wait (default %(default)s)"
     )
     load.add_argument("--workers", type=_positive_int, help="ingest poller threads")
-    load.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/data)")
+    source = load.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/data)")
+    source.add_argument(
+        "--generated", action="store_true", help="use generated articles, not the evaluation data"
+    )
     load.add_argument("--log", type=Path, help="write the functions' logs here")
     load.set_defaults(func=run_loadtest)
 
@@ -436,6 +440,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
                 args.count,
                 timeout=args.timeout,
                 data_dir=args.data,
+                generated=args.generated,
                 progress=err.print,
                 ingest_workers=args.workers,
             )

@@ -189,12 +189,15 @@ def run_loadtest(
     data_dir: Path | None = None,
     progress: Progress | None = None,
     ingest_workers: int | None = None,
+    generated: bool = False,
 ) -> dict[str, Any]:
     from newswatch.domain.alerts import match_topics
     from newswatch.settings import Settings
 
     root = root or find_project_root()
-    uploads, source = build_uploads(count, data_dir or shared_data_dir(root))
+    uploads, source = build_uploads(
+        count, None if generated else (data_dir or shared_data_dir(root))
+    )
     # The alert decision's inputs, exactly as the deployed AlertFunction would read them.
     settings = Settings.from_env(load_spec(root).alert.environment)
     audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))

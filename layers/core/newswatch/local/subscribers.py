@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,28 +41,42 @@ DEMO_SUBSCRIBERS = (
 )
 
 
-def published_message(topic_arn: str, message_id: str) -> tuple[str, str | None] | None:
-    """(message, subject) as published to the emulator's topic, or None if unknown."""
+def published_message(
+    topic_arn: str, message_id: str, wait_seconds: float = 2.0
+) -> tuple[str, str | None] | None:
+    """(message, subject) as published to the emulator's topic, or None if unknown.
+
+    moto records a published message after delivering it to the subscriptions, so a subscriber
+    can be faster than the record: wait a little for it.
+    """
     from moto.sns.models import sns_backends
 
-    topic = sns_backends[ACCOUNT_ID][REGION].topics.get(topic_arn)
-    if topic is None:
-        return None
-    for sent in reversed(topic.sent_notifications):
-        if sent[0] == message_id:
-            return str(sent[1]), sent[2]
-    return None
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        topic = sns_backends[ACCOUNT_ID][REGION].topics.get(topic_arn)
+        for sent in reversed(topic.sent_notifications if topic is not None else []):
+            if sent[0] == message_id:
+                return str(sent[1]), sent[2]
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
 
 
-def protocol_body(published: str, delivered: str, protocol: str) -> str:
-    """The body SNS delivers to ``protocol`` for a message published as ``published``."""
+def message_bodies(published: str, delivered: str) -> dict[str, str]:
+    """Protocol -> body of a message published as ``published`` (``MessageStructure=json``
+    when its ``default`` is what SNS delivered to the queue), or ``{"default": published}``."""
     try:
         structure = json.loads(published)
     except ValueError:
-        return published
+        return {"default": published}
     if isinstance(structure, dict) and structure.get("default") == delivered:
-        return str(structure.get(protocol) or structure["default"])
-    return published
+        return {str(k): str(v) for k, v in structure.items()}
+    return {"default": published}
+
+
+def protocol_body(bodies: Mapping[str, str], protocol: str) -> str:
+    """The body SNS delivers to ``protocol``: its own, else the default."""
+    return bodies.get(protocol) or bodies["default"]
 
 
 def _attribute_list(attributes: Mapping[str, Any], name: str) -> list[str]:
@@ -125,9 +140,7 @@ class Inbox:
         subscriber = self.subscribers[name]
         delivered = str(envelope.get("Message", ""))
         published = published_message(self.topic_arn, str(envelope.get("MessageId", "")))
-        body = delivered
-        if published is not None:
-            body = protocol_body(published[0], delivered, subscriber.protocol)
+        bodies = message_bodies(published[0], delivered) if published else {"default": delivered}
         attributes = envelope.get("MessageAttributes") or {}
         keys = _attribute_list(attributes, "key")
         match = self._key.search(delivered)
@@ -140,7 +153,10 @@ class Inbox:
             "topics": _attribute_list(attributes, "topics"),
             "key": keys[0] if keys else (match.group(1) if match else None),
             "attributes": {k: v.get("Value") for k, v in attributes.items()},
-            "body": body,
+            "body": protocol_body(bodies, subscriber.protocol),
+            # Every protocol's body of the same message, e.g. the SMS an e-mail subscriber's
+            # phone-owning colleague would get.
+            "bodies": bodies,
         }
         with self._lock:
             self.deliveries[name].append(entry)

@@ -1,0 +1,219 @@
+"""The whole flow on the local stack: S3 upload -> SQS -> ingest -> DynamoDB -> stream -> alert ->
+SNS -> the demo subscribers (an e-mail subscriber to `ceasefire`, an SMS subscriber to `aid`)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_stack import REPO_ROOT, LocalStackProcess, wait_for
+
+SEEDS = REPO_ROOT / "seeds"
+CEASEFIRE_SEED = SEEDS / "jeddah-ceasefire-talks.txt"
+AID_SEED = SEEDS / "flood-aid-displacement.html"
+SPORT_SEED = SEEDS / "harbour-cup-final.md"
+FINAL_ALERT_STATES = {"sent", "none"}
+
+# GSM 03.38: the basic set costs one septet per character, the extension table two (escape + char).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("\f^{}\\[~]|€")
+
+
+def gsm7_septets(text: str) -> int | None:
+    """Septets ``text`` takes in GSM-7, or None when it needs UCS-2."""
+    total = 0
+    for char in text:
+        if char in GSM7_BASIC:
+            total += 1
+        elif char in GSM7_EXTENSION:
+            total += 2
+        else:
+            return None
+    return total
+
+
+def fits_one_sms(text: str) -> bool:
+    septets = gsm7_septets(text)
+    if septets is not None:
+        return septets <= 160
+    return len(text.encode("utf-16-le")) // 2 <= 70
+
+
+def upload(stack: LocalStackProcess, key: str, body: bytes) -> None:
+    stack.client("s3").put_object(Bucket=stack.state["bucket"], Key=key, Body=body)
+
+
+def settled_item(stack: LocalStackProcess, key: str) -> dict[str, Any]:
+    def final() -> dict[str, Any] | None:
+        items = stack.article_items(key)
+        if items and all(i.get("alert_state") in FINAL_ALERT_STATES for i in items):
+            return items[0]
+        return None
+
+    item: dict[str, Any] = wait_for(final)
+    return item
+
+
+def quiesce(stack: LocalStackProcess, prefix: str) -> None:
+    """Wait until everything before now went through the stream and reached the inboxes.
+
+    The stream is read in order, so once a marker article uploaded now has had its alert decision
+    ("none": nothing watched), every earlier record has been handled; then the subscriber queues
+    are drained into the inbox files.
+    """
+    marker = f"{prefix}marker-{uuid.uuid4().hex[:8]}.md"
+    upload(stack, marker, SPORT_SEED.read_bytes() + f"\n\nMarker {marker}.\n".encode())
+    settled_item(stack, marker)
+    sqs = stack.client("sqs")
+
+    def drained() -> bool:
+        for info in stack.state["subscribers"].values():
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=info["queue_url"],
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            if any(int(v) for v in attributes.values()):
+                return False
+        return True
+
+    wait_for(drained)
+
+
+def deliveries(stack: LocalStackProcess, subscriber: str, key: str) -> list[dict[str, Any]]:
+    return [d for d in stack.inbox()[subscriber] if d["key"] == key]
+
+
+def watched_topics(item: dict[str, Any], stack: LocalStackProcess) -> set[str]:
+    """The watched topics an article scores at least the threshold on (the template defaults)."""
+    watched = {"ceasefire", "aid"}
+    return {
+        str(t["label"])
+        for t in item.get("topics") or ()
+        if t["label"] in watched and float(t["score"]) >= 0.3
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(local_stack: LocalStackProcess) -> dict[str, str]:
+    """The three seed articles uploaded once under a fresh prefix, and the flow quiesced."""
+    prefix = f"e2e/{uuid.uuid4().hex[:8]}/"
+    keys = {}
+    for path in (CEASEFIRE_SEED, AID_SEED, SPORT_SEED):
+        keys[path.name] = prefix + path.name
+        upload(local_stack, keys[path.name], path.read_bytes())
+    for key in keys.values():
+        settled_item(local_stack, key)
+    quiesce(local_stack, prefix)
+    return keys
+
+
+def test_the_ceasefire_subscriber_gets_exactly_one_alert_whose_sms_fits_one_message(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    key = seeded[CEASEFIRE_SEED.name]
+    item = settled_item(local_stack, key)
+    assert item["status"] == "processed"
+    assert "ceasefire" in watched_topics(item, local_stack)
+    assert item["alert_state"] == "sent"
+
+    received = deliveries(local_stack, "email-ceasefire", key)
+    assert len(received) == 1
+    alert = received[0]
+    assert "ceasefire" in alert["topics"]
+    assert alert["protocol"] == "email"
+    assert alert["body"] == alert["bodies"]["email"]
+    sms = alert["bodies"]["sms"]
+    assert sms.strip()
+    assert fits_one_sms(sms), f"{len(sms)} characters: {sms!r}"
+    assert len(alert["subject"]) < 100
+
+
+def test_the_aid_subscriber_gets_the_alert_only_if_the_article_was_tagged_aid(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    for name in (CEASEFIRE_SEED.name, AID_SEED.name, SPORT_SEED.name):
+        key = seeded[name]
+        item = settled_item(local_stack, key)
+        expected = 1 if "aid" in watched_topics(item, local_stack) else 0
+        received = deliveries(local_stack, "sms-aid", key)
+        assert len(received) == expected, name
+        for alert in received:
+            assert alert["protocol"] == "sms"
+            assert fits_one_sms(alert["body"])
+    # The aid seed is about relief convoys: it must be tagged aid, so the SMS subscriber gets it.
+    assert len(deliveries(local_stack, "sms-aid", seeded[AID_SEED.name])) == 1
+
+
+def test_each_subscriber_receives_exactly_what_its_filter_policy_selects(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    for key in seeded.values():
+        item = settled_item(local_stack, key)
+        alerted = set(item.get("alert_topics") or ())
+        assert alerted == watched_topics(item, local_stack)
+        for name, info in local_stack.state["subscribers"].items():
+            wanted = 1 if alerted & set(info["topics"]) else 0
+            assert len(deliveries(local_stack, name, key)) == wanted, (name, key)
+
+
+def test_an_article_with_no_watched_topic_alerts_nobody(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    key = seeded[SPORT_SEED.name]
+    item = settled_item(local_stack, key)
+    assert item["status"] == "processed"
+    assert item["alert_state"] == "none"
+    assert not watched_topics(item, local_stack)
+    assert all(not deliveries(local_stack, name, key) for name in local_stack.state["subscribers"])
+
+
+def s3_notification(bucket: str, key: str, version_id: str, size: int) -> str:
+    """An S3 ObjectCreated notification as S3 puts it on the queue (see events/)."""
+    from urllib.parse import quote_plus
+
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-01-01T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": quote_plus(key), "size": size, "versionId": version_id},
+        },
+    }
+    return json.dumps({"Records": [record]})
+
+
+def test_a_notification_delivered_three_times_stores_one_item_and_alerts_once(
+    local_stack: LocalStackProcess, tmp_path: Path
+) -> None:
+    prefix = f"e2e/{uuid.uuid4().hex[:8]}/"
+    key = prefix + "redelivered ceasefire+talks.txt"
+    body = CEASEFIRE_SEED.read_bytes() + b"\nRedelivery test.\n"
+    upload(local_stack, key, body)
+    item = settled_item(local_stack, key)
+    notification = s3_notification(
+        local_stack.state["bucket"], key, str(item["version_id"]), len(body)
+    )
+    sqs = local_stack.client("sqs")
+    for _ in range(2):
+        sqs.send_message(
+            QueueUrl=local_stack.state["queues"]["IngestQueue"], MessageBody=notification
+        )
+    # The ingest of each redelivery is refused by the conditional write; the stream must still
+    # carry later articles (a cancelled transaction must not break the emulator's stream).
+    quiesce(local_stack, prefix)
+
+    assert len(local_stack.article_items(key)) == 1
+    assert len(deliveries(local_stack, "email-ceasefire", key)) == 1
