@@ -86,14 +86,14 @@ class ExtractiveWeights:
     title: float = 0.5
     redundancy: float = 0.3
     duplicate: float = 0.65
-    min_words: int = 6
+    min_words: int = 4
     long_words: int = 30
     long_power: float = 1.0
     # With a sentence-count budget, candidates come from the first ``window`` sentences (0: all).
     window: int = 0
     quote: float = 0.8
     question: float = 0.6
-    fragment: float = 0.5
+    fragment: float = 0.75
 
 
 # A summary sized as a share of the article (``ratio``) is about coverage, not the lead: several
