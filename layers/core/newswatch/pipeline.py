@@ -36,7 +36,7 @@ class Pipeline:
         self.options = options or PipelineOptions()
 
     def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
-        """Raise a :class:`~newswatch.domain.errors.NewswatchError` for input that cannot be read."""
+        """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input."""
         from newswatch.extract import extract_document
 
         document = extract_document(data, name, content_type, max_bytes=self.options.max_bytes)

@@ -1,1 +1,3 @@
-"""The pure domain: text in, summary and topics out, alert decisions. No AWS, no environment reads."""
+"""The pure domain: text in, summary and topics out, alert decisions.
+
+No AWS and no environment reads here."""

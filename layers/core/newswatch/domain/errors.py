@@ -1,8 +1,8 @@
 """Typed errors for input that cannot be processed.
 
 Every error carries a short machine-readable ``code`` (stored on failed records and used as a metric
-dimension) and a message a person can act on. These are *permanent* failures: retrying the same bytes
-gives the same result, so the pipeline records them instead of retrying.
+dimension) and a message a person can act on. These are *permanent* failures: retrying the same
+bytes gives the same result, so the pipeline records them instead of retrying.
 """
 
 from __future__ import annotations
