@@ -88,6 +88,15 @@ def test_wire_datelines_and_bylines_are_removed() -> None:
         "10:12 EST, 3 March 2013 . The cat sat on the mat. It was good."
     )
     assert split_sentences(daily_mail) == ["The cat sat on the mat.", "It was good."]
+    assert split_sentences("By . Daily Mail Reporter . A woman was held. She is 45.") == [
+        "A woman was held.",
+        "She is 45.",
+    ]
+    scraped = "By . Sam Webb . Last updated at 5:23 PM on 2nd February 2012 . The girl was found ."
+    assert split_sentences(scraped) == ["The girl was found."]
+    cnn = "By Jane Doe and Bob Smith, CNN\nUpdated 1:23 PM ET, Mon March 2, 2015\nThe story starts."
+    assert split_sentences(cnn) == ["The story starts."]
+    assert split_sentences("By the way, he left.") == ["By the way, he left."]
 
 
 def test_page_boilerplate_is_dropped() -> None:

@@ -90,10 +90,12 @@ _BYLINE_DEBRIS = re.compile(
     r"(?:(?:PUBLISHED|UPDATED|Last updated at)\s*:?\s*\.?\s*[^.|]{0,60}?\d{4}"
     r"\s*\.?\s*\|?\s*\.?\s*)+",
 )
-_LEADING_BY = re.compile(r"^\s*By\s*\.\s*(?:[A-Z][^.]{0,60}?\s*\.\s*){1,2}(?=[A-Z\"'‘“])")
+_LEADING_BY = re.compile(r"^\s*By\s*\.\s*[A-Z][^.]{0,60}?\s*\.\s*(?=[A-Z\"'‘“])")
 _TIMESTAMP = re.compile(
     r"^(?:PUBLISHED|UPDATED|Last updated)\b|^\d{1,2}:\d{2}\s*(?:EST|GMT|BST|EDT|ET|UTC)\b"
+    r"|^(?i:updated|published|posted)\b:?[^.!?]{0,40}\b(?:\d{1,2}:\d{2}|\d{4})\b[^.!?]{0,30}$"
 )
+_TRAILING_SPACE = re.compile(r"\s+(?=[.!?]+[\"'”’)]*$)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
 _WORD_BEFORE = re.compile(r"([^\s\"'“‘(\[]*)$")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -115,7 +117,8 @@ def split_sentences(text: str) -> list[str]:
         for piece in _split_line(line):
             for sentence in _split_run_on(piece):
                 if not _is_debris(sentence):
-                    sentences.append(sentence)
+                    # "on Friday ." (scraped text) reads "on Friday."
+                    sentences.append(_TRAILING_SPACE.sub("", sentence))
     return sentences
 
 
@@ -217,4 +220,6 @@ def _is_debris(sentence: str) -> bool:
     if _TIMESTAMP.match(sentence):
         return True
     # A lone byline ("By Jane Doe", "By Daily Mail Reporter") without a verb-like length.
-    return bool(re.fullmatch(r"By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}\s*\.?", sentence))
+    return bool(
+        re.fullmatch(r"By\s+[A-Z][\w.'’-]*(?:,?\s+(?:and\s+)?[A-Z][\w.'’-]*){0,5}\s*\.?", sentence)
+    )
