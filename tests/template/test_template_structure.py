@@ -337,6 +337,11 @@ def test_functions_environment_tracing_and_engine_switch(template: dict[str, Any
         props = resources[name]["Properties"]
         assert props["Runtime"] == "python3.12"
         assert props["Layers"] == [{"Ref": "CoreLayer"}]
+    for name in FUNCTIONS:
+        # Each function logs to its own group with a retention (Lambda's default never expires).
+        group = resources[name]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert resources[group].get("Condition") == resources[name].get("Condition")
     assert resources["IngestFunction"]["Condition"] == "UseExtractive"
     ml = resources["IngestMlFunction"]
     assert ml["Condition"] == "UseTransformers"
