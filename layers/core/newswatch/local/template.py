@@ -41,7 +41,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
@@ -262,6 +262,8 @@ def _references(value: Any) -> set[str]:
                 found.add(str(arg))
             elif key == "Fn::GetAtt":
                 found.add(str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0]))
+            elif key == "Fn::If":
+                found |= _references(arg[1:])
             elif key == "Fn::Sub":
                 text = arg[0] if isinstance(arg, list) else arg
                 for token in re.findall(r"\$\{([^!}][^}]*)\}", str(text)):
