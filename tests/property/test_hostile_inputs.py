@@ -31,9 +31,6 @@ OPEN_BUGS = {
     "rescans the whole unfinished sentence at every stop (8,000 'Mr. ' took 14 s, 32,000 took "
     "255 s); search only a bounded window before the stop",
     "initials": "domain/sentences.py _is_boundary: same rescan as for abbreviations",
-    "topic word": "domain/tagger.py _hits: each match is checked against every kept span "
-    "(any(... for a, b in kept)), quadratic in matches per text (32,000 mentions took 67 s); "
-    "keep the spans sorted and compare with the last one",
 }
 pytestmark = pytest.mark.timeout(20)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -325,23 +325,41 @@ class _Index:
         offsets: list[int],
         units: list[_Unit],
     ) -> list[_Hit]:
-        kept: list[tuple[int, int]] = []
         hits: list[_Hit] = []
-        excluded = spans.get((topic_index, _EXCLUDE), ())
+        excluded = _Overlaps(spans.get((topic_index, _EXCLUDE), ()))
+        earlier = _Overlaps(())  # mentions kept from the strong patterns
         for kind, weight in ((_STRONG, STRONG_WEIGHT), (_WEAK, WEAK_WEIGHT)):
+            kept: list[tuple[int, int]] = []
+            reach = -1  # furthest end of the mentions kept so far in this pass
             for start, end in sorted(spans.get((topic_index, kind), ())):
                 # A weak cue inside a strong phrase ("talks" in "peace talks") is the same mention.
-                if any(a < end and start < b for a, b in kept):
+                if start < reach or earlier.overlaps(start, end) or excluded.overlaps(start, end):
                     continue
-                if any(a < end and start < b for a, b in excluded):
-                    continue
+                kept.append((start, end))
+                reach = max(reach, end)
                 unit = bisect_right(offsets, start) - 1
                 base = offsets[unit]
-                sentence = units[unit].text
-                kept.append((start, end))
-                factor = mention_factor(sentence, start - base, end - base)
+                factor = mention_factor(units[unit].text, start - base, end - base)
                 hits.append(_Hit(unit, start, end, weight * factor, kind == _STRONG))
+            earlier = _Overlaps(kept)
         return hits
+
+
+class _Overlaps:
+    """Answers "does [start, end) overlap any of these spans?" in logarithmic time."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [a for a, _ in ordered]
+        self.reach: list[int] = []  # furthest end among the spans up to each index
+        furthest = -1
+        for _, b in ordered:
+            furthest = max(furthest, b)
+            self.reach.append(furthest)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        before = bisect_left(self.starts, end)  # spans that start before this one ends
+        return before > 0 and self.reach[before - 1] > start
 
 
 def _candidate_regex(keys: Iterable[str]) -> re.Pattern[str]:
