@@ -255,3 +255,15 @@ def test_fallback_keeps_the_fallbacks_own_flags(tmp_path: Path) -> None:
         ["One.", "Two."], SummaryLength()
     )
     assert summary.flags == ("own", FLAG_FALLBACK_ERROR)
+
+
+def test_output_length_is_capped_by_the_decoders_positions(
+    tiny_model_dir: Path, spy: GenerateSpy
+) -> None:
+    # The defaults ask for up to 142 tokens; the tiny model only has 64 positions.
+    summary = TransformersSummarizer(tiny_model_dir, GenerationSettings(num_beams=1)).summarize(
+        ["The ceasefire began at dawn.", "Talks resume in Jeddah."], SummaryLength()
+    )
+    assert summary.sentences
+    assert spy.calls[0]["generation_config"].max_length == 64
+    assert spy.outputs[0].shape[-1] <= 64

@@ -27,6 +27,7 @@ def build_pipeline(
     length: SummaryLength | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     model_dir: Path | str | None = None,
+    embedding_dir: Path | str | None = None,
 ) -> Pipeline:
     """Raise SettingsError for an unknown or unavailable engine/tagger, TaxonomyError for a bad
     taxonomy file."""
@@ -37,7 +38,9 @@ def build_pipeline(
     options = PipelineOptions(length=length or SummaryLength(), max_bytes=max_bytes)
     return Pipeline(
         build_summarizer(engine, model_dir=model_dir),
-        build_tagger(tagger, taxonomy_path=taxonomy_path, min_score=min_score, model_dir=model_dir),
+        build_tagger(
+            tagger, taxonomy_path=taxonomy_path, min_score=min_score, embedding_dir=embedding_dir
+        ),
         options,
     )
 
@@ -48,9 +51,17 @@ def build_summarizer(engine: str, *, model_dir: Path | str | None = None) -> Sum
 
         return ExtractiveSummarizer()
     if engine == "transformers":
-        raise SettingsError(
-            "the transformers engine is not available in this build; use --engine extractive"
-        )
+        _require_ml("the transformers engine")
+        if model_dir is None or not (Path(model_dir) / "config.json").is_file():
+            raise SettingsError(
+                "the transformers engine needs a local model folder (with config.json): "
+                f"--model-dir DIR or NEWSWATCH_MODEL_DIR (got {model_dir})"
+            )
+        from newswatch.domain.summarize import ExtractiveSummarizer
+        from newswatch.engines.abstractive import FallbackSummarizer, TransformersSummarizer
+
+        # The extractive engine stands in when the model fails or time runs out.
+        return FallbackSummarizer(TransformersSummarizer(model_dir), ExtractiveSummarizer())
     raise SettingsError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
@@ -59,7 +70,7 @@ def build_tagger(
     *,
     taxonomy_path: Path | str | None = None,
     min_score: float = 0.3,
-    model_dir: Path | str | None = None,
+    embedding_dir: Path | str | None = None,
 ) -> Tagger:
     if tagger == "pattern":
         from newswatch.domain.tagger import PatternTagger
@@ -67,10 +78,26 @@ def build_tagger(
 
         return PatternTagger(load_taxonomy(taxonomy_path), min_score=min_score)
     if tagger in ("semantic", "hybrid"):
-        raise SettingsError(
-            f"the {tagger} tagger is not available in this build; use --tagger pattern"
+        _require_ml(f"the {tagger} tagger")
+        from newswatch.domain.tagger import PatternTagger
+        from newswatch.domain.taxonomy import load_taxonomy
+        from newswatch.engines.semantic import HybridTagger, SemanticTagger, SentenceEncoder
+
+        taxonomy = load_taxonomy(taxonomy_path)
+        semantic = SemanticTagger(
+            taxonomy, encoder=SentenceEncoder(embedding_dir), min_score=min_score
         )
+        if tagger == "semantic":
+            return semantic
+        return HybridTagger(PatternTagger(taxonomy, min_score=min_score), semantic)
     raise SettingsError(f"unknown tagger {tagger!r}; choose one of {', '.join(TAGGERS)}")
+
+
+def _require_ml(what: str) -> None:
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "transformers")):
+        raise SettingsError(f"{what} needs the ml extra: pip install 'newswatch[ml]'")
 
 
 def build_pipeline_from_settings(settings: Settings) -> Pipeline:
@@ -82,4 +109,5 @@ def build_pipeline_from_settings(settings: Settings) -> Pipeline:
         length=SummaryLength(sentences=settings.summary_sentences),
         max_bytes=settings.max_article_bytes,
         model_dir=settings.model_dir,
+        embedding_dir=settings.embedding_model_dir,
     )

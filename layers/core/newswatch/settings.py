@@ -66,6 +66,8 @@ class Settings:
     engine: str = "extractive"
     tagger: str = "pattern"
     model_dir: Path | None = None
+    # Sentence-embedding model for the semantic/hybrid taggers; None: the ml extra's MiniLM.
+    embedding_model_dir: Path | None = None
     # How long an alert claim ("sending") holds before another invocation may take it over, when
     # the caller has no Lambda context (the handler uses the invocation's remaining time). It must
     # outlast one publish, or a slow publish could be overtaken and doubled.
@@ -77,6 +79,7 @@ class Settings:
         env = os.environ if env is None else env
         taxonomy = env.get("NEWSWATCH_TAXONOMY", "").strip()
         model_dir = env.get("NEWSWATCH_MODEL_DIR", "").strip()
+        embedding_dir = env.get("NEWSWATCH_EMBEDDING_MODEL_DIR", "").strip()
         return cls(
             table_name=env.get("NEWSWATCH_TABLE", "").strip(),
             topic_arn=env.get("NEWSWATCH_TOPIC_ARN", "").strip(),
@@ -91,5 +94,6 @@ class Settings:
             engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ("extractive", "transformers")),
             tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
             model_dir=Path(model_dir) if model_dir else None,
+            embedding_model_dir=Path(embedding_dir) if embedding_dir else None,
             alert_lease_seconds=_int(env, "NEWSWATCH_ALERT_LEASE_SECONDS", 300, minimum=1),
         )

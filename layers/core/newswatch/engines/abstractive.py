@@ -339,7 +339,13 @@ class TransformersSummarizer:
 
         loaded = self.load()
         config = copy.deepcopy(loaded.model.generation_config)
-        config.update(**settings.generate_kwargs())
+        kwargs = settings.generate_kwargs()
+        # The decoder cannot go past its position table (a small model may have fewer than 142).
+        positions = getattr(loaded.model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and positions > 0:
+            kwargs["max_length"] = min(kwargs["max_length"], positions)
+            kwargs["min_length"] = min(kwargs["min_length"], kwargs["max_length"])
+        config.update(**kwargs)
         outputs: list[str] = []
         try:
             for start in range(0, len(texts), settings.batch_size):

@@ -1,0 +1,178 @@
+"""Selecting the transformers engine and the semantic/hybrid taggers: build, CLI and stored item."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newswatch.adapters.s3 import ObjectHead
+from newswatch.build import build_pipeline, build_pipeline_from_settings
+from newswatch.cli import main
+from newswatch.engines.abstractive import (
+    FLAG_FALLBACK_ERROR,
+    FallbackSummarizer,
+    GenerationSettings,
+    TransformersSummarizer,
+    load_model,
+)
+from newswatch.engines.semantic import HybridTagger, SemanticTagger
+from newswatch.service import ingest_object
+from newswatch.settings import Settings, SettingsError
+
+pytestmark = pytest.mark.ml
+
+
+class MemorySource:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectHead:
+        return ObjectHead(size=len(self.data), version_id=version_id, content_type="text/plain")
+
+    def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
+        return self.data
+
+
+class MemoryStore:
+    """Just enough of the ArticleStore protocol for ingest."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return next((i for i in self.items if (i["pk"], i["sk"]) == (pk, sk)), None)
+
+    def find_original(
+        self, content_sha256: str, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        return None
+
+    def put_article(
+        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
+    ) -> bool:
+        self.items.append(dict(item))
+        return True
+
+
+def test_settings_select_the_transformers_engine(tiny_model_dir: Path) -> None:
+    settings = Settings.from_env(
+        {"NEWSWATCH_ENGINE": "transformers", "NEWSWATCH_MODEL_DIR": str(tiny_model_dir)}
+    )
+    pipeline = build_pipeline_from_settings(settings)
+    assert isinstance(pipeline.summarizer, FallbackSummarizer)
+    assert pipeline.summarizer.name == "transformers:tiny-random-bart"
+
+
+def test_the_transformers_engine_needs_a_model_folder(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="model folder"):
+        build_pipeline(engine="transformers")
+    with pytest.raises(SettingsError, match="model folder"):
+        build_pipeline(engine="transformers", model_dir=tmp_path)
+
+
+def test_semantic_and_hybrid_taggers_are_built() -> None:
+    pytest.importorskip("all_minilm_l6_v2")
+    assert isinstance(build_pipeline(tagger="semantic").tagger, SemanticTagger)
+    assert isinstance(build_pipeline(tagger="hybrid").tagger, HybridTagger)
+
+
+def test_the_stored_item_records_the_engine_and_the_fallback(
+    tiny_model_dir: Path, tmp_path: Path, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = GenerationSettings(num_beams=1, min_length=4, max_length=12)
+    working = build_pipeline()
+    working.summarizer = FallbackSummarizer(
+        TransformersSummarizer(tiny_model_dir, fast), working.summarizer
+    )
+    store = MemoryStore()
+    ingest_object(
+        "bucket",
+        "news/a.txt",
+        "v1",
+        "2026-11-29T18:00:00.000Z",
+        len(seed_bytes),
+        source=MemorySource(seed_bytes),
+        store=store,
+        pipeline=working,
+        settings=Settings(),
+    )
+    [item] = store.items
+    assert item["status"] == "processed"
+    assert item["summary_engine"] == "transformers:tiny-random-bart"
+    assert FLAG_FALLBACK_ERROR not in item["flags"]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("simulated model failure")
+
+    monkeypatch.setattr(load_model(tiny_model_dir).model, "generate", broken)
+    ingest_object(
+        "bucket",
+        "news/a.txt",
+        "v2",
+        "2026-11-29T18:00:00.000Z",
+        len(seed_bytes),
+        source=MemorySource(seed_bytes),
+        store=store,
+        pipeline=working,
+        settings=Settings(),
+    )
+    fallback = store.items[-1]
+    assert fallback["status"] == "processed"
+    assert fallback["summary_engine"] == "extractive"
+    assert FLAG_FALLBACK_ERROR in fallback["flags"]
+    assert fallback["summary"]
+
+
+def test_cli_summarize_with_the_transformers_engine(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "short.txt"
+    article.write_text(
+        "The ceasefire began at dawn. Talks resume in Jeddah on Tuesday. Aid lorries crossed "
+        "the border. Both sides said the truce was holding. Officials will meet again next week.",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "summarize",
+            "--engine",
+            "transformers",
+            "--model-dir",
+            str(tiny_model_dir),
+            "--sentences",
+            "2",
+            "--json",
+            str(article),
+        ]
+    )
+    assert code == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["summary_engine"] == "transformers:tiny-random-bart"
+    assert record["summary"]
+
+
+def test_cli_rejects_a_missing_model_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("One. Two. Three. Four. Five.", encoding="utf-8")
+    code = main(
+        ["summarize", "--engine", "transformers", "--model-dir", str(tmp_path), str(article)]
+    )
+    assert code == 2
+    assert "model folder" in capsys.readouterr().err
+
+
+def test_cli_hybrid_tagger_finds_the_paraphrase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("all_minilm_l6_v2")
+    article = tmp_path / "front.txt"
+    article.write_text("The guns fell silent along the front.", encoding="utf-8")
+    assert main(["summarize", "--tagger", "hybrid", "--json", str(article)]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "ceasefire" in [t["label"] for t in record["topics"]]
