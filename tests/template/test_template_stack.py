@@ -16,7 +16,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-pytestmark = pytest.mark.tools
+pytestmark = [
+    pytest.mark.tools,
+    # moto warns about each resource type it accepts without emulating (see MOTO_UNEMULATED).
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS::.*:UserWarning"),
+]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
