@@ -19,7 +19,7 @@ from moto import mock_aws
 pytestmark = [
     pytest.mark.tools,
     # moto warns about each resource type it accepts without emulating (see MOTO_UNEMULATED).
-    pytest.mark.filterwarnings("ignore:Tried to parse AWS::.*:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS.*not supported by moto:UserWarning"),
 ]
 
 REGION = "us-east-1"
