@@ -67,10 +67,13 @@ _HYPOTHETICAL_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b", re.I)
 # "the truce was not respected": a negation right after the mention (not after a comma, which
 # starts a relative clause about something else).
 _NEGATED_AFTER = re.compile(
-    r"^ (?:was|were|is|are|has|have|had|will|would|did|does|do)(?:n't| not| never)\b"
-    r"|^ (?:was|were|has been|have been|had been) (?:rejected|called off|cancell?ed|"
+    r" (?:was|were|is|are|has|have|had|will|would|did|does|do)(?:n't| not| never)\b"
+    r"| (?:was|were|has been|have been|had been) (?:rejected|called off|cancell?ed|"
     r"ruled out|refused|denied|dismissed)\b",
     re.I,
+)
+_ANY_CUE = re.compile(
+    "|".join(p.pattern for p in (_NEGATION, _HYPOTHETICAL_NEAR, _HYPOTHETICAL_CLAUSE)), re.I
 )
 _TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 
@@ -84,11 +87,15 @@ def normalize(text: str) -> str:
 
 def mention_factor(text: str, start: int, end: int) -> float:
     """How much a match at ``text[start:end]`` counts: 1, or less when negated or hypothetical."""
+    if _NEGATED_AFTER.match(text, end):
+        return NEGATED_FACTOR
     prefix = text[max(0, start - _WINDOW_CHARS) : start]
+    if not _ANY_CUE.search(prefix):  # the common case: nothing to discount
+        return 1.0
     breaks = list(_CLAUSE_BREAK.finditer(prefix))
     clause = prefix[breaks[-1].end() :] if breaks else prefix
     near = " ".join(clause.split()[-_WINDOW_WORDS:])
-    if _NEGATION.search(near) or _NEGATED_AFTER.search(text[end : end + 40]):
+    if _NEGATION.search(near):
         return NEGATED_FACTOR
     if _HYPOTHETICAL_NEAR.search(near) or _HYPOTHETICAL_CLAUSE.search(clause):
         return HYPOTHETICAL_FACTOR
