@@ -97,7 +97,10 @@ _TIMESTAMP = re.compile(
 )
 _TRAILING_SPACE = re.compile(r"\s+(?=[.!?]+[\"'”’)]*$)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
-_WORD_BEFORE = re.compile(r"([^\s\"'“‘(\[]*)$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_NEXT_WORD = re.compile(r"\s*[\"'“‘(]*([A-Za-z]+)")
+_INITIALISM = re.compile(r"(?:[a-z]\.)+[a-z]")
+_TOKEN_OPENERS = "\"'“‘(["
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -181,18 +184,19 @@ def _is_separator(fragment: str) -> bool:
 
 
 def _is_boundary(line: str, stop_start: int, stop_end: int, sentence_start: int) -> bool:
-    rest = line[stop_end:].lstrip()
-    if not rest:
+    # Positions, not slices: CNN/DM articles arrive as one line of thousands of characters.
+    next_char = _NEXT_CHAR.match(line, stop_end)
+    if next_char is None:
         return True
-    following = rest[0]
+    following = next_char.group(1)
     punct = line[stop_start:stop_end]
     # A lower-case continuation ('"Why?" she asked', "... and then") is the same sentence.
     if following.islower():
         return False
     if "." not in punct or punct.startswith(("..", "…")) or punct.rstrip("\"'”’»)]") != ".":
         return True
-    word = _WORD_BEFORE.search(line, sentence_start, stop_start)
-    token = word.group(1) if word else ""
+    token_start = max(line.rfind(" ", sentence_start, stop_start) + 1, sentence_start)
+    token = line[token_start:stop_start].lstrip(_TOKEN_OPENERS)
     if not token:
         # " . " on its own: a separator left by scraped bylines and tables.
         return True
@@ -200,7 +204,7 @@ def _is_boundary(line: str, stop_start: int, stop_end: int, sentence_start: int)
     if key.replace(".", "").isdigit():
         # "No. 5" is handled as an abbreviation; a number at the stop ends the sentence unless it
         # is a list marker at the start of the line.
-        return stop_start - len(token) > sentence_start
+        return token_start > sentence_start
     if len(key) == 1 and key.isalpha() and token[0].isupper():
         # An initial: "J. R. R. Tolkien", "George W. Bush".
         return False
@@ -208,8 +212,8 @@ def _is_boundary(line: str, stop_start: int, stop_end: int, sentence_start: int)
         return False
     if key in _NUMBER_ABBREVIATIONS:
         return not following.isdigit()
-    if key in _AMBIGUOUS_ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", key):
-        next_word = re.match(r"[\"'“‘(]*([A-Za-z]+)", rest)
+    if key in _AMBIGUOUS_ABBREVIATIONS or _INITIALISM.fullmatch(key):
+        next_word = _NEXT_WORD.match(line, stop_end)
         return next_word is not None and next_word.group(1).lower() in _SENTENCE_OPENERS
     return True
 

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newswatch.domain.models import Summary, SummaryLength
 
@@ -46,6 +47,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     # A light suffix strip is enough to match "talks"/"talk", "killed"/"kill" between sentences.
     for suffix in ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
@@ -54,8 +56,8 @@ def _stem(word: str) -> str:
     return word
 
 
-def _terms(text: str) -> list[str]:
-    return [_stem(w) for w in words(text) if w not in _STOPWORDS and not w.isdigit()]
+def _terms(tokens: Sequence[str]) -> list[str]:
+    return [_stem(w) for w in tokens if w not in _STOPWORDS and not w.isdigit()]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -89,8 +91,6 @@ class ExtractiveWeights:
     min_words: int = 4
     long_words: int = 30
     long_power: float = 1.0
-    # With a sentence-count budget, candidates come from the first ``window`` sentences (0: all).
-    window: int = 0
     quote: float = 0.8
     question: float = 0.6
     fragment: float = 0.75
@@ -129,15 +129,16 @@ class ExtractiveSummarizer:
         if not sentences:
             return []
         w = self.coverage_weights if length.ratio else self.weights
-        raw = _tfidf_vectors([_terms(s) for s in sentences])
+        tokens = [words(s) for s in sentences]
+        raw = _tfidf_vectors([_terms(t) for t in tokens])
         centroid: Counter[str] = Counter()
         for vector in raw:
             centroid.update(vector)
         vectors = [_unit(v) for v in raw]
         centre = _unit(dict(centroid))
-        title_vector = _unit(_tfidf_vectors([_terms(title)])[0]) if title else {}
-        title_key = " ".join(words(title)) if title else ""
-        lengths = [len(words(s)) for s in sentences]
+        title_tokens = words(title) if title else []
+        title_vector = _unit(_tfidf_vectors([_terms(title_tokens)])[0]) if title_tokens else {}
+        lengths = [len(t) for t in tokens]
 
         scores: list[float] = []
         for i, sentence in enumerate(sentences):
@@ -146,15 +147,18 @@ class ExtractiveSummarizer:
             if title_vector:
                 score += w.title * _dot(vectors[i], title_vector)
             score *= _shape_factor(sentence, lengths[i], w)
-            if title_key and " ".join(words(sentence)) == title_key:
+            if title_tokens and tokens[i] == title_tokens:
                 score = -1.0
             scores.append(score)
 
         max_sentences, max_words = _budget(length, sum(lengths))
         chosen: list[int] = []
         used_words = 0
-        limit = w.window if w.window and not length.ratio else len(sentences)
-        candidates = [i for i in range(min(limit, len(sentences))) if scores[i] > 0]
+        candidates = [i for i in range(len(sentences)) if scores[i] > 0]
+        if max_words is None and len(candidates) > SHORTLIST * max_sentences:
+            # A few sentences out of many: only the best-scored can win, so MMR needs no more.
+            best_first = sorted(candidates, key=lambda i: (-scores[i], i))
+            candidates = sorted(best_first[: SHORTLIST * max_sentences])
         # Highest similarity of each candidate to any chosen sentence, updated after each pick.
         overlap = dict.fromkeys(candidates, 0.0)
         while candidates and len(chosen) < max_sentences:
@@ -181,6 +185,8 @@ class ExtractiveSummarizer:
 
 
 _UNBOUNDED = 1_000_000
+# With a sentence budget of k, MMR chooses among the SHORTLIST * k best-scored sentences.
+SHORTLIST = 4
 
 
 def _budget(length: SummaryLength, article_words: int) -> tuple[int, int | None]:
