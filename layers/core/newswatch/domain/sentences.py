@@ -95,6 +95,7 @@ _TIMESTAMP = re.compile(
     r"^(?:PUBLISHED|UPDATED|Last updated)\b|^\d{1,2}:\d{2}\s*(?:EST|GMT|BST|EDT|ET|UTC)\b"
     r"|^(?i:updated|published|posted)\b:?[^.!?]{0,40}\b(?:\d{1,2}:\d{2}|\d{4})\b[^.!?]{0,30}$"
 )
+_BYLINE = re.compile(r"By\s+[A-Z][\w.'’-]*(?:,?\s+(?:and\s+)?[A-Z][\w.'’-]*){0,5}\s*\.?")
 _TRAILING_SPACE = re.compile(r"\s+(?=[.!?]+[\"'”’)]*$)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
 _NEXT_CHAR = re.compile(r"\s*(\S)")
@@ -121,7 +122,7 @@ def split_sentences(text: str) -> list[str]:
             for sentence in _split_run_on(piece):
                 if not _is_debris(sentence):
                     # "on Friday ." (scraped text) reads "on Friday."
-                    sentences.append(_TRAILING_SPACE.sub("", sentence))
+                    sentences.append(_tidy(sentence))
     return sentences
 
 
@@ -159,9 +160,9 @@ def _split_run_on(sentence: str) -> list[str]:
     """Split a very long unit where a caption or heading lost its full stop when the page was
     flattened ("... his knee (pictured) The striker said ..."): a clause opener with a capital
     letter right after a lower-case word or a closing bracket starts a new sentence."""
-    tokens = sentence.split(" ")
-    if len(tokens) < RUN_ON_WORDS:
+    if sentence.count(" ") < RUN_ON_WORDS - 1:
         return [sentence]
+    tokens = sentence.split(" ")
     out: list[str] = []
     start = 0
     for i in range(1, len(tokens)):
@@ -224,6 +225,10 @@ def _is_debris(sentence: str) -> bool:
     if _TIMESTAMP.match(sentence):
         return True
     # A lone byline ("By Jane Doe", "By Daily Mail Reporter") without a verb-like length.
-    return bool(
-        re.fullmatch(r"By\s+[A-Z][\w.'’-]*(?:,?\s+(?:and\s+)?[A-Z][\w.'’-]*){0,5}\s*\.?", sentence)
-    )
+    return sentence.startswith("By ") and _BYLINE.fullmatch(sentence) is not None
+
+
+def _tidy(sentence: str) -> str:
+    if " ." in sentence or " !" in sentence or " ?" in sentence:
+        return _TRAILING_SPACE.sub("", sentence)
+    return sentence
