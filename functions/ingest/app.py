@@ -186,6 +186,10 @@ def record_handler(record: SQSRecord) -> list[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
+    # A time-bounded engine (transformers) falls back to extractive rather than time out.
+    summarizer: Any = getattr(pipeline(dependencies()), "summarizer", None)
+    if hasattr(summarizer, "set_deadline"):
+        summarizer.set_deadline(context.get_remaining_time_in_millis)
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(

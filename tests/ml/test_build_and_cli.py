@@ -176,3 +176,33 @@ def test_cli_hybrid_tagger_finds_the_paraphrase(
     assert main(["summarize", "--tagger", "hybrid", "--json", str(article)]) == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "ceasefire" in [t["label"] for t in record["topics"]]
+
+
+def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import sys
+
+    from newswatch.adapters.lambda_context import LocalContext
+
+    handler = Path(__file__).resolve().parents[2] / "functions" / "ingest" / "app.py"
+    for name, value in {
+        "NEWSWATCH_ENGINE": "transformers",
+        "NEWSWATCH_MODEL_DIR": str(tiny_model_dir),
+        "NEWSWATCH_TABLE": "articles",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("ingest_app_deadline", handler)
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, app)
+    spec.loader.exec_module(app)
+
+    context = LocalContext(timeout_seconds=5.0)
+    assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
+    summarizer = app.dependencies().pipeline.summarizer
+    assert isinstance(summarizer, FallbackSummarizer)
+    assert summarizer.remaining_ms == context.get_remaining_time_in_millis
