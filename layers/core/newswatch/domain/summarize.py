@@ -6,7 +6,12 @@ Each sentence gets a score from three signals news summaries are known to follow
   their index;
 - centrality: TF-IDF cosine similarity to the whole article (and to the title when there is one),
   so a sentence that shares the article's vocabulary beats an aside;
-- shape: very short fragments, bylines, captions and questions rarely make good summary lines.
+- shape: fragments under four words, over-long run-ons (flattened captions, lists), questions,
+  quote openers and unpunctuated lines rarely make good summary lines.
+
+A sentence budget (the default, 3) uses the headline profile, where position matters most; a
+budget relative to the article (``SummaryLength.ratio``) uses the coverage profile, where
+centrality does (see COVERAGE_WEIGHTS).
 
 Sentences are then chosen greedily by maximal marginal relevance (score minus similarity to what is
 already chosen), which keeps near-duplicates out, until the length budget is met; the result is in
