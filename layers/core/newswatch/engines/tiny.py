@@ -23,12 +23,19 @@ def build_tiny_seq2seq(
     max_positions: int = 64,
     d_model: int = 16,
     layers: int = 1,
+    decoder_layers: int | None = None,
+    heads: int = 2,
+    ffn_dim: int | None = None,
+    vocab_size: int | None = None,
     seed: int = 0,
     name: str = "tiny-random-bart",
 ) -> Path:
     """Write a tokenizer + BART model trained on nothing into ``directory`` and return it.
 
     ``max_positions`` is the input limit the summarizer will chunk to (tokenizer and model agree).
+    The shape arguments can also rebuild a real checkpoint's architecture with random weights
+    (``bench/ml.py`` uses distilbart-cnn-12-6's to measure its cost without downloading it);
+    ``vocab_size`` pads the vocabulary with filler words so every generated id decodes.
     """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
@@ -37,7 +44,10 @@ def build_tiny_seq2seq(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     words = sorted(set(re.findall(r"\w+|[^\w\s]", corpus)))
-    vocab = {token: i for i, token in enumerate((*SPECIAL_TOKENS, *words))}
+    tokens = [*SPECIAL_TOKENS, *words]
+    if vocab_size is not None:
+        tokens += [f"w{i}" for i in range(max(0, vocab_size - len(tokens)))]
+    vocab = {token: i for i, token in enumerate(tokens)}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     backend.post_processor = processors.TemplateProcessing(
@@ -58,11 +68,11 @@ def build_tiny_seq2seq(
         vocab_size=len(vocab),
         d_model=d_model,
         encoder_layers=layers,
-        decoder_layers=layers,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=2 * d_model,
-        decoder_ffn_dim=2 * d_model,
+        decoder_layers=layers if decoder_layers is None else decoder_layers,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn_dim or 2 * d_model,
+        decoder_ffn_dim=ffn_dim or 2 * d_model,
         max_position_embeddings=max_positions,
         bos_token_id=vocab["<s>"],
         pad_token_id=vocab["<pad>"],
