@@ -4,9 +4,10 @@ about each topic.
 Per topic, every sentence gets a strength from its matches (a strong phrase counts 1, a weak cue
 0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks")
 or hypothetical ("if sanctions were imposed"), and boosted in the title and the lead, where news
-states its subject. The article score saturates with the summed strength and is damped when the
-topic fills only a small share of a long article, so a passing mention scores below the main
-subject while one strong mention still carries a one-sentence snippet.
+states its subject. The article score saturates with the summed strength (more slowly in longer
+articles), is damped when the topic fills only a small share of the sentences, and is damped again
+when another topic holds much more of the evidence. So a passing mention scores below the main
+subject, while one strong mention still carries a one-sentence snippet.
 """
 
 from __future__ import annotations
@@ -109,7 +110,6 @@ class _Unit:
     text: str
     original: str
     weight: float
-    is_title: bool = False
 
 
 @dataclass
@@ -157,7 +157,7 @@ class PatternTagger:
         """Every topic with any match, scored, highest first, thresholds not applied."""
         units: list[_Unit] = []
         if title and title.strip():
-            units.append(_Unit(normalize(title).lower(), title.strip(), TITLE_WEIGHT, True))
+            units.append(_Unit(normalize(title).lower(), title.strip(), TITLE_WEIGHT))
         body = 0
         for original in sentences:
             text = normalize(original).lower()
@@ -240,10 +240,12 @@ class _Evidence:
 
 # --- matching -------------------------------------------------------------------------------
 #
-# Trying every topic's alternation at every position of an article costs tens of milliseconds.
-# Instead, each pattern's possible first characters are worked out once from its parsed form,
-# one cheap scan finds the word starts that begin with any of them, and a topic's alternation is
-# tried only at those positions. Patterns whose start cannot be worked out are scanned in full.
+# Scanning an article with every topic's alternation costs tens of milliseconds (the regex engine
+# tries each branch at each position). Instead, the prefixes (up to _KEY characters) that each
+# pattern's matches can start with are worked out once from its parsed form; one scan with a
+# trie of all prefixes finds the word starts worth trying, and only the alternations indexed
+# under that start are tried there. Patterns whose start cannot be worked out are scanned in
+# full. The index finds exactly what trying every position would (a property test checks it).
 
 _KEY = 5  # characters of a match's start used as the index key
 _MIN_KEY = 2
@@ -255,8 +257,8 @@ _Entry = tuple[int, int]  # (topic index, kind)
 
 class _Index:
     def __init__(self, taxonomy: Taxonomy) -> None:
-        # key -> the alternations that may match where the text starts with that key; a key of
-        # _MIN_KEY characters comes from a pattern that can end there ("UN") and needs a word end
+        # key -> the alternations that may match where the text starts with that key; keys are
+        # shorter than _KEY where a pattern can end ("UN") or goes on with a category (\w+)
         keys: dict[str, list[_Entry]] = {}
         regexes: dict[_Entry, re.Pattern[str]] = {}
         # alternations of the patterns whose start cannot be indexed, scanned in full
