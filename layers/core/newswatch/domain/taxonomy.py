@@ -13,7 +13,7 @@ File shape::
         iptc: medtop:20000073            # optional, closest IPTC Media Topic
         threshold: 0.35                  # optional, overrides the tagger's min_score
         patterns: ["cease-?fires?", ...] # strong phrases: one mention can carry a short text
-        weak_patterns: ["guns fell silent"]  # optional, weaker cues (half weight)
+        weak_patterns: ["guns fell silent"]  # optional, context cues (0.4 of a phrase)
         exclude: ["hearing aids?"]       # optional, text whose matches do not count
         examples: ["Both sides agreed to a truce."]  # optional, for a semantic tagger
 
