@@ -12,7 +12,7 @@ def test_demo_json_lists_every_seed_and_the_alerts_each_subscriber_received() ->
     assert result.returncode == 0, result.stderr[-3000:]
     output = json.loads(result.stdout)
 
-    assert set(output) == {"articles", "alerts"}
+    assert {"articles", "alerts"} <= set(output)
     seeds = sorted(p.name for p in (REPO_ROOT / "seeds").iterdir() if not p.name.startswith("."))
     assert sorted(a["key"] for a in output["articles"]) == seeds
     for article in output["articles"]:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +124,16 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _progress(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(escape(message), soft_wrap=True)
+
+
 def _running_state() -> LocalState | None:
     from newswatch.local.state import load_state, process_alive
 
@@ -169,10 +179,10 @@ def _run_foreground(port: int) -> int:
     try:
         state = stack.start()
     except (ProjectNotFoundError, TemplateError, FileNotFoundError) as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {error}")
+        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {escape(str(error))}")
         return EXIT_FAILED
     err.print(_banner(state, foreground=True), soft_wrap=True)
     try:
@@ -360,16 +370,16 @@ def run_demo(args: argparse.Namespace) -> int:
         folder = args.seeds or root / "seeds"
         seeds = seed_files(folder)
     except (ProjectNotFoundError, FileNotFoundError) as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     if not seeds:
         err.print(f"[red]error:[/red] no files in {folder}")
         return EXIT_USAGE
     try:
         with _functions_log(args.log, "demo") as log_path:
-            result = demo(seeds, timeout=args.timeout, progress=err.print, root=root)
+            result = demo(seeds, timeout=args.timeout, progress=_progress(err), root=root)
     except TemplateError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     if args.json:
         print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
@@ -387,6 +397,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _print_demo(result: DemoResult) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = _console()
     articles = Table(title=f"Articles ({len(result.articles)}, {result.seconds:.1f} s)")
@@ -396,11 +407,11 @@ def _print_demo(result: DemoResult) -> None:
         top = ", ".join(f"{t['label']} {t['score']:.2f}" for t in article["scores"][:3])
         summary = article["summary"] or article["error"] or ""
         articles.add_row(
-            article["key"],
-            article["title"] or "",
-            str(article["status"]),
-            top or "-",
-            summary[:140] + ("..." if len(summary) > 140 else ""),
+            Text(article["key"]),
+            Text(article["title"] or ""),
+            Text(str(article["status"])),
+            Text(top or "-"),
+            Text(summary[:140] + ("..." if len(summary) > 140 else "")),
         )
     out.print(articles)
 
@@ -412,18 +423,32 @@ def _print_demo(result: DemoResult) -> None:
         label = f"{subscriber['name']} ({subscriber['protocol']})"
         policy = "topics: " + ", ".join(subscriber["topics"])
         if not received:
-            alerts.add_row(label, policy, "(nothing)", "", "")
+            alerts.add_row(Text(label), Text(policy), "(nothing)", "", "")
         for alert in received:
             alerts.add_row(
-                label, policy, str(alert["key"]), ", ".join(alert["topics"]), alert["subject"] or ""
+                Text(label),
+                Text(policy),
+                Text(str(alert["key"])),
+                Text(", ".join(alert["topics"])),
+                Text(alert["subject"] or ""),
             )
     out.print(alerts)
+    if any(result.digests.values()):
+        digests = Table(title="Digests (the DigestFunction run once, as its schedule would)")
+        for column in ("subscriber", "topics", "subject"):
+            digests.add_column(column, overflow="fold")
+        for name, found in result.digests.items():
+            for digest in found:
+                digests.add_row(
+                    Text(name), Text(", ".join(digest["topics"])), Text(digest["subject"] or "")
+                )
+        out.print(digests)
     for subscriber in result.subscribers:
         for alert in result.alerts.get(subscriber["name"], []):
             if alert["protocol"] == "sms":
                 out.print(
-                    f"SMS to {subscriber['name']} ({len(alert['body'] or '')} chars): "
-                    f"{alert['body']}",
+                    f"SMS to {escape(subscriber['name'])} ({len(alert['body'] or '')} chars): "
+                    f"{escape(alert['body'] or '')}",
                     soft_wrap=True,
                 )
 
@@ -441,11 +466,11 @@ def run_loadtest(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 data_dir=args.data,
                 generated=args.generated,
-                progress=err.print,
+                progress=_progress(err),
                 ingest_workers=args.workers,
             )
     except (ProjectNotFoundError, TemplateError) as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     print(json.dumps(result))
     err.print(f"Functions' logs: {log_path}", soft_wrap=True)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newswatch.local")
 SHARD_REFRESH_SECONDS = 30.0
+# Records per GetRecords call (the API's maximum); the function gets them in BatchSize batches.
+READ_LIMIT = 1000
 
 
 @dataclass
@@ -293,6 +295,8 @@ class StreamPoller(Poller):
         self.idle_seconds = idle_seconds
         self._iterators: dict[str, str] = {}
         self._described = 0.0
+        # True once a read of every shard found nothing new: the function has seen the stream.
+        self.caught_up = False
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
@@ -317,19 +321,21 @@ class StreamPoller(Poller):
     def _read_shards(self) -> None:
         got_any = False
         for shard_id, iterator in list(self._iterators.items()):
-            page = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            page = self.streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
             records = [
                 {**_lambda_shape(r), "eventSourceARN": self.stream_arn}
                 for r in page.get("Records", [])
             ]
             if records:
                 got_any = True
+                # Lambda filters before batching: BatchSize counts the records that passed.
                 selected = [r for r in records if passes(r, self.patterns)]
                 self.stats.add(filtered_out=len(records) - len(selected))
-                if selected:
-                    self._deliver(shard_id, selected)
+                for start in range(0, len(selected), self.batch_size):
+                    self._deliver(shard_id, selected[start : start + self.batch_size])
             if page.get("NextShardIterator"):
                 self._iterators[shard_id] = page["NextShardIterator"]
+        self.caught_up = not got_any
         if not got_any:
             self._stop.wait(self.idle_seconds)
 

@@ -91,9 +91,15 @@ def wait_until_settled(
     while True:
         elapsed = time.monotonic() - started
         backlog = stack.queue_backlog()
-        if backlog and elapsed < timeout:
-            # Scanning the table is the expensive check: wait for the ingest queue to drain first.
-            note = f"{backlog} message(s) in the ingest queue"
+        caught_up = stack.alert_poller is not None and stack.alert_poller.caught_up
+        if (backlog or not caught_up) and elapsed < timeout:
+            # Scanning the table is the expensive check: first wait for the ingest queue to drain
+            # and the alert function to reach the end of the stream.
+            note = (
+                f"{backlog} message(s) in the ingest queue"
+                if backlog
+                else "alert function reading the stream"
+            )
             if progress is not None and note != last_note:
                 progress(note)
                 last_note = note
@@ -138,9 +144,11 @@ class DemoResult:
     complete: bool
     seconds: float
     missing: list[str]
+    # Per subscriber, the digests the scheduled DigestFunction sent when run once at the end.
+    digests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """The documented ``newswatch demo --json`` shape."""
+        """The documented ``newswatch demo --json`` shape (plus the digests)."""
         return {
             "articles": [
                 {k: a[k] for k in ("key", "status", "topics", "summary")} for a in self.articles
@@ -149,7 +157,47 @@ class DemoResult:
                 name: [{k: d[k] for k in ("key", "topics", "subject")} for d in found]
                 for name, found in self.alerts.items()
             },
+            "digests": {
+                name: [{k: d[k] for k in ("topics", "subject")} for d in found]
+                for name, found in self.digests.items()
+            },
         }
+
+
+def _kind(delivery: dict[str, Any]) -> str:
+    return str((delivery.get("attributes") or {}).get("kind") or "alert")
+
+
+def run_digest(stack: LocalStack, timeout: float, progress: Progress | None = None) -> bool:
+    """Run the digest once, as its schedule would, and wait until its deliveries arrived."""
+    assert stack.inbox is not None
+    if stack.spec is None or stack.spec.digest is None:
+        return True
+    sent = stack.invoke_digest().get("digests") or []
+    topics = [str(d["topic"]) for d in sent]
+    if progress is not None:
+        progress(f"digest run: {len(topics)} topic digest(s) ({', '.join(topics) or 'none'})")
+    expected = {s.name: sum(1 for topic in topics if topic in s.topics) for s in stack.subscribers}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = stack.inbox.snapshot()
+        if all(
+            sum(1 for d in got.get(name, []) if _kind(d) == "digest") >= count
+            for name, count in expected.items()
+        ):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _delivery(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": d.get("key"),
+        "topics": d.get("topics") or [],
+        "subject": d.get("subject"),
+        "protocol": d.get("protocol"),
+        "body": d.get("body"),
+    }
 
 
 def run_demo(
@@ -158,7 +206,8 @@ def run_demo(
     progress: Progress | None = None,
     root: Path | None = None,
 ) -> DemoResult:
-    """Bring a stack up on a free port, put every seed file in the bucket, wait, stop."""
+    """Bring a stack up on a free port, put every seed file in the bucket, wait, run the digest
+    once, stop."""
     uploads = upload_files(seeds)
     started = time.monotonic()
     with LocalStack(root, write_state=False) as stack:
@@ -168,6 +217,9 @@ def run_demo(
         settled = wait_until_settled(
             stack, [u.key for u in uploads], timeout, poll_seconds=0.25, progress=progress
         )
+        digested = run_digest(stack, timeout=30.0, progress=progress) if settled.complete else True
+        assert stack.inbox is not None
+        deliveries = stack.inbox.snapshot()
         subscribers = [
             {"name": s.name, "protocol": s.protocol, "topics": list(s.topics)}
             for s in stack.subscribers
@@ -186,24 +238,18 @@ def run_demo(
         }
         for item in sorted(settled.items, key=lambda i: order.get(i["key"], len(order)))
     ]
-    alerts = {
-        name: [
-            {
-                "key": d.get("key"),
-                "topics": d.get("topics") or [],
-                "subject": d.get("subject"),
-                "protocol": d.get("protocol"),
-                "body": d.get("body"),
-            }
-            for d in found
-        ]
-        for name, found in settled.deliveries.items()
-    }
     return DemoResult(
         articles=articles,
-        alerts=alerts,
+        alerts={
+            name: [_delivery(d) for d in found if _kind(d) != "digest"]
+            for name, found in deliveries.items()
+        },
+        digests={
+            name: [_delivery(d) for d in found if _kind(d) == "digest"]
+            for name, found in deliveries.items()
+        },
         subscribers=subscribers,
-        complete=settled.complete,
+        complete=settled.complete and digested,
         seconds=time.monotonic() - started,
         missing=settled.missing,
     )

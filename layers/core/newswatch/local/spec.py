@@ -19,6 +19,7 @@ from newswatch.local.template import (
     ALERT_FAILURE_QUEUE_ID,
     ALERT_FUNCTION_ID,
     BUCKET_ID,
+    DIGEST_FUNCTION_ID,
     DLQ_ID,
     INGEST_FUNCTION_ID,
     QUEUE_ID,
@@ -127,6 +128,8 @@ class StackSpec:
     ingest_source: SqsSource
     alert_source: StreamSource
     resolver: Resolver = field(repr=False)
+    # The scheduled digest (optional): the local stack runs it on request, not on a timer.
+    digest: LocalFunction | None = None
     template: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -257,6 +260,9 @@ def load_spec(
 
     ingest = _function(template, resolver, root, INGEST_FUNCTION_ID, "functions/ingest")
     alert = _function(template, resolver, root, ALERT_FUNCTION_ID, "functions/alert")
+    digest = None
+    if DIGEST_FUNCTION_ID in template["Resources"]:
+        digest = _function(template, resolver, root, DIGEST_FUNCTION_ID, "functions/digest")
 
     ingest_props = function_properties(template, INGEST_FUNCTION_ID)
     sqs_events = [
@@ -312,4 +318,5 @@ def load_spec(
         alert_source=alert_source,
         resolver=resolver,
         template=template,
+        digest=digest,
     )

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import uuid
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,6 +83,11 @@ class LocalStack:
         # Tests may replace a handler (by "ingest" / "alert"); the default is the real file.
         self._handler_overrides = dict(handlers or {})
         self._server: Any = None
+        # One invocation at a time across the functions: powertools keeps per-invocation state
+        # (BatchProcessor, the Metrics set) in module and class globals, which Lambda never shares
+        # between concurrent invocations but threads in one process would.
+        self._invoke_lock = threading.Lock()
+        self._digest_handler: Handler | None = None
         self._switch_interval: float | None = None
         self._saved_env: dict[str, str | None] = {}
         self.spec: StackSpec | None = None
@@ -320,10 +326,7 @@ class LocalStack:
         sqs: SQSClient = self.client("sqs")
         streams: DynamoDBStreamsClient = self.client("dynamodbstreams")
         on_failure = None
-        # One invocation at a time across both functions: powertools keeps per-invocation state
-        # (BatchProcessor, the Metrics set) in module and class globals, which Lambda never shares
-        # between concurrent invocations but threads in one process would.
-        invoke_lock = threading.Lock()
+        invoke_lock = self._invoke_lock
         failure_id = spec.alert_source.on_failure_id or ALERT_FAILURE_QUEUE_ID
         if failure_id in state.queues:
             on_failure = send_json(sqs, state.queues[failure_id])
@@ -377,6 +380,29 @@ class LocalStack:
             except Exception:
                 # Refused calls while the server shuts down; anything else shows in status().
                 self._inbox_stop.wait(1.0)
+
+    def invoke_digest(self) -> Any:
+        """Run the DigestFunction once, with the event its EventBridge schedule would send."""
+        assert self.spec is not None, "start() the stack first"
+        function = self.spec.digest
+        if function is None:
+            raise RuntimeError("template.yaml has no DigestFunction")
+        if self._digest_handler is None:
+            self._digest_handler = self._load("digest", function)
+        now = dt.datetime.now(dt.UTC)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.name}-schedule"],
+            "detail": {},
+        }
+        with self._invoke_lock:
+            return self._digest_handler(event, function.context())
 
     # -- observation -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ TOPIC_ID = "AlertsTopic"
 ALERT_FAILURE_QUEUE_ID = "AlertFailureQueue"
 INGEST_FUNCTION_ID = "IngestFunction"
 ALERT_FUNCTION_ID = "AlertFunction"
+DIGEST_FUNCTION_ID = "DigestFunction"
 
 
 class TemplateError(ValueError):
