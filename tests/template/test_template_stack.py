@@ -52,6 +52,7 @@ MOTO_UNEMULATED = {
     "AWS::SNS::Subscription",
     "AWS::S3::BucketPolicy",
     "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
 }
 
 

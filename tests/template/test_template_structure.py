@@ -146,6 +146,30 @@ def test_bucket_is_private_and_tls_only(template: dict[str, Any]) -> None:
     assert {"Fn::Sub": "${ArticlesBucket.Arn}/*"} in deny["Resource"]
 
 
+def test_every_queue_and_topic_denies_insecure_transport(template: dict[str, Any]) -> None:
+    covered: set[str] = set()
+    for kind, targets in (("AWS::SQS::QueuePolicy", "Queues"), ("AWS::SNS::TopicPolicy", "Topics")):
+        for policy in resources_of_type(template, kind).values():
+            props = policy["Properties"]
+            denies = [
+                s
+                for s in props["PolicyDocument"]["Statement"]
+                if s["Effect"] == "Deny"
+                and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            ]
+            if denies:
+                covered |= {t["Ref"] for t in props[targets]}
+    queues = set(resources_of_type(template, "AWS::SQS::Queue"))
+    topics = set(resources_of_type(template, "AWS::SNS::Topic"))
+    assert covered == queues | topics
+    # The alarm topic's policy must still let CloudWatch publish.
+    alarm_policy = template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    assert any(
+        s["Effect"] == "Allow" and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        for s in alarm_policy["Statement"]
+    )
+
+
 def test_queue_accepts_only_this_bucket_in_this_account(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     policy = resources["IngestQueuePolicy"]["Properties"]
