@@ -42,10 +42,11 @@ if TYPE_CHECKING:
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch"
 # Seconds kept back from the invocation's remaining time when sizing the claim lease.
-LEASE_MARGIN_SECONDS = 5
+LEASE_MARGIN_SECONDS = 2
 
 OUTCOME_METRICS = {
     "published": "AlertsPublished",
+    "held": "AlertsHeld",
     "not_watched": "AlertsNotWatched",
     "already_done": "AlertsAlreadyDone",
     "ignored": "AlertRecordsIgnored",
@@ -126,6 +127,7 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
             "status": outcome.status,
             "topics": list(outcome.topics),
             "message_id": outcome.message_id,
+            "held_topics": list(outcome.held_topics),
             "reason": outcome.reason,
         },
     )

@@ -4,13 +4,17 @@ stand in for email and SMS subscribers with their filter policies."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from awsstack import TABLE, Spy, Stack, load_handler, sqs_event, stream_event_from_image
 
 from newswatch.adapters.dynamodb import DynamoArticleStore, serialize_item
-from newswatch.domain.alerts import sms_fits
+from newswatch.domain.alerts import AlertMessage, sms_fits
+from newswatch.service import AlertPublishError, Clock, alert_record
+from newswatch.settings import Settings
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
@@ -202,3 +206,105 @@ def test_duplicates_and_failures_never_reach_the_alert_function(
     assert len(stack.received("email-ceasefire")) == 1
     states = {a["key"]: a["alert_state"] for a in stack.articles()}
     assert states == {"news/jeddah.txt": "sent", "copy/jeddah.txt": "none", "bad/empty.txt": "none"}
+
+
+# -- the hourly cap -----------------------------------------------------------------------------
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.messages: list[AlertMessage] = []
+
+    def publish(self, message: AlertMessage) -> str:
+        self.messages.append(message)
+        return f"message-{len(self.messages)}"
+
+
+def stored_article(stack: Stack, name: str, topics: dict[str, float]) -> dict[str, Any]:
+    """A processed article item with the given topic scores, stored as ingest stores it."""
+    item: dict[str, Any] = {
+        "pk": f"article#newswatch-articles-test/{name}",
+        "sk": "v#1",
+        "type": "article",
+        "status": "processed",
+        "bucket": "newswatch-articles-test",
+        "key": name,
+        "version_id": "1",
+        "title": f"Story {name}",
+        "summary": "Talks resumed.",
+        "language": "en",
+        "uploaded_at": "2026-11-29T18:00:00.000Z",
+        "alert_state": "pending",
+        "topics": [
+            {"label": label, "score": Decimal(str(score)), "evidence": ["Talks resumed."]}
+            for label, score in topics.items()
+        ],
+    }
+    stack.ddb.put_item(TableName=TABLE, Item=serialize_item(item))
+    return item
+
+
+def test_the_hourly_cap_holds_back_topics_over_it_until_the_next_hour(stack: Stack) -> None:
+    settings = Settings.from_env({"NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR": "1"})
+    store = DynamoArticleStore(stack.ddb, TABLE)
+    publisher = RecordingPublisher()
+    at_18 = Clock(lambda: datetime(2026, 11, 29, 18, 5, tzinfo=UTC))
+    at_19 = Clock(lambda: datetime(2026, 11, 29, 19, 1, tzinfo=UTC))
+
+    def alert(item: dict[str, Any], clock: Clock) -> str:
+        outcome = alert_record(
+            item, store=store, publisher=publisher, settings=settings, clock=clock
+        )
+        return outcome.status
+
+    first = stored_article(stack, "a.txt", {"ceasefire": 0.9})
+    both = stored_article(stack, "b.txt", {"ceasefire": 0.8, "aid": 0.7})
+    again = stored_article(stack, "c.txt", {"ceasefire": 0.9, "aid": 0.9})
+    later = stored_article(stack, "d.txt", {"ceasefire": 0.9})
+
+    assert alert(first, at_18) == "published"
+    assert alert(both, at_18) == "published"  # aid only: ceasefire's one alert is spent
+    assert alert(again, at_18) == "held"  # both topics spent this hour
+    assert alert(again, at_18) == "already_done"  # a replay spends nothing
+    assert alert(later, at_19) == "published"  # a new hour
+
+    assert [m.topics for m in publisher.messages] == [("ceasefire",), ("aid",), ("ceasefire",)]
+    items = {a["key"]: a for a in stack.articles()}
+    assert items["b.txt"]["alert_state"] == "sent"
+    assert items["b.txt"]["alert_held_topics"] == ["ceasefire"]
+    assert items["c.txt"]["alert_state"] == "held"
+    assert items["c.txt"]["alert_held_topics"] == ["aid", "ceasefire"]  # equal scores: by name
+    assert "alert_claim" not in items["c.txt"]
+
+
+def test_a_failed_publish_gives_its_quota_back(stack: Stack) -> None:
+    settings = Settings.from_env({"NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR": "1"})
+    store = DynamoArticleStore(stack.ddb, TABLE)
+    item = stored_article(stack, "a.txt", {"ceasefire": 0.9})
+
+    class DownPublisher:
+        def publish(self, message: AlertMessage) -> str:
+            raise ConnectionError("SNS unreachable")
+
+    with pytest.raises(AlertPublishError):
+        alert_record(item, store=store, publisher=DownPublisher(), settings=settings)
+    publisher = RecordingPublisher()
+    outcome = alert_record(item, store=store, publisher=publisher, settings=settings)
+    assert outcome.status == "published"
+    assert len(publisher.messages) == 1
+
+
+def test_the_alert_handler_reads_the_cap_from_the_environment(
+    stack: Stack, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", "1")
+    ingest = load_handler("ingest")
+    events = [stack.put(f"news/{n}.txt", seed_bytes + n.encode()) for n in ("one", "two")]
+    assert ingest.lambda_handler(sqs_event(*events)) == OK
+    alert = load_handler("alert")
+
+    assert alert.lambda_handler(stack.alert_batch()) == OK
+
+    assert len(stack.received("email-ceasefire")) == 1
+    states = sorted(a["alert_state"] for a in stack.articles())
+    assert states == ["held", "sent"]

@@ -75,3 +75,15 @@ def test_a_bad_value_names_the_variable(name: str, value: str, message: str) -> 
 def test_the_process_environment_is_the_default_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSWATCH_TABLE", "from-env")
     assert Settings.from_env().table_name == "from-env"
+
+
+def test_the_hourly_alert_cap_defaults_to_none() -> None:
+    assert Settings.from_env({}).max_alerts_per_topic_per_hour == 0
+    assert (
+        Settings.from_env(
+            {"NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR": "3"}
+        ).max_alerts_per_topic_per_hour
+        == 3
+    )
+    with pytest.raises(SettingsError, match="at least 0"):
+        Settings.from_env({"NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR": "-1"})

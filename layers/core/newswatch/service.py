@@ -25,8 +25,19 @@ The one window left is a crash *after* SNS accepted the publish and *before* the
 (a single UpdateItem round trip): the retry, once the lease has expired, publishes again. That is
 at-least-once delivery in a window of milliseconds; closing it fully would need SNS to deduplicate
 (FIFO topics do, but they cannot deliver email or SMS). A ``sent`` update that fails *after* a
-successful publish is logged and not retried: a stale ``sending`` state is better than a second
-alert.
+successful publish is logged (metric AlertMarkFailed) and the record reported done: the item keeps a
+stale ``sending`` claim rather than risk a second alert, and only a replay of that record after the
+lease has expired would publish again.
+
+With ``NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR`` set, each matched topic takes one count from an
+``alertcap#<topic>`` / ``hour#<UTC hour>`` counter (conditional ADD) while the claim is held; topics
+over the cap are left out of the alert (``alert_held_topics``), and an article whose every topic is
+over the cap ends ``held``: it reaches subscribers only through the topic's next digest.
+
+Why not powertools idempotency: it keeps the same in-progress/expiry record in a table and leaves
+the same window (publish done, completion not yet saved); the claim here lives on the article item
+itself, so the alert state is visible where the archive and the CLI read it, with no second table
+or TTL to manage.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from newswatch.adapters.dynamodb import article_pk, article_sk, topic_sk
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
-from newswatch.domain.alerts import AlertMessage, match_topics, render_alert
+from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
 from newswatch.domain.errors import NewswatchError, TooLargeError
 
 if TYPE_CHECKING:
@@ -100,7 +111,16 @@ class ArticleStore(Protocol):
         topics: Sequence[str],
         message_id: str,
         alerted_at: str,
+        held_topics: Sequence[str] = (),
     ) -> bool: ...
+
+    def mark_held(
+        self, pk: str, sk: str, *, token: str, held_topics: Sequence[str], decided_at: str
+    ) -> bool: ...
+
+    def take_alert_quota(self, topic: str, hour: str, limit: int, expires_at: int) -> bool: ...
+
+    def return_alert_quota(self, topic: str, hour: str) -> None: ...
 
     def release_alert(self, pk: str, sk: str, token: str) -> bool: ...
 
@@ -140,13 +160,15 @@ class IngestOutcome:
 
 @dataclass(frozen=True)
 class AlertOutcome:
-    status: str  # published | not_watched | already_done | ignored
+    status: str  # published | held | not_watched | already_done | ignored
     pk: str = ""
     sk: str = ""
     topics: tuple[str, ...] = ()
     message_id: str | None = None
     marked: bool = True
     reason: str = ""
+    # Matched topics the hourly cap kept out of this alert (they are in the next digest).
+    held_topics: tuple[str, ...] = ()
 
 
 class AlertInProgressError(Exception):
@@ -461,7 +483,6 @@ def alert_record(
     if not matched:
         store.mark_no_alert(pk, sk, iso(now))
         return AlertOutcome("not_watched", pk, sk)
-    message = render_alert(record, matched)
 
     token = uuid.uuid4().hex
     lease = lease_seconds if lease_seconds is not None else settings.alert_lease_seconds
@@ -472,14 +493,23 @@ def alert_record(
     if claim != "claimed":
         return AlertOutcome("already_done", pk, sk, reason=claim)
 
+    # Quota is taken only under the claim, so a replayed record never spends it twice.
+    try:
+        allowed, held, hour = _apply_hourly_cap(matched, store, settings, now)
+    except Exception:
+        _release(store, pk, sk, token)
+        raise
+    held_labels = tuple(t.label for t in held)
+    if not allowed:
+        store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso(now))
+        return AlertOutcome("held", pk, sk, held_topics=held_labels)
+
+    message = render_alert(record, allowed)
     try:
         message_id = publisher.publish(message)
     except Exception as error:
-        try:
-            store.release_alert(pk, sk, token)
-        except Exception:
-            # The lease expires on its own; the retry then takes the claim over.
-            _log.warning("could not release the alert claim on %s|%s", pk, sk, exc_info=True)
+        _return_quota(store, allowed, hour, settings)
+        _release(store, pk, sk, token)
         raise AlertPublishError(f"{pk}|{sk}: {type(error).__name__}: {error}") from error
 
     try:
@@ -490,10 +520,58 @@ def alert_record(
             topics=message.topics,
             message_id=message_id,
             alerted_at=iso(clock.now()),
+            held_topics=held_labels,
         )
     except Exception:
         _log.error(
             "alert %s published for %s|%s but not marked sent", message_id, pk, sk, exc_info=True
         )
         marked = False
-    return AlertOutcome("published", pk, sk, message.topics, message_id, marked)
+    return AlertOutcome(
+        "published", pk, sk, message.topics, message_id, marked, held_topics=held_labels
+    )
+
+
+def _apply_hourly_cap(
+    matched: Sequence[MatchedTopic], store: ArticleStore, settings: Settings, now: datetime
+) -> tuple[list[MatchedTopic], list[MatchedTopic], str]:
+    """(topics that may alert, topics the cap holds back, the clock hour counted in)."""
+    hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    limit = settings.max_alerts_per_topic_per_hour
+    if limit <= 0:
+        return list(matched), [], hour
+    # The counters are only needed for the hour they count; a table TTL on expires_at drops them.
+    expires_at = int(now.timestamp()) + 2 * 3600
+    allowed: list[MatchedTopic] = []
+    held: list[MatchedTopic] = []
+    try:
+        for topic in matched:
+            if store.take_alert_quota(topic.label, hour, limit, expires_at):
+                allowed.append(topic)
+            else:
+                held.append(topic)
+    except Exception:
+        _return_quota(store, allowed, hour, settings)
+        raise
+    return allowed, held, hour
+
+
+def _return_quota(
+    store: ArticleStore, topics: Sequence[MatchedTopic], hour: str, settings: Settings
+) -> None:
+    if settings.max_alerts_per_topic_per_hour <= 0:
+        return
+    for topic in topics:
+        try:
+            store.return_alert_quota(topic.label, hour)
+        except Exception:
+            # A count not given back only makes the cap stricter for the rest of the hour.
+            _log.warning("could not return the alert quota of %s for %s", topic.label, hour)
+
+
+def _release(store: ArticleStore, pk: str, sk: str, token: str) -> None:
+    try:
+        store.release_alert(pk, sk, token)
+    except Exception:
+        # The lease expires on its own; the retry then takes the claim over.
+        _log.warning("could not release the alert claim on %s|%s", pk, sk, exc_info=True)

@@ -72,6 +72,9 @@ class Settings:
     # the caller has no Lambda context (the handler uses the invocation's remaining time). It must
     # outlast one publish, or a slow publish could be overtaken and doubled.
     alert_lease_seconds: int = 300
+    # Instant alerts per topic per clock hour (0: no cap); what the cap holds back is only in the
+    # topic's next digest.
+    max_alerts_per_topic_per_hour: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -96,4 +99,7 @@ class Settings:
             model_dir=Path(model_dir) if model_dir else None,
             embedding_model_dir=Path(embedding_dir) if embedding_dir else None,
             alert_lease_seconds=_int(env, "NEWSWATCH_ALERT_LEASE_SECONDS", 300, minimum=1),
+            max_alerts_per_topic_per_hour=_int(
+                env, "NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", 0, minimum=0
+            ),
         )

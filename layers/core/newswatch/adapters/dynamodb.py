@@ -233,23 +233,55 @@ class DynamoArticleStore:
         topics: Sequence[str],
         message_id: str,
         alerted_at: str,
+        held_topics: Sequence[str] = (),
     ) -> bool:
         """``sending -> sent``, only while we still hold the claim; False if we lost it."""
+        return self._finish_claim(
+            pk,
+            sk,
+            token,
+            "sent",
+            {
+                "alerted_at": {"S": alerted_at},
+                "alert_topics": {"L": [{"S": t} for t in topics]},
+                "alert_message_id": {"S": message_id},
+                "alert_held_topics": {"L": [{"S": t} for t in held_topics]},
+            },
+        )
+
+    def mark_held(
+        self, pk: str, sk: str, *, token: str, held_topics: Sequence[str], decided_at: str
+    ) -> bool:
+        """``sending -> held``: the hourly cap held back every matched topic (digest only)."""
+        return self._finish_claim(
+            pk,
+            sk,
+            token,
+            "held",
+            {
+                "alert_checked_at": {"S": decided_at},
+                "alert_held_topics": {"L": [{"S": t} for t in held_topics]},
+            },
+        )
+
+    def _finish_claim(
+        self, pk: str, sk: str, token: str, state: str, fields: Mapping[str, Any]
+    ) -> bool:
+        names = sorted(fields)
+        sets = ", ".join(f"{name} = :{name}" for name in names)
+        values = {f":{name}": fields[name] for name in names}
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression="SET alert_state = :sent, alerted_at = :at, "
-                "alert_topics = :topics, alert_message_id = :mid "
+                UpdateExpression=f"SET alert_state = :state, {sets} "
                 "REMOVE alert_claim, alert_lease_until",
                 ConditionExpression="alert_state = :sending AND alert_claim = :token",
                 ExpressionAttributeValues={
-                    ":sent": {"S": "sent"},
+                    ":state": {"S": state},
                     ":sending": {"S": "sending"},
                     ":token": {"S": token},
-                    ":at": {"S": alerted_at},
-                    ":topics": {"L": [{"S": t} for t in topics]},
-                    ":mid": {"S": message_id},
+                    **values,
                 },
             )
         except ClientError as error:
@@ -257,6 +289,44 @@ class DynamoArticleStore:
                 return False
             raise
         return True
+
+    # -- hourly alert cap ---------------------------------------------------------------------
+
+    @staticmethod
+    def _cap_key(topic: str, hour: str) -> dict[str, Any]:
+        return {"pk": {"S": f"alertcap#{topic}"}, "sk": {"S": f"hour#{hour}"}}
+
+    def take_alert_quota(self, topic: str, hour: str, limit: int, expires_at: int) -> bool:
+        """Count one instant alert for ``topic`` in ``hour``; False if ``limit`` is reached."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._cap_key(topic, hour),
+                UpdateExpression="ADD sent :one SET #type = :type, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":type": {"S": "alertcap"},
+                    ":exp": {"N": str(expires_at)},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def return_alert_quota(self, topic: str, hour: str) -> None:
+        """Give back a count taken for an alert that was not published after all."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=self._cap_key(topic, hour),
+            UpdateExpression="ADD sent :minus_one",
+            ConditionExpression="sent > :zero",
+            ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+        )
 
     def release_alert(self, pk: str, sk: str, token: str) -> bool:
         """``sending -> pending`` after a failed publish: the retry need not wait for the lease."""
