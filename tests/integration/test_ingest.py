@@ -296,3 +296,31 @@ def test_logs_carry_the_key_as_correlation_id_and_never_the_text(
     # Metrics go to stdout in the embedded metric format.
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(entry.get("ArticlesProcessed") == [1.0] for entry in emf)
+
+
+def test_a_key_of_the_maximum_length_with_unicode_is_stored(
+    stack: Stack, seed_bytes: bytes
+) -> None:
+    ingest = load_handler("ingest")
+    stem = "news/" + "é" * 300 + " " + "+" * 100
+    key = stem + "x" * (1024 - len(stem.encode()) - len(".txt")) + ".txt"
+    assert len(key.encode()) == 1024  # S3's limit
+    assert ingest.lambda_handler(sqs_event(stack.put(key, seed_bytes))) == OK
+    [article] = stack.articles()
+    assert article["key"] == key and article["status"] == "processed"
+
+
+def test_failures_are_counted_with_their_error_code(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ingest = load_handler("ingest")
+    capsys.readouterr()
+    assert ingest.lambda_handler(sqs_event(stack.put("bad/empty.txt", b""))) == OK
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    by_code = [
+        entry
+        for entry in emf
+        if entry.get("error_code") == "empty_file" and entry.get("ArticlesFailed") == [1.0]
+    ]
+    assert by_code, emf
+    assert any("error_code" not in entry and entry.get("ArticlesFailed") == [1.0] for entry in emf)
