@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import REPO_ROOT, LocalStackProcess, wait_for
+from e2e_stack import REPO_ROOT, LocalStackProcess, run_cli, wait_for
 
 SEEDS = REPO_ROOT / "seeds"
 CEASEFIRE_SEED = SEEDS / "jeddah-ceasefire-talks.txt"
@@ -217,3 +217,44 @@ def test_a_notification_delivered_three_times_stores_one_item_and_alerts_once(
 
     assert len(local_stack.article_items(key)) == 1
     assert len(deliveries(local_stack, "email-ceasefire", key)) == 1
+
+
+def test_a_message_the_handler_cannot_read_is_retried_then_dead_lettered_without_blocking(
+    local_stack: LocalStackProcess,
+) -> None:
+    sqs = local_stack.client("sqs")
+    queues = local_stack.state["queues"]
+    sqs.send_message(QueueUrl=queues["IngestQueue"], MessageBody="this is not an S3 event")
+    prefix = f"e2e/{uuid.uuid4().hex[:8]}/"
+    key = prefix + "after-the-bad-message.txt"
+    upload(local_stack, key, CEASEFIRE_SEED.read_bytes() + b"\nAfter a bad message.\n")
+    assert settled_item(local_stack, key)["status"] == "processed"
+
+    def dead_lettered() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = sqs.receive_message(
+            QueueUrl=queues["IngestDeadLetterQueue"],
+            MaxNumberOfMessages=10,
+            AttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", [])
+        return [m for m in messages if m["Body"] == "this is not an S3 event"]
+
+    found = wait_for(dead_lettered, timeout=60)
+    # maxReceiveCount (template.yaml) receives by the ingest poller, then the redrive.
+    assert int(found[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
+
+
+def test_local_status_reports_the_running_stack(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    result = run_cli(
+        "local",
+        "status",
+        "--json",
+        timeout=60,
+        env={"NEWSWATCH_LOCAL_STATE": str(local_stack.state_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["endpoint_url"] == local_stack.state["endpoint_url"]
+    assert status["articles"].get("processed", 0) >= len(seeded)
+    assert status["alerts"]["email-ceasefire"] >= 1

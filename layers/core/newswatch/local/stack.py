@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
 import sys
 import threading
 import uuid
@@ -56,6 +57,16 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 DEFAULT_PORT = 4566
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail clearly: moto's server thread would die on a busy port and leave start() waiting."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"{host}:{port} is in use ({error.strerror}); choose --port") from None
 
 
 class LocalStack:
@@ -124,6 +135,8 @@ class LocalStack:
         # switch interval keeps a CPU-bound handler from stalling every HTTP round trip.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, 0.001))
+        if self.port:
+            _check_port_free(self.host, self.port)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
