@@ -10,7 +10,7 @@ from e2e_stack import REPO_ROOT
 
 from newswatch.local.filters import matches, parse_filter_criteria, passes
 from newswatch.local.spec import load_spec
-from newswatch.local.template import Resolver, load_template, resolve_outputs
+from newswatch.local.template import Resolver, TemplateError, load_template, resolve_outputs
 
 
 def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_template() -> None:
@@ -57,6 +57,11 @@ def test_function_environment_resolves_the_template_references_to_local_names() 
 def test_a_parameter_override_reaches_the_functions() -> None:
     spec = load_spec(REPO_ROOT, parameters={"WatchedTopics": "sanctions"})
     assert spec.ingest.environment["NEWSWATCH_WATCHED_TOPICS"] == "sanctions"
+
+
+def test_an_unknown_parameter_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(TemplateError, match=r"WatchedTopic.*known: .*WatchedTopics"):
+        load_spec(REPO_ROOT, parameters={"WatchedTopic": "sanctions"})
 
 
 CFN = """

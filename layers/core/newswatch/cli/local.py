@@ -54,6 +54,15 @@ def register(subparsers: Any) -> None:
     up.add_argument(
         "--foreground", action="store_true", help="run in this terminal until Ctrl-C, with logs"
     )
+    up.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_parameter,
+        metavar="NAME=VALUE",
+        help="a template parameter, like sam deploy --parameter-overrides (e.g. "
+        "WatchedTopics=ceasefire,aid,sanctions); repeatable",
+    )
     up.set_defaults(func=run_up)
 
     down = commands.add_parser("down", help="stop the stack started by `newswatch local up`")
@@ -108,6 +117,13 @@ def _port(raw: str) -> int:
     return value
 
 
+def _parameter(raw: str) -> tuple[str, str]:
+    name, sep, value = raw.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {raw!r}")
+    return name.strip(), value.strip()
+
+
 def _positive_int(raw: str) -> int:
     try:
         value = int(raw)
@@ -157,18 +173,19 @@ def run_up(args: argparse.Namespace) -> int:
             "stop it with `newswatch local down`."
         )
         return EXIT_FAILED
+    parameters = dict(args.param)
     if args.foreground:
-        return _run_foreground(args.port)
-    return _start_background(args.port, default_state_path(), err)
+        return _run_foreground(args.port, parameters)
+    return _start_background(args.port, parameters, default_state_path(), err)
 
 
-def _run_foreground(port: int) -> int:
+def _run_foreground(port: int, parameters: dict[str, str]) -> int:
     from newswatch.local.spec import ProjectNotFoundError
     from newswatch.local.stack import LocalStack
     from newswatch.local.template import TemplateError
 
     err = _console(stderr=True)
-    stack = LocalStack(port=port)
+    stack = LocalStack(port=port, parameters=parameters)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -218,7 +235,7 @@ def _banner(state: LocalState, foreground: bool) -> str:
     )
 
 
-def _start_background(port: int, state_path: Path, err: Console) -> int:
+def _start_background(port: int, parameters: dict[str, str], state_path: Path, err: Console) -> int:
     from newswatch.local.state import load_state, process_alive
 
     log_path = state_path.with_name(state_path.stem + ".log")
@@ -232,6 +249,7 @@ def _start_background(port: int, state_path: Path, err: Console) -> int:
         "--foreground",
         "--port",
         str(port),
+        *(f"--param={name}={value}" for name, value in parameters.items()),
     ]
     with log_path.open("ab") as log:
         child = subprocess.Popen(

@@ -226,6 +226,10 @@ def load_spec(
 ) -> StackSpec:
     root = root or find_project_root()
     template = load_template(root / "template.yaml")
+    unknown = sorted(set(parameters or {}) - set(template.get("Parameters") or {}))
+    if unknown:
+        known = ", ".join(sorted(template.get("Parameters") or {}))
+        raise TemplateError(f"unknown template parameter(s) {', '.join(unknown)}; known: {known}")
     resolver = Resolver(template, stack_name=STACK_NAME, parameters=dict(parameters or {}))
     if endpoint_url:
         resolver.endpoint_url = endpoint_url
