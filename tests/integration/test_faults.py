@@ -134,11 +134,11 @@ def test_a_failed_sent_mark_after_publishing_does_not_publish_again(
     alert = load_handler("alert")
     deps = alert.dependencies()
     # The claim (first update) succeeds; the sent mark (second) is throttled.
-    deps.store.client = Faulty(
+    deps.store.client = faulty = Faulty(
         deps.store.client,
         "update_item",
         "ThrottlingException",
-        when=lambda kw: ":sent" in kw.get("ExpressionAttributeValues", {}),
+        when=lambda kw: kw.get("ExpressionAttributeValues", {}).get(":state") == {"S": "sent"},
     )
     capsys.readouterr()
 
@@ -147,6 +147,7 @@ def test_a_failed_sent_mark_after_publishing_does_not_publish_again(
         "batchItemFailures": [{"itemIdentifier": batch["Records"][0]["dynamodb"]["SequenceNumber"]}]
     }  # a replay inside the lease waits instead of publishing again
 
+    assert faulty.raised == 1
     assert len(stack.received("email-ceasefire")) == 1
     assert stack.articles()[0]["alert_state"] == "sending"
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

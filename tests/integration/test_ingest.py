@@ -145,6 +145,55 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
     assert len(stack.alert_batch()["Records"]) == 1
 
 
+def test_the_same_bytes_under_two_keys_at_once_store_one_original(
+    stack: Stack, seed_bytes: bytes
+) -> None:
+    keys = ["news/jeddah.txt", "mirror/jeddah.txt"]
+    events = [stack.put(key, seed_bytes) for key in keys]
+    settings = Settings.from_env()
+    pipeline = build_pipeline_from_settings(settings)
+    store = DynamoArticleStore(stack.ddb, TABLE)
+    # Both have read the object and found no earlier copy before either writes.
+    barrier = threading.Barrier(len(keys))
+
+    class RacingSource(S3ArticleSource):
+        def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
+            data = super().read(bucket, key, version_id, max_bytes)
+            barrier.wait(timeout=30)
+            return data
+
+    statuses: list[str] = []
+
+    def deliver(key: str, event: dict[str, Any]) -> None:
+        obj = event["Records"][0]["s3"]["object"]
+        outcome = ingest_object(
+            BUCKET,
+            key,
+            obj["versionId"],
+            None,
+            obj["size"],
+            source=RacingSource(stack.s3),
+            store=store,
+            pipeline=pipeline,
+            settings=settings,
+        )
+        statuses.append(outcome.status)
+
+    threads = [
+        threading.Thread(target=deliver, args=pair) for pair in zip(keys, events, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == ["duplicate", "processed"]
+    by_status = {a["status"]: a for a in stack.articles()}
+    original = by_status["processed"]
+    assert by_status["duplicate"]["duplicate_of"] == f"{original['pk']}|{original['sk']}"
+    assert len(stack.alert_batch()["Records"]) == 1
+
+
 def test_same_content_under_another_key_is_a_duplicate(stack: Stack, seed_bytes: bytes) -> None:
     ingest = load_handler("ingest")
     first = stack.put("news/jeddah.txt", seed_bytes)

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from newswatch.adapters.dynamodb import article_pk, article_sk, topic_sk
+from newswatch.adapters.dynamodb import PutResult, article_pk, article_sk, topic_sk
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
 from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
 from newswatch.domain.errors import NewswatchError, TooLargeError
@@ -97,8 +97,12 @@ class ArticleStore(Protocol):
     ) -> dict[str, Any] | None: ...
 
     def put_article(
-        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
-    ) -> bool: ...
+        self,
+        item: Mapping[str, Any],
+        topic_items: Sequence[Mapping[str, Any]] = (),
+        *,
+        claim_content: bool = False,
+    ) -> str: ...
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str: ...
 
@@ -332,7 +336,8 @@ class _Ingest:
     def store_item(
         self, item: dict[str, Any], topic_maps: Sequence[Mapping[str, Any]] = (), **kw: Any
     ) -> IngestOutcome:
-        if not self.store.put_article(item, _topic_items(item, topic_maps)):
+        result = self.store.put_article(item, _topic_items(item, topic_maps))
+        if result == PutResult.EXISTS:
             # A concurrent delivery stored this version first.
             return self.existing() or self.outcome(ALREADY_STORED)
         return self.outcome(item["status"], **kw)
@@ -361,12 +366,21 @@ class _Ingest:
         return self.store_item(item, duplicate_of=duplicate_of)
 
     def processed(self, analysis: Analysis, sha: str, size: int) -> IngestOutcome:
+        """Store the analysed article, unless the same bytes were claimed by another meanwhile."""
         fields, topic_maps = _analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
-        labels = tuple(t["label"] for t in topic_maps)
-        return self.store_item(item, topic_maps, topics=labels)
+        result = self.store.put_article(item, _topic_items(item, topic_maps), claim_content=True)
+        if result == PutResult.EXISTS:
+            return self.existing() or self.outcome(ALREADY_STORED)
+        if result == PutResult.CONTENT_TAKEN:
+            # A concurrent upload of the same bytes under another key was stored first.
+            original = self.store.find_original(sha, exclude=(self.pk, self.sk))
+            if original is None:
+                raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
+            return self.duplicate(original, sha, size)
+        return self.outcome(PROCESSED, topics=tuple(t["label"] for t in topic_maps))
 
 
 def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | None) -> Any:

@@ -76,6 +76,28 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def content_pk(content_sha256: str) -> str:
+    return f"content#{content_sha256}"
+
+
+def content_item(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The item that names the first article stored with these bytes."""
+    return {
+        "pk": content_pk(str(article["content_sha256"])),
+        "sk": "first",
+        "type": "content",
+        "article_pk": article["pk"],
+        "article_sk": article["sk"],
+        "uploaded_at": article.get("uploaded_at"),
+    }
+
+
+class PutResult:
+    STORED = "stored"
+    EXISTS = "exists"  # this object version is already stored
+    CONTENT_TAKEN = "content_taken"  # another article claimed these bytes first
+
+
 class AlertClaim:
     CLAIMED = "claimed"
     DONE = "done"  # already sent, or decided that no alert is needed
@@ -119,13 +141,22 @@ class DynamoArticleStore:
     def find_original(
         self, content_sha256: str, exclude: tuple[str, str] | None = None
     ) -> dict[str, Any] | None:
-        """The earliest processed article with these bytes, other than ``exclude`` (pk, sk).
+        """The first processed article with these bytes, other than ``exclude`` (pk, sk).
 
-        The index may project keys only (template.yaml does, to keep it small): each candidate
-        is then read in full, usually one Query and one GetItem in all.
+        Two consistent reads: the ``content#`` item, then the article it names. Articles stored
+        without one are found through ``ByHash`` (eventually consistent; the index may project
+        keys only, as template.yaml's does, so each candidate is read in full).
         """
         if not content_sha256:
             return None
+        first = self.get(content_pk(content_sha256), "first")
+        if first is not None:
+            ref = (str(first["article_pk"]), str(first["article_sk"]))
+            if ref == exclude:
+                return None
+            article = self.get(*ref)
+            if article is not None and article.get("status") == "processed":
+                return article
         for key in self._query(
             IndexName=BY_HASH_INDEX,
             KeyConditionExpression="content_sha256 = :h",
@@ -155,27 +186,46 @@ class DynamoArticleStore:
     # -- writes -------------------------------------------------------------------------------
 
     def put_article(
-        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
-    ) -> bool:
-        """Store an article and its topic entries at once; False if this version already exists."""
-        if len(topic_items) + 1 > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 1} topic items per article")
+        self,
+        item: Mapping[str, Any],
+        topic_items: Sequence[Mapping[str, Any]] = (),
+        *,
+        claim_content: bool = False,
+    ) -> str:
+        """Store an article and its topic entries in one transaction (see :class:`PutResult`).
+
+        ``claim_content``: also write the ``content#<sha256>`` item naming this article as the
+        first with these bytes, on condition that no article claimed them before. Two uploads of
+        the same bytes under different keys, however close together, then store one original.
+        """
+        extra = len(topic_items) + (1 if claim_content else 0)
+        if extra + 1 > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 2} topic items per article")
         article_put: dict[str, Any] = {
-            "Put": {
-                "TableName": self.table,
-                "Item": serialize_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
+            "TableName": self.table,
+            "Item": serialize_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
         }
-        if not topic_items:
+        if not extra:
             try:
-                self.client.put_item(**article_put["Put"])
+                self.client.put_item(**article_put)
             except ClientError as error:
                 if _error_code(error) == "ConditionalCheckFailedException":
-                    return False
+                    return PutResult.EXISTS
                 raise
-            return True
-        actions: list[Any] = [article_put]
+            return PutResult.STORED
+        actions: list[Any] = [{"Put": article_put}]
+        if claim_content:
+            content = content_item(item)
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": serialize_item(content),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
         actions += [
             {"Put": {"TableName": self.table, "Item": serialize_item(t)}} for t in topic_items
         ]
@@ -184,16 +234,18 @@ class DynamoArticleStore:
         except ClientError as error:
             if _error_code(error) != "TransactionCanceledException":
                 raise
-            reasons = tuple(
+            reasons = [
                 str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])
-            )
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            if not reasons and "ConditionalCheckFailed" in str(error):
-                return False
-            # TransactionConflict, throttling...: transient, the message is retried.
-            raise
-        return True
+            ]
+            if "ConditionalCheckFailed" not in reasons and "ConditionalCheckFailed" not in str(
+                error
+            ):
+                # TransactionConflict, throttling...: transient, the message is retried.
+                raise
+            if reasons[:1] == ["ConditionalCheckFailed"] or self.get(item["pk"], item["sk"]):
+                return PutResult.EXISTS
+            return PutResult.CONTENT_TAKEN
+        return PutResult.STORED
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str:
         """Take the right to publish this article's alert (see :class:`AlertClaim`)."""
