@@ -182,3 +182,37 @@ def test_cli_reports_aws_errors_without_a_traceback(
     assert main(args) == 2
     assert "AWS call failed" in capsys.readouterr().err
     assert depth(env["sqs"], env["dlq"]) == len(BODIES)
+
+
+def test_queues_come_from_cloudformation_outputs(
+    env: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = {
+        "Resources": {
+            "IngestDeadLetterQueue": {"Type": "AWS::SQS::Queue"},
+            "IngestQueue": {"Type": "AWS::SQS::Queue"},
+        },
+        "Outputs": {
+            "IngestDeadLetterQueueUrl": {"Value": {"Ref": "IngestDeadLetterQueue"}},
+            "IngestQueueUrl": {"Value": {"Ref": "IngestQueue"}},
+        },
+    }
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="newswatch", TemplateBody=json.dumps(template))
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cloudformation.describe_stacks(StackName="newswatch")["Stacks"][0]["Outputs"]
+    }
+    sqs = env["sqs"]
+    sqs.send_message(QueueUrl=outputs["IngestDeadLetterQueueUrl"], MessageBody=s3_event("cf.txt"))
+
+    assert main(["redrive", "--stack", "newswatch", "--json", "--wait-seconds", "0"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["from"], report["to"]) == (
+        outputs["IngestDeadLetterQueueUrl"],
+        outputs["IngestQueueUrl"],
+    )
+    assert [m["objects"] for m in report["moved"]] == [["articles/cf.txt"]]
+    assert [m["Body"] for m in drain(sqs, outputs["IngestQueueUrl"])] == [s3_event("cf.txt")]
+    # The fixture's own queues were not touched.
+    assert depth(sqs, env["dlq"]) == len(BODIES)
