@@ -14,6 +14,7 @@ from newswatch.domain.neardup import (
     SIGNATURE_SIZE,
     Fingerprint,
     NearDuplicate,
+    article_ref,
     find_near_duplicates,
     fingerprint,
     is_near_duplicate,
@@ -25,6 +26,7 @@ from newswatch.domain.neardup import (
     shingles,
     should_alert_near_duplicate,
     similarity,
+    split_ref,
 )
 
 # A small vocabulary gives made-up articles that share words (as real news does) but not phrases.
@@ -232,3 +234,10 @@ def test_ties_are_broken_by_earliest_upload() -> None:
     later = NearDuplicate(ref="r2", fingerprint=fp, uploaded_at="2026-02-01T00:00:00Z")
     earlier = NearDuplicate(ref="r1", fingerprint=fp, uploaded_at="2026-01-01T00:00:00Z")
     assert [m.ref for m, _ in find_near_duplicates(fp, [later, earlier])] == ["r1", "r2"]
+
+
+def test_article_ref_round_trips_keys_with_bars() -> None:
+    pk, sk = "article#bucket/news|daily/a b.txt", "v#3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+    ref = article_ref(pk, sk)
+    assert split_ref(ref) == (pk, sk)
+    assert member_attribute(ref) == f"m#{pk}|{sk}"

@@ -207,6 +207,17 @@ class NearDuplicate:
     uploaded_at: str = ""
 
 
+def article_ref(pk: str, sk: str) -> str:
+    """One string naming an article item: ``"<pk>|<sk>"``."""
+    return f"{pk}|{sk}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``(pk, sk)`` of an :func:`article_ref`. Object keys may contain "|", version ids do not."""
+    pk, _, sk = ref.rpartition("|")
+    return pk, sk
+
+
 def member_attribute(ref: str) -> str:
     """Attribute name under which a band item lists the article ``ref``."""
     return f"{MEMBER_PREFIX}{ref}"
