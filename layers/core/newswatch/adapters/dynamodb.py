@@ -5,15 +5,20 @@
   however concurrently) S3 delivers its notification.
 - Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``) and are written
   in the same transaction, so the archive index is never half written.
-- ``ByHash`` (content_sha256, uploaded_at) finds the first article with the same bytes.
-- The alert state goes ``pending -> sending -> sent`` (or ``pending -> none``) by conditional
-  updates; ``sending`` carries a claim token and a lease so a crashed claimer can be taken over.
+- A ``content#<sha256>`` item (``sk = first``) names the first processed article with those bytes;
+  it is claimed in that article's transaction, so duplicates are decided race-free with consistent
+  reads. ``ByHash`` (content_sha256, uploaded_at) is the fallback lookup.
+- The alert state goes ``pending -> sending -> sent`` (or ``-> held`` by the hourly cap, or
+  ``pending -> none`` when no watched topic matched) by conditional updates; ``sending`` carries a
+  claim token and a lease so a crashed claimer can be taken over.
+- ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 
 Numbers are stored as Decimal (DynamoDB rejects floats); reads return Decimals.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -51,11 +56,12 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return Decimal(str(round(value, 6)))
+        # DynamoDB has no NaN or infinity; such a value is left out rather than fail the write.
+        return Decimal(str(round(value, 6))) if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): to_dynamo(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [to_dynamo(v) for v in value]
+        return [v for v in (to_dynamo(v) for v in value) if v is not None]
     return value
 
 
