@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 import pytest
@@ -149,6 +150,10 @@ def test_a_failed_sent_mark_after_publishing_does_not_publish_again(
 
     assert faulty.raised == 1
     assert len(stack.received("email-ceasefire")) == 1
-    assert stack.articles()[0]["alert_state"] == "sending"
+    [item] = stack.articles()
+    assert item["alert_state"] == "sending"
+    # The claim's lease is the invocation's remaining time (LocalContext: 60 s), not the 300 s
+    # fallback: a claim outlives its invocation by seconds only.
+    assert 0 < int(item["alert_lease_until"]) - time.time() <= 65
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(entry.get("AlertMarkFailed") == [1.0] for entry in emf)
