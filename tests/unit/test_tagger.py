@@ -149,6 +149,9 @@ def test_negated_mentions_count_less(
         ("Nobody was killed in the blast.", "casualties"),
         ("The government ruled out an election this year.", "elections"),
         ("Officials denied that talks had taken place.", "negotiations"),
+        # a negation covers both sides of "or", and the two negated mentions are one statement
+        ("Officials said there were no reports of casualties or deaths.", "casualties"),
+        ("No refugees or displaced families have arrived so far.", "displacement"),
     ],
 )
 def test_negated_mentions_alone_are_not_tagged(
@@ -189,6 +192,13 @@ def test_every_example_in_the_taxonomy_is_tagged_with_its_topic(tagger: PatternT
         ("The striker's attacking play troubled the defence all afternoon.", None, "attacks"),
         ("Hackers behind the cyber attacks stole customer data.", None, "attacks"),
         ("Japan halted economic aid to Serbia over the fighting.", "sanctions", None),
+        # the police as the source of a report, not its subject
+        ("Six pilgrims drowned in the river, a police official said.", "casualties", "security"),
+        ("Police said looting broke out overnight.", "security", None),
+        ("Some citizens came to the Red Cross office to donate money.", "aid", None),
+        ("Hundreds of miners remain trapped in the flooded pit.", "rescue", None),
+        ("Two fishermen are still missing after the storm.", "casualties", None),
+        ("The flood victims returned to their farms.", None, "casualties"),
     ],
 )
 def test_topic_boundaries(

@@ -51,6 +51,7 @@ MAX_EVIDENCE = 3
 # How far back a cue may sit before the match, in characters and words, within the same clause.
 _WINDOW_CHARS = 80
 _WINDOW_WORDS = 4
+_DISJUNCTION = frozenset({"or", "nor"})
 _CLAUSE_BREAK = re.compile(r"[,;:()\"]|\b(?:but|while|whereas|although|though|and then)\b", re.I)
 _NEGATION = re.compile(
     r"\b(?:no|not|never|without|nor|neither|nobody|no one|none|lack of|absence of|"
@@ -95,7 +96,10 @@ def mention_factor(text: str, start: int, end: int) -> float:
         return 1.0
     breaks = list(_CLAUSE_BREAK.finditer(prefix))
     clause = prefix[breaks[-1].end() :] if breaks else prefix
-    near = " ".join(clause.split()[-_WINDOW_WORDS:])
+    words = clause.split()
+    # A negation covers every item of a disjunction: "no reports of injuries or deaths".
+    reach = 2 * _WINDOW_WORDS if words and words[-1] in _DISJUNCTION else _WINDOW_WORDS
+    near = " ".join(words[-reach:])
     if _NEGATION.search(near):
         return NEGATED_FACTOR
     if _HYPOTHETICAL_NEAR.search(near) or _HYPOTHETICAL_CLAUSE.search(clause):
@@ -121,6 +125,7 @@ class _Hit:
     end: int
     weight: float
     strong: bool
+    discounted: bool  # negated or hypothetical
 
 
 # Match kinds, in the order overlapping matches are resolved: a strong phrase wins over a weak cue.
@@ -198,14 +203,22 @@ class PatternTagger:
     ) -> _Evidence | None:
         strong: dict[int, float] = {}
         weak: dict[int, float] = {}
+        asserted: set[int] = set()  # units with at least one plain (not discounted) mention
+        single: dict[int, float] = {}  # each unit's strongest single mention
         for hit in hits:
             bucket = strong if hit.strong else weak
             bucket[hit.unit] = bucket.get(hit.unit, 0.0) + hit.weight
+            single[hit.unit] = max(single.get(hit.unit, 0.0), hit.weight)
+            if not hit.discounted:
+                asserted.add(hit.unit)
         strong_mass = weak_mass = covered = 0.0
         ranked: list[tuple[float, int]] = []
         for unit_index in strong.keys() | weak.keys():
             unit = units[unit_index]
-            value = min(SENTENCE_CAP, strong.get(unit_index, 0.0) + weak.get(unit_index, 0.0))
+            # Negated or hypothetical mentions in one sentence make one statement ("no deaths or
+            # injuries"): together they count as much as the strongest of them, not their sum.
+            cap = SENTENCE_CAP if unit_index in asserted else single[unit_index]
+            value = min(cap, strong.get(unit_index, 0.0) + weak.get(unit_index, 0.0))
             value *= unit.weight
             if value <= 0.0:
                 continue
@@ -349,7 +362,7 @@ class _Index:
                 unit = bisect_right(offsets, start) - 1
                 base = offsets[unit]
                 factor = mention_factor(units[unit].text, start - base, end - base)
-                hits.append(_Hit(unit, start, end, weight * factor, kind == _STRONG))
+                hits.append(_Hit(unit, start, end, weight * factor, kind == _STRONG, factor < 1.0))
             earlier = _Overlaps(kept)
         return hits
 
