@@ -473,3 +473,48 @@ def test_samconfig_makes_build_and_guided_deploy_enough(template: dict[str, Any]
     # Without Docker `sam build` must still work: the image function is built only on request.
     assert config["default"]["build"]["parameters"]["exclude"] == ["IngestMlFunction"]
     assert "exclude" not in config["transformers"]["build"]["parameters"]
+
+
+# DynamoDB client methods -> IAM actions (TransactWriteItems is authorised per inner operation).
+DYNAMODB_ACTIONS = {
+    "get_item": "dynamodb:GetItem",
+    "put_item": "dynamodb:PutItem",
+    "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem",
+    "query": "dynamodb:Query",
+    "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem",
+    "batch_write_item": "dynamodb:BatchWriteItem",
+    "transact_get_items": "dynamodb:GetItem",
+}
+TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+@pytest.mark.tools
+def test_table_policies_allow_every_call_the_lambda_code_makes(transformed: dict[str, Any]) -> None:
+    """moto does not enforce IAM, so a new DynamoDB call (a delete, a transaction condition check)
+    would only fail once deployed: the calls in the code the handlers import must be granted."""
+    package = REPO / "layers" / "core" / "newswatch"
+    files = [*(REPO / "functions").rglob("*.py"), *package.rglob("*.py")]
+    lambda_code = [
+        p
+        for p in files
+        if not {"cli", "local"} & set(p.relative_to(REPO).parts) and p.name != "redrive.py"
+    ]
+    used: set[str] = set()
+    for path in lambda_code:
+        text = path.read_text(encoding="utf-8")
+        for method in re.findall(r"\.(\w+)\(", text):
+            if method in DYNAMODB_ACTIONS:
+                used.add(DYNAMODB_ACTIONS[method])
+        if ".transact_write_items(" in text:
+            used |= {a for key, a in TRANSACT_ACTIONS.items() if f'"{key}"' in text}
+    assert "dynamodb:PutItem" in used  # the scan found the store
+    for function in FUNCTIONS:
+        granted = actions_on(role_of(transformed, function), "ArticlesTable")
+        assert used <= granted, (function, sorted(used - granted))
