@@ -25,7 +25,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import chain, repeat
+from operator import add, mul, truediv
 
 from newswatch.domain.models import Summary, SummaryLength
 
@@ -52,7 +53,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     # A light suffix strip is enough to match "talks"/"talk", "killed"/"kill" between sentences.
     for suffix in ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
@@ -61,20 +61,64 @@ def _stem(word: str) -> str:
     return word
 
 
+# Words remembered by _TermCache before it starts over (a few MB at most in a warm Lambda).
+TERM_CACHE_SIZE = 1 << 16
+
+
+class _TermCache(dict[str, str]):
+    """word -> its index term, or "" for a stop word or a number; computed on first sight.
+
+    Looking a word up is one dict access, so a sentence's terms come from C-level map/filter
+    instead of a Python call (stop-word test, digit test, stem) per token.
+    """
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= TERM_CACHE_SIZE:
+            self.clear()
+        term = "" if word in _STOPWORDS or word.isdigit() else _stem(word)
+        self[word] = term
+        return term
+
+
+_TERM_OF = _TermCache()
+
+
 def _terms(tokens: Sequence[str]) -> list[str]:
-    return [_stem(w) for w in tokens if w not in _STOPWORDS and not w.isdigit()]
+    # A stem is never empty (at least three letters stay), so "" only ever marks a dropped word.
+    return list(filter(None, map(_TERM_OF.__getitem__, tokens)))
+
+
+# The vector arithmetic below runs in C through map/zip over the dicts' values. It performs the
+# same float operations in the same order as the plain loops would (v * v summed in insertion
+# order, v / norm, v * other.get(k, 0.0)), so scores, and hence selections, are bit-for-bit
+# unchanged.
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(v * v for v in vector.values()))
-    return {k: v / norm for k, v in vector.items()} if norm else {}
+    values = vector.values()
+    norm = math.sqrt(sum(map(mul, values, values)))
+    return dict(zip(vector, map(truediv, values, repeat(norm)), strict=True)) if norm else {}
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     """Cosine similarity of two unit vectors."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+    total: float = sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))
+    return total
+
+
+def _centroid(vectors: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The sum of the vectors, each term's weights added in sentence order."""
+    total: dict[str, float] = {}
+    get = total.get
+    for vector in vectors:
+        # The keys of one vector are distinct, so each get() still reads the sum before this
+        # vector; a term seen for the first time starts from 0.0 (x + 0.0 == x).
+        total.update(
+            zip(vector, map(add, vector.values(), map(get, vector, repeat(0.0))), strict=True)
+        )
+    return total
 
 
 def lead_sentences(sentences: Sequence[str], n: int = 3) -> list[str]:
@@ -134,16 +178,14 @@ class ExtractiveSummarizer:
         if not sentences:
             return []
         w = self.coverage_weights if length.ratio else self.weights
-        tokens = [words(s) for s in sentences]
+        # Each sentence is tokenized once; lengths, the title check and the vectors share it.
+        tokens = list(map(_WORD.findall, map(str.lower, sentences)))
         raw = _tfidf_vectors([_terms(t) for t in tokens])
-        centroid: Counter[str] = Counter()
-        for vector in raw:
-            centroid.update(vector)
         vectors = [_unit(v) for v in raw]
-        centre = _unit(dict(centroid))
+        centre = _unit(_centroid(raw))
         title_tokens = words(title) if title else []
         title_vector = _unit(_tfidf_vectors([_terms(title_tokens)])[0]) if title_tokens else {}
-        lengths = [len(t) for t in tokens]
+        lengths = list(map(len, tokens))
 
         scores: list[float] = []
         for i, sentence in enumerate(sentences):
@@ -223,13 +265,21 @@ def _shape_factor(sentence: str, n_words: int, w: ExtractiveWeights) -> float:
     return factor
 
 
+def _term_counts(terms: Sequence[str]) -> dict[str, int]:
+    """Counter(terms) as a plain dict (same keys, order and counts), cheaper in the common case
+    of a sentence that repeats no term."""
+    counts = dict.fromkeys(terms, 1)
+    return counts if len(counts) == len(terms) else dict(Counter(terms))
+
+
 def _tfidf_vectors(documents: Sequence[Sequence[str]]) -> list[dict[str, float]]:
-    df: Counter[str] = Counter()
-    for terms in documents:
-        df.update(set(terms))
+    counts = [_term_counts(terms) for terms in documents]
+    # Iterating a dict yields each of its terms once: one count per document holding the term.
+    df = Counter(chain.from_iterable(counts))
     n = len(documents)
-    vectors: list[dict[str, float]] = []
-    for terms in documents:
-        tf = Counter(terms)
-        vectors.append({t: c * (math.log((1 + n) / (1 + df[t])) + 1.0) for t, c in tf.items()})
-    return vectors
+    # The weight depends only on the document frequency: one log per distinct frequency.
+    by_df = {d: math.log((1 + n) / (1 + d)) + 1.0 for d in set(df.values())}
+    idf = dict(zip(df, map(by_df.__getitem__, df.values()), strict=True))
+    return [
+        dict(zip(tf, map(mul, tf.values(), map(idf.__getitem__, tf)), strict=True)) for tf in counts
+    ]
