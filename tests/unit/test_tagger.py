@@ -199,6 +199,10 @@ def test_every_example_in_the_taxonomy_is_tagged_with_its_topic(tagger: PatternT
         ("Hundreds of miners remain trapped in the flooded pit.", "rescue", None),
         ("Two fishermen are still missing after the storm.", "casualties", None),
         ("The flood victims returned to their farms.", None, "casualties"),
+        # everyday senses of weapon words
+        ("Water tanks were placed along the main roads.", None, "military"),
+        ("She carried the child in her arms.", None, "military"),
+        ("Tanks and artillery shelled the town.", "military", None),
     ],
 )
 def test_topic_boundaries(
