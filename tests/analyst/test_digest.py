@@ -131,8 +131,8 @@ def test_alerts_held_back_by_the_hourly_cap_are_marked_in_the_digest(
     table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
     table.update_item(
         Key={"pk": "article#articles-bucket/new.txt", "sk": "v#null"},
-        UpdateExpression="SET alert_state = :held",
-        ExpressionAttributeValues={":held": "held"},
+        UpdateExpression="SET alert_state = :held, alert_held_topics = :topics",
+        ExpressionAttributeValues={":held": "held", ":topics": ["aid"]},
     )
     digest_setup["run"](NOW)
     email = next(m.email for m in digest_setup["sent"] if m.top_topic == "aid")

@@ -18,9 +18,6 @@ from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.digest import render_digest
 from newswatch.domain.timeutil import iso_utc
 
-# The alert state an article gets when the hourly cap held its instant alert back.
-ALERT_STATE_HELD = "held"
-
 
 class DigestMarks(Protocol):
     def last_until(self, topic: str) -> str | None: ...
@@ -70,7 +67,7 @@ def send_digests(
         held = frozenset(
             f"s3://{a.get('bucket')}/{a.get('key')}"
             for a in archive.fetch(article_keys(entries))
-            if a.get("alert_state") == ALERT_STATE_HELD
+            if topic in (a.get("alert_held_topics") or ())
         )
         message = render_digest(topic, entries, (since, until), held)
         results.append(DigestResult(topic, since, until, len(entries), publisher.publish(message)))
