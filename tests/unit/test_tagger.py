@@ -203,6 +203,10 @@ def test_every_example_in_the_taxonomy_is_tagged_with_its_topic(tagger: PatternT
         ("Water tanks were placed along the main roads.", None, "military"),
         ("She carried the child in her arms.", None, "military"),
         ("Tanks and artillery shelled the town.", "military", None),
+        ("Fire fighters battled the blaze through the night.", None, "military"),
+        ("The government agreed a rescue package for the airline.", None, "rescue"),
+        ("Investors breathed a sigh of relief.", None, "aid"),
+        ("Take care when crossing the road.", None, "aid"),
     ],
 )
 def test_topic_boundaries(
