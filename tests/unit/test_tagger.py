@@ -207,6 +207,8 @@ def test_every_example_in_the_taxonomy_is_tagged_with_its_topic(tagger: PatternT
         ("The government agreed a rescue package for the airline.", None, "rescue"),
         ("Investors breathed a sigh of relief.", None, "aid"),
         ("Take care when crossing the road.", None, "aid"),
+        ("The company donated 10,000 pounds to the Labour party.", None, "aid"),
+        ("Residents donated blankets and tents to the flood victims.", "aid", None),
     ],
 )
 def test_topic_boundaries(
