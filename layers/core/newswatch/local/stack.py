@@ -81,7 +81,6 @@ class LocalStack:
         ingest_workers: int | None = None,
         parameters: Mapping[str, str] | None = None,
         write_state: bool = True,
-        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.root = root
         self.port = port
@@ -91,8 +90,6 @@ class LocalStack:
         self.ingest_workers = ingest_workers
         self.parameters = dict(parameters or {})
         self.write_state = write_state
-        # Tests may replace a handler (by "ingest" / "alert"); the default is the real file.
-        self._handler_overrides = dict(handlers or {})
         self._server: Any = None
         # One invocation at a time across the functions: powertools keeps per-invocation state
         # (BatchProcessor, the Metrics set) in module and class globals, which Lambda never shares
@@ -125,6 +122,8 @@ class LocalStack:
     def start(self) -> LocalState:
         from moto.server import ThreadedMotoServer
 
+        if self.port:
+            _check_port_free(self.host, self.port)
         # One line per HTTP request from werkzeug would drown the handlers' own logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # powertools warns on every invocation that publishes no metric (e.g. s3:TestEvent).
@@ -135,8 +134,6 @@ class LocalStack:
         # switch interval keeps a CPU-bound handler from stalling every HTTP round trip.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, 0.001))
-        if self.port:
-            _check_port_free(self.host, self.port)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
@@ -326,16 +323,14 @@ class LocalStack:
         }
         return env | DUMMY_CREDENTIALS
 
-    def _load(self, role: str, function: LocalFunction) -> Handler:
-        # A handler reads its settings when imported, so import it with its own environment.
+    def _load(self, function: LocalFunction) -> Handler:
+        # A handler may read its settings when imported, so import it with its own environment.
         self._set_env(self.function_environment(function))
-        if role in self._handler_overrides:
-            return self._handler_overrides[role]
         return function.load()
 
     def _start_pollers(self, spec: StackSpec, state: LocalState) -> None:
-        ingest_handler = self._load("ingest", spec.ingest)
-        alert_handler = self._load("alert", spec.alert)
+        ingest_handler = self._load(spec.ingest)
+        alert_handler = self._load(spec.alert)
         sqs: SQSClient = self.client("sqs")
         streams: DynamoDBStreamsClient = self.client("dynamodbstreams")
         on_failure = None
@@ -401,7 +396,7 @@ class LocalStack:
         if function is None:
             raise RuntimeError("template.yaml has no DigestFunction")
         if self._digest_handler is None:
-            self._digest_handler = self._load("digest", function)
+            self._digest_handler = self._load(function)
         now = dt.datetime.now(dt.UTC)
         event = {
             "version": "0",
