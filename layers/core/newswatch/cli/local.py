@@ -83,7 +83,12 @@ def register(subparsers: Any) -> None:
     load.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait (default %(default)s)"
     )
-    load.add_argument("--workers", type=_positive_int, help="ingest poller threads")
+    load.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="ingest poller threads (default: the template's MaximumConcurrency); they overlap "
+        "queue reads, while the functions still run one invocation at a time",
+    )
     source = load.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/data)")
     source.add_argument(
@@ -492,5 +497,10 @@ def run_loadtest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(json.dumps(result))
     err.print(f"Functions' logs: {log_path}", soft_wrap=True)
-    ok = result["lost"] == 0 and result["duplicates_alerted"] == 0 and result["settled"]
+    ok = (
+        result["settled"]
+        and result["lost"] == 0
+        and result["duplicates_alerted"] == 0
+        and result["alerts_received"] == result["alerts_expected"]
+    )
     return EXIT_OK if ok else EXIT_FAILED
