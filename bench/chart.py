@@ -40,6 +40,10 @@ class Point:
     rouge: dict[str, float]
     hollow: bool = False
 
+    @property
+    def speed_only(self) -> bool:
+        return not self.rouge
+
 
 def _load(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
@@ -90,6 +94,19 @@ def ml_points(ml: Mapping[str, Any]) -> list[Point]:
     return points[:1]
 
 
+def ml_speed_only(ml: Mapping[str, Any]) -> list[Point]:
+    """bench/ml.py's full-size transformers runs (per-article latency on CPU), which have no
+    ROUGE: without a downloadable checkpoint they run random weights of the real architecture."""
+    found = []
+    for run in (ml.get("latency") or {}).get("runs") or ():
+        label = str(run.get("label") or "")
+        median_s = run.get("median_s")
+        if run.get("kind") != "transformers" or "tiny" in label or not median_s:
+            continue
+        found.append(Point(f"{label} (speed only)", 1.0 / float(median_s), {}))
+    return found
+
+
 def points(
     quality: Mapping[str, Any] | None,
     speed: Mapping[str, Any] | None,
@@ -121,7 +138,13 @@ def points(
         extra = ml_points(ml)
         found.extend(extra)
         if not extra:
-            notes.append("transformers: no cnndm-dev score with a speed in bench/out/ml.json")
+            speed_only = ml_speed_only(ml)
+            found.extend(speed_only)
+            notes.append(
+                "transformers: no ROUGE (no checkpoint can be downloaded here; bench/ml.py times "
+                "random weights of the real architecture)"
+                + (", its speed is the dashed line" if speed_only else "")
+            )
     else:
         notes.append("transformers: bench/ml.py has not run")
     return found, notes
@@ -150,6 +173,20 @@ def draw(found: Sequence[Point], notes: Sequence[str], png: Path, rows: int | No
     for axis, (key, title) in zip(axes, METRICS, strict=True):
         for point in found:
             color = COLORS.get(point.label, "#9467bd")
+            if point.speed_only:
+                axis.axvline(point.articles_per_s, color=color, linestyle="--", linewidth=1.4)
+                axis.annotate(
+                    point.label,
+                    (point.articles_per_s, 0.02),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color=color,
+                    va="bottom",
+                )
+                continue
             axis.scatter(
                 point.articles_per_s,
                 point.rouge[key],
@@ -173,7 +210,7 @@ def draw(found: Sequence[Point], notes: Sequence[str], png: Path, rows: int | No
         axis.set_title(title)
         axis.set_xlabel("articles per second, one core (log scale)")
         axis.grid(True, which="both", alpha=0.3)
-        values = [p.rouge[key] for p in found]
+        values = [p.rouge[key] for p in found if not p.speed_only]
         if values:
             axis.set_ylim(min(values) - 2.5, max(values) + 2.5)
     if found:

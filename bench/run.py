@@ -73,7 +73,9 @@ class Run:
     def shown(self) -> str:
         """The command as a reader would type it from the repository root."""
         words = [".venv/bin/python" if w == sys.executable else w for w in self.command]
-        return shlex.join(w.replace(str(REPO) + "/", "") for w in words)
+        return shlex.join(
+            w.replace(str(REPO) + "/", "").replace(str(REPO.parent) + "/", "../") for w in words
+        )
 
 
 # -- running --------------------------------------------------------------------------------------
@@ -95,9 +97,10 @@ def script_options(script: Path) -> str:
 def command_for(name: str, script: Path, quick: bool, data_dir: Path, out: Path) -> list[str]:
     options = script_options(script)
     command = [sys.executable, str(script)]
-    if "--data-dir" in options:
+    # Defaults are left out, so the report shows the commands a reader would type.
+    if "--data-dir" in options and data_dir.resolve() != DEFAULT_DATA.resolve():
         command += ["--data-dir", str(data_dir)]
-    if "--out" in options:
+    if "--out" in options and out.resolve() != DEFAULT_OUT.resolve():
         command += ["--out", str(out)]
     if quick and "--quick" in options:
         command.append("--quick")
@@ -527,7 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out / "logs",
         300,
     )
-    chart_note = (chart.stdout.strip() or chart.stderr.strip().splitlines()[-1:] or [""])[0]
+    chart_lines = chart.stdout.strip().splitlines() or chart.stderr.strip().splitlines()
+    chart_note = chart_lines[-1] if chart_lines else "no output"
     # Figures from earlier runs count only when the chosen benchmarks did not run this time.
     quality = _load(args.out / "quality.json")
     speed = _load(args.out / "speed.json")

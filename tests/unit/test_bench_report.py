@@ -198,3 +198,24 @@ def test_chart_draws_a_png(tmp_path: Path) -> None:
     png = tmp_path / "chart.png"
     chart.draw(found, notes, png, rows=100)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_shows_random_weight_transformers_as_speed_only() -> None:
+    ml = {
+        "latency": {
+            "runs": [
+                {"kind": "extractive", "label": "extractive (default)", "median_s": 0.004},
+                {
+                    "kind": "transformers",
+                    "label": "transformers: tiny-random-bart",
+                    "median_s": 0.1,
+                },
+                {"kind": "transformers", "label": "transformers: distilbart", "median_s": 4.0},
+            ]
+        }
+    }
+    found, notes = chart.points(QUALITY, SPEED, ml)
+    speed_only = [p for p in found if p.speed_only]
+    assert [p.label for p in speed_only] == ["transformers: distilbart (speed only)"]
+    assert speed_only[0].articles_per_s == 0.25
+    assert any("no ROUGE" in note for note in notes)
