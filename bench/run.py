@@ -349,18 +349,27 @@ def speed_targets(speed: Mapping[str, Any], cnndm: Mapping[str, Any] | None) -> 
             "reported" if memory else "not measured",
         )
     )
-    e2e = speed.get("e2e")
+    e2e = (speed.get("e2e") or {}).get("burst")
     if e2e:
         alert = e2e["upload_to_delivery"] if e2e["upload_to_delivery"].get("n") else {}
+        paced = (speed.get("e2e") or {}).get("paced") or {}
+        paced_alert = (paced.get("upload_to_delivery") or {}) if paced else {}
         rows.append(
             Target(
-                f"End to end, local stack, {e2e['uploads']} uploads",
+                f"End to end, local stack, {e2e['uploads']} uploads in a burst",
                 "(reported)",
                 f"{e2e['articles_per_minute']} articles/min upload -> stored; upload -> alert "
                 + (
                     f"median {alert['median_s']} s, p95 {alert['p95_s']} s (n={alert['n']})"
                     if alert
                     else "not measured (no alert delivered)"
+                )
+                + (
+                    f"; paced (1 every {paced['interval_s']} s): upload -> stored median "
+                    f"{paced['upload_to_stored']['median_s']} s, upload -> alert median "
+                    f"{paced_alert['median_s']} s (n={paced_alert['n']})"
+                    if paced and paced_alert.get("n") and paced["upload_to_stored"].get("n")
+                    else ""
                 ),
                 "reported",
             )
