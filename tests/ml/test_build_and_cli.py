@@ -52,10 +52,14 @@ class MemoryStore:
         return None
 
     def put_article(
-        self, item: Mapping[str, Any], topic_items: Sequence[Mapping[str, Any]] = ()
-    ) -> bool:
+        self,
+        item: Mapping[str, Any],
+        topic_items: Sequence[Mapping[str, Any]] = (),
+        *,
+        claim_content: bool = False,
+    ) -> str:
         self.items.append(dict(item))
-        return True
+        return "stored"
 
 
 def test_settings_select_the_transformers_engine(tiny_model_dir: Path) -> None:
