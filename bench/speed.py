@@ -776,6 +776,9 @@ def bench_package(out: Path) -> dict[str, Any]:
         "total_mb": mb(total),
         "sdk_excluded_mb": mb(sum(sdk.values())),
         "sdk_excluded": {k: mb(v) for k, v in sorted(sdk.items(), key=lambda kv: -kv[1])},
+        "sdk_required_by": sorted(
+            {p for name in sdk for p in parents.get(name, []) if p not in RUNTIME_PROVIDED}
+        ),
         "with_sdk_mb": mb(total + sum(sdk.values())),
         "distributions_mb": {name: mb(size) for name, size in biggest},
         "required_by": {
@@ -988,8 +991,9 @@ def markdown(report: Mapping[str, Any]) -> str:
             "",
             f"Layer built like `sam build`: `{p['command']}`, plus layers/core/newswatch and "
             "functions/ingest (no `__pycache__`). The Lambda runtime's AWS SDK "
-            f"({', '.join(p['sdk_excluded']) or 'none'}: {p['sdk_excluded_mb']} MB, pulled in by "
-            "aws-xray-sdk) is excluded from the total.",
+            f"({', '.join(p['sdk_excluded']) or 'none'}: {p['sdk_excluded_mb']} MB, required by "
+            f"{', '.join(p.get('sdk_required_by', [])) or '-'}; `sam build` would put it in the "
+            "layer) is excluded from the total.",
             "",
             f"**Total: {p['total_mb']} MB** (with the SDK: {p['with_sdk_mb']} MB); target <= "
             f"{p['target']} MB: **{p['verdict']}**.",

@@ -210,3 +210,41 @@ def test_markdown_reports_failed_sections_and_verdicts() -> None:
     assert "e2e: failed" in text and "stack did not start" in text
     assert "**Total: 20.0 MB**" in text and "**not met**" in text
     assert "| lxml | 12.0 | trafilatura |" in text
+
+
+def test_phase_figures_from_items_and_deliveries() -> None:
+    from types import SimpleNamespace
+
+    base = speed.epoch("2026-11-29T18:00:00.000Z")
+    uploaded = {"a.txt": base, "b.txt": base + 1.0, "c.txt": base + 2.0}
+    settled = SimpleNamespace(
+        items=[
+            {"key": "a.txt", "status": "processed", "processed_at": "2026-11-29T18:00:00.500Z"},
+            {
+                "key": "b.txt",
+                "status": "processed",
+                "processed_at": "2026-11-29T18:00:02.000Z",
+                "alerted_at": "2026-11-29T18:00:03.000Z",
+            },
+            {"key": "c.txt", "status": "failed", "processed_at": "2026-11-29T18:00:04.000Z"},
+            {"key": "other.txt", "status": "processed", "processed_at": "2026-11-29T19:00:00Z"},
+        ],
+        deliveries={
+            "watcher": [
+                {"key": "b.txt", "timestamp": "2026-11-29T18:00:03.250Z"},
+                {"key": "b.txt", "timestamp": "2026-11-29T18:00:09.000Z"},  # a redelivery
+            ]
+        },
+        complete=True,
+        missing=[],
+    )
+    figures = speed.phase_figures(settled, uploaded, "watcher")
+    assert figures["uploads"] == 3
+    assert figures["stored"] == 3  # other.txt belongs to another batch
+    assert figures["statuses"] == {"failed": 1, "processed": 2}
+    assert figures["first_upload_to_last_stored_s"] == 4.0
+    assert figures["articles_per_minute"] == 45.0  # 3 in 4 s
+    assert figures["upload_to_stored"]["median_s"] == 1.0  # 0.5, 1.0, 2.0
+    assert figures["upload_to_alerted_at"] == {"n": 1, "median_s": 2.0, "p95_s": 2.0, "max_s": 2.0}
+    assert figures["upload_to_delivery"]["median_s"] == 2.25  # the first delivery counts
+    assert figures["stored_to_alerted_at"]["median_s"] == 1.0
