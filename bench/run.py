@@ -171,6 +171,16 @@ def machine() -> dict[str, str]:
             text=True,
             check=True,
         ).stdout.strip()
+        # Others work in this tree: say when the code measured is not exactly the commit.
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        if changed:
+            commit += f" + uncommitted changes in {len(changed)} tracked file(s)"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
