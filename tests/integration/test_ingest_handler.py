@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import threading
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from awsstack import BUCKET, TABLE, Stack, load_handler, s3_event, sqs_event
 from newswatch.adapters.dynamodb import DynamoArticleStore, article_pk
 from newswatch.adapters.s3 import S3ArticleSource
 from newswatch.build import build_pipeline_from_settings
-from newswatch.service import ingest_object
+from newswatch.service import ingest_object, normalize_event_time
 from newswatch.settings import Settings
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
@@ -373,3 +374,41 @@ def test_failures_are_counted_with_their_error_code(
     ]
     assert by_code, emf
     assert any("error_code" not in entry and entry.get("ArticlesFailed") == [1.0] for entry in emf)
+
+
+def test_an_unexpected_analysis_error_is_recorded_without_its_message(
+    stack: Stack, seed_bytes: bytes
+) -> None:
+    ingest = load_handler("ingest")
+    log_buffer = io.StringIO()
+    ingest.logger.registered_handler.setStream(log_buffer)
+
+    class BuggyPipeline:
+        def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Any:
+            raise ValueError(f"cannot handle {data[:40]!r}")  # quotes the article
+
+    ingest.dependencies().pipeline = BuggyPipeline()
+    event = stack.put("news/jeddah.txt", seed_bytes)
+
+    assert ingest.lambda_handler(sqs_event(event)) == OK
+
+    [article] = stack.articles()
+    assert article["status"] == "failed"
+    assert article["error_code"] == "internal_error"
+    assert article["error"] == "unexpected ValueError while analysing"
+    assert "In a significant" not in log_buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("event_time", "expected"),
+    [
+        ("2026-11-29T18:00:00.000Z", "2026-11-29T18:00:00.000Z"),
+        ("2026-11-29T19:00:00+01:00", "2026-11-29T18:00:00.000Z"),
+        ("2026-11-29T18:00:00", "2026-11-29T18:00:00.000Z"),
+        ("yesterday", "2026-11-30T09:30:00.000Z"),
+        (None, "2026-11-30T09:30:00.000Z"),
+    ],
+)
+def test_upload_time_is_iso_utc_with_milliseconds(event_time: str | None, expected: str) -> None:
+    fallback = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert normalize_event_time(event_time, fallback) == expected
