@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -64,7 +64,9 @@ class Run:
     stdout: str = ""
     stderr: str = ""
     skipped: str | None = None
-    notes: list[str] = field(default_factory=list)
+    # Set for a benchmark not run this time whose last report is reused (its finish time).
+    earlier: str | None = None
+    section: str = ""
 
     @property
     def ok(self) -> bool:
@@ -489,6 +491,8 @@ def render(
         if run.skipped:
             lines += [f"Not run: {run.skipped}.", ""]
             continue
+        if run.earlier:
+            lines += [f"*Not run this time: the tables of its run of {run.earlier}.*", ""]
         if not run.ok:
             tail = (run.stderr.strip().splitlines() or ["(no output)"])[-1]
             lines += [
@@ -496,18 +500,40 @@ def render(
                 f"full output in bench/out/logs/{run.name}.log.",
                 "",
             ]
-        text = section_text(run, out, started) if run.stdout or run.ok else ""
+        text = run.section or (section_text(run, out, started) if run.stdout or run.ok else "")
         if text.strip():
             lines += [text.rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _state(run: Run) -> str:
+    if run.earlier:
+        return f"not run this time; tables from its run of {run.earlier}"
     if run.skipped:
         return f"not run: {run.skipped}"
     if run.ok:
         return f"ok, {run.seconds:.0f} s"
     return f"FAILED, exit {run.returncode}"
+
+
+def save_section(run: Run, out: Path, started: float) -> None:
+    """Keep what a benchmark reported, so a later ``--only`` run can show it unchanged."""
+    run.section = section_text(run, out, started) if run.stdout or run.ok else ""
+    record = asdict(run) | {
+        "earlier": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "stdout": "",
+        "stderr": "\n".join(run.stderr.strip().splitlines()[-5:]),
+    }
+    folder = out / "sections"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run.name}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def earlier_section(name: str, out: Path) -> Run | None:
+    data = _load(out / "sections" / f"{name}.json")
+    if data is None:
+        return None
+    return Run(**{key: data[key] for key in Run.__dataclass_fields__ if key in data})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -536,13 +562,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: list[Run] = []
     for name in BENCHMARKS:
         if name not in chosen:
+            previous = earlier_section(name, args.out)
+            if previous is not None:
+                runs.append(previous)
             continue
         script = BENCH / f"{name}.py"
         if not script.is_file():
             runs.append(Run(name, [sys.executable, str(script)], skipped="the script is absent"))
             continue
         command = command_for(name, script, args.quick, args.data_dir, args.out)
-        runs.append(run_one(Run(name, command), args.out / "logs", args.timeout))
+        done = run_one(Run(name, command), args.out / "logs", args.timeout)
+        save_section(done, args.out, started)
+        runs.append(done)
 
     chart = run_one(
         Run("chart", [sys.executable, str(BENCH / "chart.py"), "--out", str(args.out)]),
@@ -573,7 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args.report.write_text(text, encoding="utf-8")
     print(f"wrote {args.report}", file=sys.stderr)
-    failed = [run.name for run in [*runs, chart] if not run.ok and not run.skipped]
+    failed = [
+        run.name for run in [*runs, chart] if not run.ok and not run.skipped and not run.earlier
+    ]
     if failed:
         print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

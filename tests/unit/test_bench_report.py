@@ -219,3 +219,26 @@ def test_chart_shows_random_weight_transformers_as_speed_only() -> None:
     assert [p.label for p in speed_only] == ["transformers: distilbart (speed only)"]
     assert speed_only[0].articles_per_s == 0.25
     assert any("no ROUGE" in note for note in notes)
+
+
+def test_a_benchmark_not_run_again_keeps_its_last_tables(tmp_path: Path) -> None:
+    done = run.Run("neardup", [sys.executable, str(REPO / "bench" / "neardup.py")])
+    done.returncode, done.seconds = 0, 12.0
+    done.stdout = "250 articles\n\n| threshold | F1 |\n|---:|---:|\n| 0.5 | 0.99 |\n"
+    run.save_section(done, tmp_path, started=0.0)
+
+    again = run.earlier_section("neardup", tmp_path)
+    assert again is not None and again.earlier
+    assert again.ok and again.section == done.section
+    text = run.render(
+        [again],
+        found=[],
+        host={"commit": "abc"},
+        out=tmp_path,
+        started=0.0,
+        invocation="python bench/run.py --only speed",
+        chart_note="",
+    )
+    assert "Not run this time" in text
+    assert "| 0.5 | 0.99 |" in text
+    assert run.earlier_section("ml", tmp_path) is None
