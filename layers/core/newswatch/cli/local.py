@@ -86,13 +86,19 @@ def register(subparsers: Any) -> None:
     load.add_argument(
         "--workers",
         type=_positive_int,
-        help="ingest poller threads (default: the template's MaximumConcurrency); they overlap "
-        "queue reads, while the functions still run one invocation at a time",
+        help="ingest execution environments (processes); default: the template's "
+        "MaximumConcurrency, at most one per CPU core",
     )
     source = load.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/data)")
     source.add_argument(
         "--generated", action="store_true", help="use generated articles, not the evaluation data"
+    )
+    load.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the functions in this process, one invocation at a time, instead of one child "
+        "process per execution environment",
     )
     load.add_argument("--log", type=Path, help="write the functions' logs here")
     load.set_defaults(func=run_loadtest)
@@ -377,7 +383,9 @@ def _functions_log(path: Path | None, prefix: str) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=f"newswatch-{prefix}-", suffix=".log")
         os.close(handle)
         path = Path(name)
-    with path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+    path.write_text("", encoding="utf-8")
+    # Append mode: the functions' child processes append to the same file.
+    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         yield path
 
 
@@ -400,7 +408,9 @@ def run_demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         with _functions_log(args.log, "demo") as log_path:
-            result = demo(seeds, timeout=args.timeout, progress=_progress(err), root=root)
+            result = demo(
+                seeds, timeout=args.timeout, progress=_progress(err), root=root, log_path=log_path
+            )
     except TemplateError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
@@ -489,8 +499,10 @@ def run_loadtest(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 data_dir=args.data,
                 generated=args.generated,
+                log_path=log_path,
                 progress=_progress(err),
                 ingest_workers=args.workers,
+                processes=not args.in_process,
             )
     except (ProjectNotFoundError, TemplateError) as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")

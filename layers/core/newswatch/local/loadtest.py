@@ -190,6 +190,8 @@ def run_loadtest(
     progress: Progress | None = None,
     ingest_workers: int | None = None,
     generated: bool = False,
+    log_path: Path | None = None,
+    processes: bool = True,
 ) -> dict[str, Any]:
     from newswatch.domain.alerts import match_topics
     from newswatch.settings import Settings
@@ -202,7 +204,12 @@ def run_loadtest(
     settings = Settings.from_env(load_spec(root).alert.environment)
     audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))
     with LocalStack(
-        root, write_state=False, subscribers=(audit,), ingest_workers=ingest_workers
+        root,
+        write_state=False,
+        subscribers=(audit,),
+        ingest_workers=ingest_workers,
+        log_path=log_path,
+        processes=processes,
     ) as stack:
         if progress is not None:
             progress(f"local stack up at {stack.endpoint_url}; uploading {count} {source} articles")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from newswatch.local.filters import passes
-from newswatch.local.functions import Handler, LocalFunction
+from newswatch.local.functions import LocalFunction
+from newswatch.local.runtime import Environment
 from newswatch.local.template import REGION
 
 if TYPE_CHECKING:
@@ -78,26 +79,22 @@ class Poller:
 
     name = "poller"
 
-    def __init__(
-        self,
-        function: LocalFunction,
-        handler: Handler,
-        workers: int = 1,
-        *,
-        invoke_lock: threading.Lock | None = None,
-    ) -> None:
+    def __init__(self, function: LocalFunction, environments: Sequence[Environment]) -> None:
         self.function = function
-        self.handler = handler
-        self.workers = workers
-        self.invoke_lock = invoke_lock or threading.Lock()
+        # One thread per execution environment: each serves one invocation at a time.
+        self.environments = list(environments)
         self.stats = PollerStats()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._local = threading.local()
 
     def start(self) -> None:
-        for index in range(self.workers):
+        for index, environment in enumerate(self.environments):
             thread = threading.Thread(
-                target=self._loop, name=f"newswatch-{self.name}-{index}", daemon=True
+                target=self._loop,
+                args=(environment,),
+                name=f"newswatch-{self.name}-{index}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
@@ -106,12 +103,15 @@ class Poller:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+        for environment in self.environments:
+            environment.close()
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def _loop(self) -> None:
+    def _loop(self, environment: Environment) -> None:
+        self._local.environment = environment
         while not self._stop.is_set():
             try:
                 self._run_once()
@@ -128,9 +128,9 @@ class Poller:
     def _invoke(self, event: dict[str, Any]) -> tuple[set[str] | None, bool]:
         """Call the handler; return (failed ids or None for "all failed", function error)."""
         self.stats.add(invocations=1)
+        environment: Environment = self._local.environment
         try:
-            with self.invoke_lock:
-                response = self.handler(event, self.function.context())
+            response = environment.invoke(event)
         except Exception as exc:
             log.exception("%s: handler raised", self.function.name)
             self.stats.add(handler_errors=1)
@@ -159,16 +159,14 @@ class SqsPoller(Poller):
         queue_url: str,
         queue_arn: str,
         function: LocalFunction,
-        handler: Handler,
+        environments: Sequence[Environment],
         *,
         batch_size: int = 10,
-        workers: int = 2,
         patterns: Sequence[dict[str, Any]] = (),
         wait_seconds: int = 1,
         retry_delay: int = 1,
-        invoke_lock: threading.Lock | None = None,
     ) -> None:
-        super().__init__(function, handler, workers, invoke_lock=invoke_lock)
+        super().__init__(function, environments)
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn
@@ -272,7 +270,7 @@ class StreamPoller(Poller):
         streams: DynamoDBStreamsClient,
         stream_arn: str,
         function: LocalFunction,
-        handler: Handler,
+        environment: Environment,
         *,
         batch_size: int = 100,
         patterns: Sequence[dict[str, Any]] = (),
@@ -281,9 +279,9 @@ class StreamPoller(Poller):
         on_failure: Callable[[dict[str, Any]], None] | None = None,
         starting_position: str = "TRIM_HORIZON",
         idle_seconds: float = 0.2,
-        invoke_lock: threading.Lock | None = None,
     ) -> None:
-        super().__init__(function, handler, 1, invoke_lock=invoke_lock)
+        # One shard, one invocation at a time, in order (ParallelizationFactor 1).
+        super().__init__(function, [environment])
         self.streams = streams
         self.stream_arn = stream_arn
         self.batch_size = max(1, min(batch_size, 1000))

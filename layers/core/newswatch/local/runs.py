@@ -205,12 +205,13 @@ def run_demo(
     timeout: float = 120.0,
     progress: Progress | None = None,
     root: Path | None = None,
+    log_path: Path | None = None,
 ) -> DemoResult:
     """Bring a stack up on a free port, put every seed file in the bucket, wait, run the digest
     once, stop."""
     uploads = upload_files(seeds)
     started = time.monotonic()
-    with LocalStack(root, write_state=False) as stack:
+    with LocalStack(root, write_state=False, log_path=log_path) as stack:
         if progress is not None:
             progress(f"local stack up at {stack.endpoint_url}; uploading {len(uploads)} file(s)")
         put_all(stack, uploads)

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from newswatch.local import moto_patches
-from newswatch.local.functions import Handler, LocalFunction
+from newswatch.local.functions import LocalFunction
 from newswatch.local.pollers import SqsPoller, StreamPoller, send_json
+from newswatch.local.runtime import Environment, InProcessEnvironment, ProcessEnvironment
 from newswatch.local.spec import StackSpec, load_spec
 from newswatch.local.state import (
     DUMMY_CREDENTIALS,
@@ -81,6 +82,8 @@ class LocalStack:
         ingest_workers: int | None = None,
         parameters: Mapping[str, str] | None = None,
         write_state: bool = True,
+        processes: bool = True,
+        log_path: Path | None = None,
     ) -> None:
         self.root = root
         self.port = port
@@ -90,12 +93,16 @@ class LocalStack:
         self.ingest_workers = ingest_workers
         self.parameters = dict(parameters or {})
         self.write_state = write_state
+        # Each execution environment a child process (like Lambda), or all in this process.
+        self.processes = processes
+        # Where child processes write the functions' logs (default: inherit this stdout).
+        self.log_path = log_path
         self._server: Any = None
-        # One invocation at a time across the functions: powertools keeps per-invocation state
-        # (BatchProcessor, the Metrics set) in module and class globals, which Lambda never shares
-        # between concurrent invocations but threads in one process would.
+        # In this process, one invocation at a time across the functions: powertools keeps
+        # per-invocation state (BatchProcessor, the Metrics set) in module and class globals,
+        # which Lambda never shares between concurrent invocations but threads would.
         self._invoke_lock = threading.Lock()
-        self._digest_handler: Handler | None = None
+        self._digest: Environment | None = None
         self._switch_interval: float | None = None
         self._saved_env: dict[str, str | None] = {}
         self.spec: StackSpec | None = None
@@ -152,6 +159,9 @@ class LocalStack:
         for poller in (self.ingest_poller, self.alert_poller):
             if poller is not None:
                 poller.stop()
+        if self._digest is not None:
+            self._digest.close()
+            self._digest = None
         self._inbox_stop.set()
         for thread in self._inbox_threads:
             thread.join(10)
@@ -323,18 +333,47 @@ class LocalStack:
         }
         return env | DUMMY_CREDENTIALS
 
-    def _load(self, function: LocalFunction) -> Handler:
-        # A handler may read its settings when imported, so import it with its own environment.
-        self._set_env(self.function_environment(function))
-        return function.load()
+    def _environments(self, function: LocalFunction, count: int) -> list[Environment]:
+        """``count`` execution environments of ``function``, started (cold) now."""
+        env = self.function_environment(function)
+        if not self.processes:
+            # A handler may read its settings when imported, so import it with its own environment.
+            self._set_env(env)
+            handler = function.load()
+            return [InProcessEnvironment(function, handler, self._invoke_lock)] * count
+        started = [ProcessEnvironment(function, env, self.log_path) for _ in range(count)]
+        errors: list[BaseException] = []
+
+        def warm(environment: ProcessEnvironment) -> None:
+            try:
+                environment.warm()
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=warm, args=(e,)) for e in started]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            for environment in started:
+                environment.close()
+            raise RuntimeError(
+                f"{function.name}: cannot import {function.handler_file} ({errors[0]!r}); "
+                "its traceback is in the functions' log"
+            )
+        return list(started)
 
     def _start_pollers(self, spec: StackSpec, state: LocalState) -> None:
-        ingest_handler = self._load(spec.ingest)
-        alert_handler = self._load(spec.alert)
+        concurrency = self.ingest_workers or spec.ingest_source.max_concurrency
+        if self.processes:
+            # More environments than cores only add memory: the work is CPU-bound here.
+            concurrency = self.ingest_workers or min(concurrency, os.cpu_count() or 1)
+        ingest = self._environments(spec.ingest, concurrency)
+        alert = self._environments(spec.alert, 1)[0]
         sqs: SQSClient = self.client("sqs")
         streams: DynamoDBStreamsClient = self.client("dynamodbstreams")
         on_failure = None
-        invoke_lock = self._invoke_lock
         failure_id = spec.alert_source.on_failure_id or ALERT_FAILURE_QUEUE_ID
         if failure_id in state.queues:
             on_failure = send_json(sqs, state.queues[failure_id])
@@ -344,24 +383,21 @@ class LocalStack:
             state.queues[QUEUE_ID],
             spec.resolver.arn(QUEUE_ID),
             spec.ingest,
-            ingest_handler,
+            ingest,
             batch_size=spec.ingest_source.batch_size,
-            workers=self.ingest_workers or spec.ingest_source.max_concurrency,
             patterns=spec.ingest_source.patterns,
-            invoke_lock=invoke_lock,
         )
         self.alert_poller = StreamPoller(
             streams,
             state.stream_arn,
             spec.alert,
-            alert_handler,
+            alert,
             batch_size=spec.alert_source.batch_size,
             patterns=spec.alert_source.patterns,
             max_retry_attempts=spec.alert_source.max_retry_attempts,
             bisect_on_error=spec.alert_source.bisect_on_error,
             on_failure=on_failure,
             starting_position=spec.alert_source.starting_position,
-            invoke_lock=invoke_lock,
         )
         self.inbox = Inbox(
             sqs,
@@ -395,8 +431,8 @@ class LocalStack:
         function = self.spec.digest
         if function is None:
             raise RuntimeError("template.yaml has no DigestFunction")
-        if self._digest_handler is None:
-            self._digest_handler = self._load(function)
+        if self._digest is None:
+            self._digest = self._environments(function, 1)[0]
         now = dt.datetime.now(dt.UTC)
         event = {
             "version": "0",
@@ -409,8 +445,7 @@ class LocalStack:
             "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.name}-schedule"],
             "detail": {},
         }
-        with self._invoke_lock:
-            return self._digest_handler(event, function.context())
+        return self._digest.invoke(event)
 
     # -- observation -------------------------------------------------------------------------
 
