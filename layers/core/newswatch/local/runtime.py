@@ -51,7 +51,10 @@ _child: dict[str, Any] = {}
 
 def _start_child(function: LocalFunction, env: Mapping[str, str], log_path: str | None) -> None:
     import os
+    import signal
 
+    # Ctrl-C reaches the whole process group: the parent stops the stack and then its children.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
     if log_path:
         # The parent's redirect of sys.stdout does not reach a child: send the logs to the file.
