@@ -1,18 +1,21 @@
-"""The speed-ups in segmentation and the summarizer are shortcuts that must not change any result:
-each is checked here against the plain form it replaced, on random text, and the facts about
-Python's str and re that they rely on are checked over every code point."""
+"""The speed-ups in extraction, segmentation and the summarizer are shortcuts that must not
+change any result: each is checked here against the plain form it replaced, on random text, and
+the facts about Python's str and re that they rely on are checked over every code point."""
 
 from __future__ import annotations
 
 import math
 import re
 import sys
+import unicodedata
 from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswatch.domain import sentences, summarize
+from newswatch.domain.errors import UnsupportedFormatError
+from newswatch.extract import _text
 
 # Characters the shortcuts treat specially, so random text hits their edge cases often.
 TRICKY = list("ab AZ.!?…\"')]”’»\t\n\u00a0\u2003\u200bİıſKSsCcLlRr:-_0")
@@ -36,10 +39,10 @@ def test_candidate_pattern_finds_the_same_stops(text: str) -> None:
 @given(any_text)
 def test_single_spaced_lines_are_what_whitespace_normalisation_leaves(text: str) -> None:
     normalized = " ".join(text.split())
-    if sentences._is_single_spaced(text):
+    if sentences.is_single_spaced(text):
         assert normalized == text
     # ... and the shortcut is taken on normalised text (what extraction hands over).
-    assert sentences._is_single_spaced(normalized) == normalized.isprintable()
+    assert sentences.is_single_spaced(normalized) == normalized.isprintable()
 
 
 @EXAMPLES
@@ -121,3 +124,46 @@ def test_terms_are_the_plain_filter_and_stem(tokens: list[str]) -> None:
         summarize._stem(w) for w in tokens if w not in summarize._STOPWORDS and not w.isdigit()
     ]
     assert summarize._terms(tokens) == expected
+
+
+# --- extraction -------------------------------------------------------------------------------
+
+printable_or_not = st.one_of(
+    any_text, st.text(alphabet=st.sampled_from(list("ab \n\x00\x07\ufffd\ue000\u0378é")))
+)
+
+
+def plain_is_binary(text: str) -> bool:
+    sample = text[:200_000]
+    bad = sum(1 for ch in sample if ch in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x7f")
+    bad += sum(1 for ch in sample if "\x0e" <= ch <= "\x1f")
+    bad += sum(
+        1
+        for ch in sample
+        if ord(ch) > 0x7F and (unicodedata.category(ch)[0] == "C" or ch == "\ufffd")
+    )
+    return bad > (1 - _text.MIN_PRINTABLE_RATIO) * len(sample)
+
+
+@EXAMPLES
+@given(printable_or_not)
+def test_printable_check_refuses_what_the_plain_count_refuses(text: str) -> None:
+    try:
+        _text.check_printable(text)
+        refused = False
+    except UnsupportedFormatError:
+        refused = True
+    assert refused == (bool(text) and plain_is_binary(text))
+
+
+@EXAMPLES
+@given(st.lists(st.sampled_from(["word", "Share", "this", "comments", "\n", "\n\n", "  "])))
+def test_debris_and_unwrapping_shortcuts_change_nothing(parts: list[str]) -> None:
+    text = " ".join(parts)
+    words = len(text.split())
+    expected = (words <= _text.MAX_DEBRIS_WORDS and bool(_text._DEBRIS_LINE.match(text))) or (
+        words <= _text.MAX_COOKIE_WORDS and bool(_text._COOKIE_LINE.search(text))
+    )
+    assert _text.is_debris(text) == expected
+    if text.count("\n") < 2:
+        assert _text.unwrap_paragraphs(text) == text

@@ -119,7 +119,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     first = True
     for raw_line in text.split("\n"):
-        line = raw_line if _is_single_spaced(raw_line) else " ".join(raw_line.split())
+        line = raw_line if is_single_spaced(raw_line) else " ".join(raw_line.split())
         if not line:
             continue
         if first:
@@ -135,7 +135,7 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _is_single_spaced(line: str) -> bool:
+def is_single_spaced(line: str) -> bool:
     """True when " ".join(line.split()) would return the line unchanged (extracted text already
     is), checked without building a list of its words. Every whitespace character but the ASCII
     space is non-printable, so a printable line has no other kind."""

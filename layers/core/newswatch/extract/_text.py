@@ -9,6 +9,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from newswatch.domain.errors import NoTextError, UnsupportedFormatError
+from newswatch.domain.sentences import is_single_spaced
 
 if TYPE_CHECKING:
     from charset_normalizer import CharsetMatch
@@ -105,9 +106,13 @@ def check_printable(text: str) -> str:
     if not text:
         return text
     sample = text[:200_000]
+    if sample.isprintable() and "\ufffd" not in sample:
+        # No control, format, private-use or unassigned character at all (one pass in C).
+        return text
     bad = len(_ASCII_CONTROL.findall(sample))
     # Only non-ASCII characters need the (slow) category lookup: unassigned, private, surrogates.
-    for ch in _NON_ASCII.findall(sample):
+    # (str.isascii() is a flag lookup, so ASCII text skips even the scan for them.)
+    for ch in () if sample.isascii() else _NON_ASCII.findall(sample):
         if unicodedata.category(ch)[0] == "C" or ch == "\ufffd":
             bad += 1
     if bad > (1 - MIN_PRINTABLE_RATIO) * len(sample):
@@ -120,7 +125,9 @@ def check_printable(text: str) -> str:
 
 # ---------------------------------------------------------------- whitespace and layout
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Zero-width characters and soft hyphens, dropped. A regex class rather than str.translate: the
+# scan skips text without them in C, where translate looks every character up in a dict.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Category Cc minus tab and newline: one regex, as a per-character loop is slow on big files.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")
@@ -128,11 +135,14 @@ _HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")
 
 def normalize_text(text: str) -> str:
     """One paragraph per line: NFC, no invisible characters, single spaces, no blank lines."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     text = _CONTROL.sub("", text)
-    # str.split() collapses every kind of Unicode space; much faster than a regex per line.
-    lines = (" ".join(line.split()) for line in text.split("\n"))
+    # str.split() collapses every kind of Unicode space; much faster than a regex per line, and
+    # not needed at all for a line that is already single-spaced (a cheaper check).
+    lines = (
+        line if is_single_spaced(line) else " ".join(line.split()) for line in text.split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 
@@ -140,6 +150,9 @@ def unwrap_paragraphs(text: str) -> str:
     """Join hard-wrapped lines (e-mail style text: paragraphs separated by blank lines, each
     wrapped at a fixed width) so that each paragraph becomes one line. Text that already has one
     paragraph per line is left alone."""
+    if text.count("\n") < 2:
+        # No blank line (two line breaks), so no paragraphs to join.
+        return text
     blocks = [b for b in re.split(r"\n[^\S\n]*\n", text.replace("\r\n", "\n")) if b.strip()]
     lines = [line for b in blocks for line in b.split("\n") if line.strip()]
     if len(blocks) < 2 or len(lines) < 2 * len(blocks):
@@ -251,7 +264,9 @@ MAX_LINK_TITLE_WORDS = 20
 
 
 def is_debris(line: str) -> bool:
-    words = len(line.split())
+    # Counted up to MAX_COOKIE_WORDS + 1 only: both limits below are at most that, and an
+    # article arriving as one line has thousands of words.
+    words = len(line.split(None, MAX_COOKIE_WORDS))
     if words <= MAX_DEBRIS_WORDS and _DEBRIS_LINE.match(line):
         return True
     return words <= MAX_COOKIE_WORDS and bool(_COOKIE_LINE.search(line))
