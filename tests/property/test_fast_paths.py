@@ -13,7 +13,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain import sentences, summarize
+from newswatch.domain import language, sentences, summarize
 from newswatch.domain.errors import UnsupportedFormatError
 from newswatch.extract import _text
 
@@ -167,3 +167,33 @@ def test_debris_and_unwrapping_shortcuts_change_nothing(parts: list[str]) -> Non
     assert _text.is_debris(text) == expected
     if text.count("\n") < 2:
         assert _text.unwrap_paragraphs(text) == text
+
+
+# --- language ---------------------------------------------------------------------------------
+
+english_or_not = st.lists(
+    st.sampled_from(["the", "of", "and", "le", "der", "was", "x", "1", "é", " ", "\n", "It's"]),
+    max_size=40,
+).map(" ".join)
+
+
+@EXAMPLES
+@given(st.one_of(english_or_not, any_text))
+def test_language_minimums_and_english_share_are_the_plain_counts(text: str) -> None:
+    sample = text[: language.SAMPLE_CHARS]
+    too_little = (
+        len(sample.split()) < language.MIN_WORDS
+        or len(language._LETTER.findall(sample)) < language.MIN_LETTERS
+    )
+    if too_little:
+        assert language.detect_language(text) == language.UNDETERMINED
+        return
+    words = [w.lower() for w in language._WORD.findall(sample)]
+    english = sum(1 for w in words if w in language._ENGLISH)
+    other = sum(1 for w in words if w in language._OTHER)
+    expected = english >= language._ENGLISH_SHARE * len(words) and english >= (
+        language._ENGLISH_MARGIN * max(other, 1)
+    )
+    assert language._clearly_english(sample) == expected
+    if expected:
+        assert language.detect_language(text) == "en"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 UNDETERMINED = "und"
@@ -51,7 +52,9 @@ _ENGLISH_MARGIN = 3.0
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language, or ``"und"`` when there is too little text to tell."""
     sample = text[:SAMPLE_CHARS]
-    if len(sample.split()) < MIN_WORDS or len(_LETTER.findall(sample)) < MIN_LETTERS:
+    # Both minimums are tested by counting only up to them.
+    few_words = len(sample.split(None, MIN_WORDS)) < MIN_WORDS
+    if few_words or next(islice(_LETTER.finditer(sample), MIN_LETTERS - 1, None), None) is None:
         return UNDETERMINED
     if _clearly_english(sample):
         return "en"
@@ -71,9 +74,10 @@ def detect_language(text: str) -> str:
 
 
 def _clearly_english(sample: str) -> bool:
-    words = [w.lower() for w in _WORD.findall(sample)]
-    english = sum(1 for w in words if w in _ENGLISH)
-    other = sum(1 for w in words if w in _OTHER)
+    words = list(map(str.lower, _WORD.findall(sample)))
+    # Summing the booleans of set membership counts the matches, in C.
+    english = sum(map(_ENGLISH.__contains__, words))
+    other = sum(map(_OTHER.__contains__, words))
     return english >= _ENGLISH_SHARE * len(words) and english >= _ENGLISH_MARGIN * max(other, 1)
 
 
