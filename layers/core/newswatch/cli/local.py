@@ -368,7 +368,7 @@ def run_status(args: argparse.Namespace) -> int:
     for name, depth in status["queues"].items():
         out.print(f"  queue     {name}: {depth['visible']} waiting, {depth['in_flight']} in flight")
     for name, count in status["alerts"].items():
-        out.print(f"  inbox     {name}: {count} alert(s)")
+        out.print(f"  inbox     {name}: {count} message(s)")
     return EXIT_OK
 
 
