@@ -167,7 +167,7 @@ class Stack:
 
     def alert_batch(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The AlertFunction's event: the stream records its event source mapping's
-        FilterCriteria (template.yaml) passes, i.e. INSERTs of processed articles."""
+        FilterCriteria (template.yaml) passes: processed articles whose alert is pending."""
         records = self.stream_records() if records is None else records
         patterns = SPEC.alert_source.patterns
         assert patterns, "the AlertFunction's stream event has no FilterCriteria"

@@ -131,6 +131,15 @@ class ArticleStore(Protocol):
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
 
+class BackfillStore(ArticleStore, Protocol):
+    def replace_article(
+        self,
+        item: Mapping[str, Any],
+        topic_items: Sequence[Mapping[str, Any]],
+        old_topic_sks: Sequence[str],
+    ) -> None: ...
+
+
 class Analyzer(Protocol):
     """What ingest needs of :class:`newswatch.pipeline.Pipeline`."""
 
@@ -148,7 +157,7 @@ class AlertPublisher(Protocol):
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    status: str  # processed | duplicate | failed | skipped | already_stored
+    status: str  # processed | duplicate | failed | skipped | already_stored | reprocessed
     bucket: str
     key: str
     version_id: str | None
@@ -462,6 +471,82 @@ def ingest_object(
         code, reason = result
         return run.failed(code, reason, len(data))
     return run.processed(result, sha, len(data))
+
+
+REPROCESSED = "reprocessed"
+# Alert states that mean subscribers were (or are being) told about this article already.
+_ALERT_DECIDED = frozenset({"sending", "sent", "held"})
+
+
+def reprocess_object(
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    *,
+    source: ArticleSource,
+    store: BackfillStore,
+    pipeline: Analyzer,
+    settings: Settings,
+    clock: Clock | None = None,
+) -> IngestOutcome:
+    """Analyse a stored object again (after a taxonomy or engine change) and replace its record.
+
+    An object never stored goes through :func:`ingest_object`. A stored one keeps its upload time
+    and, if its alert was already sent (or held back by the cap), its alert state: a backfill never
+    alerts twice. An article that never alerted goes back to ``pending``, so the alert function
+    decides again with the new topics. Duplicates stay duplicates of their original.
+    """
+    clock = clock or Clock()
+    version = version_id
+    if version is None:
+        try:
+            version = source.head(bucket, key, None).version_id
+        except ObjectNotFoundError:
+            version = None
+    stored = store.get(article_pk(bucket, key), article_sk(version))
+    if stored is None:
+        return ingest_object(
+            bucket, key, version, None, None,
+            source=source, store=store, pipeline=pipeline, settings=settings, clock=clock,
+        )  # fmt: skip
+    run = _Ingest(
+        bucket, key, version, uploaded_at=str(stored["uploaded_at"]), store=store, clock=clock
+    )
+    if stored.get("status") == DUPLICATE:
+        return run.outcome(ALREADY_STORED, stored_status=DUPLICATE)
+    unchanged = run.outcome(ALREADY_STORED, stored_status=str(stored.get("status")))
+    try:
+        head = source.head(bucket, key, run.version)
+        if head.size > settings.max_article_bytes:
+            return unchanged  # still too large: the stored failure stands
+        data = source.read(bucket, key, run.version, settings.max_article_bytes)
+    except ObjectNotFoundError:
+        return unchanged  # deleted since: nothing new can be learnt
+
+    result = _analyze(pipeline, data, run, head.content_type)
+    if isinstance(result, tuple):
+        code, reason = result
+        item = run.item(FAILED, len(data))
+        item.update(error_code=code, error=_clip(reason, MAX_REASON_CHARS)[0])
+        topic_maps: list[dict[str, Any]] = []
+    else:
+        fields, topic_maps = _analysis_fields(result)
+        item = run.item(PROCESSED, len(data))
+        item.update(fields)
+        item["content_sha256"] = hashlib.sha256(data).hexdigest()
+        item["alert_state"] = "pending"
+    if stored.get("alert_state") in _ALERT_DECIDED:
+        item.update({k: v for k, v in stored.items() if k.startswith("alert")})
+    item["reprocessed_at"] = iso(clock.now())
+    old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
+    store.replace_article(item, _topic_items(item, topic_maps), old_topic_sks)
+    return run.outcome(
+        REPROCESSED if item["status"] == PROCESSED else FAILED,
+        error_code=item.get("error_code"),
+        reason=item.get("error"),
+        topics=tuple(t["label"] for t in topic_maps),
+        stored_status=str(stored.get("status")),
+    )
 
 
 # -- alert ------------------------------------------------------------------------------------

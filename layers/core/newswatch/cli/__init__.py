@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "subscriptions",
     "archive",
     "report",
+    "backfill",
     "redrive",
     "local",
 )
