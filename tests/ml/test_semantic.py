@@ -118,9 +118,17 @@ def test_combine_moves_pattern_scores_with_semantic_agreement() -> None:
     labels = {t.label: t for t in combined}
     # Agreement lifts a borderline pattern score over the bar, keeping the pattern's evidence ...
     assert labels["ceasefire"].evidence == ("p1",)
-    assert labels["ceasefire"].score == pytest.approx(0.29 + 0.2 * 0.6)
+    assert labels["ceasefire"].score == pytest.approx(0.29 + 0.3 * (1.0 - 0.6))
     # ... and disagreement pulls a stray keyword under it.
     assert "aid" not in labels
+
+
+def test_moderate_similarity_leaves_the_pattern_score_alone() -> None:
+    hybrid = HybridTagger(PatternTagger(load_taxonomy()), FixedSemantic())
+    assert hybrid.adjust(0.42, 0.4) == 0.42
+    assert hybrid.adjust(0.42, 0.9) > 0.42 > hybrid.adjust(0.42, 0.0)
+    assert hybrid.adjust(0.01, 0.0) == 0.0
+    assert hybrid.adjust(0.99, 1.0) == 1.0
 
 
 def test_combine_adds_a_semantic_only_topic_only_when_it_is_very_close() -> None:
