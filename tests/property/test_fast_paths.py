@@ -197,3 +197,9 @@ def test_language_minimums_and_english_share_are_the_plain_counts(text: str) -> 
     assert language._clearly_english(sample) == expected
     if expected:
         assert language.detect_language(text) == "en"
+
+
+@EXAMPLES
+@given(st.one_of(any_text, st.text(alphabet=st.characters(max_codepoint=127), max_size=120)))
+def test_words_are_the_unicode_pattern_tokens(text: str) -> None:
+    assert summarize.words(text) == summarize._WORD.findall(text.lower())

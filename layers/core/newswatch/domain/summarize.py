@@ -31,6 +31,9 @@ from operator import add, mul, truediv
 from newswatch.domain.models import Summary, SummaryLength
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# _WORD on ASCII text after lower-casing: [^\W_] is exactly [a-z0-9] there and "’" cannot occur.
+# A plain range is much cheaper for the regex engine than a Unicode category test.
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 _STOPWORDS = frozenset(
     str.split("""
@@ -50,7 +53,8 @@ _QUOTE_OPEN = ("'", '"', "“", "‘")
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens, the unit every length budget counts."""
-    return _WORD.findall(text.lower())
+    lowered = text.lower()
+    return (_ASCII_WORD if lowered.isascii() else _WORD).findall(lowered)
 
 
 def _stem(word: str) -> str:
@@ -179,7 +183,7 @@ class ExtractiveSummarizer:
             return []
         w = self.coverage_weights if length.ratio else self.weights
         # Each sentence is tokenized once; lengths, the title check and the vectors share it.
-        tokens = list(map(_WORD.findall, map(str.lower, sentences)))
+        tokens = list(map(words, sentences))
         raw = _tfidf_vectors([_terms(t) for t in tokens])
         vectors = [_unit(v) for v in raw]
         centre = _unit(_centroid(raw))
@@ -265,21 +269,24 @@ def _shape_factor(sentence: str, n_words: int, w: ExtractiveWeights) -> float:
     return factor
 
 
-def _term_counts(terms: Sequence[str]) -> dict[str, int]:
-    """Counter(terms) as a plain dict (same keys, order and counts), cheaper in the common case
-    of a sentence that repeats no term."""
-    counts = dict.fromkeys(terms, 1)
-    return counts if len(counts) == len(terms) else dict(Counter(terms))
-
-
 def _tfidf_vectors(documents: Sequence[Sequence[str]]) -> list[dict[str, float]]:
-    counts = [_term_counts(terms) for terms in documents]
+    # Counter(terms) as a plain dict (same keys, order and counts), built more cheaply in the
+    # common case of a sentence that repeats no term.
+    counts = [dict.fromkeys(terms, 1) for terms in documents]
+    repeats = [len(tf) != len(terms) for tf, terms in zip(counts, documents, strict=True)]
+    for i, terms in enumerate(documents):
+        if repeats[i]:
+            counts[i] = dict(Counter(terms))
     # Iterating a dict yields each of its terms once: one count per document holding the term.
     df = Counter(chain.from_iterable(counts))
     n = len(documents)
     # The weight depends only on the document frequency: one log per distinct frequency.
     by_df = {d: math.log((1 + n) / (1 + d)) + 1.0 for d in set(df.values())}
-    idf = dict(zip(df, map(by_df.__getitem__, df.values()), strict=True))
+    idf = dict(zip(df, map(by_df.__getitem__, df.values()), strict=True)).__getitem__
     return [
-        dict(zip(tf, map(mul, tf.values(), map(idf.__getitem__, tf)), strict=True)) for tf in counts
+        dict(zip(tf, map(mul, tf.values(), map(idf, tf)), strict=True))
+        if repeated
+        # Every count is 1, and 1 * weight == weight exactly.
+        else dict(zip(tf, map(idf, tf), strict=True))
+        for tf, repeated in zip(counts, repeats, strict=True)
     ]
