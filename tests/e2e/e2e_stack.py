@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,36 @@ class LocalStackProcess:
             {name: deserializer.deserialize(value) for name, value in item.items()}
             for item in response.get("Items", [])
         ]
+
+
+@contextlib.contextmanager
+def local_stack_process(folder: Path) -> Iterator[LocalStackProcess]:
+    """`newswatch local up --foreground` on a free port, its state and log in ``folder``."""
+    state_path = folder / "state.json"
+    log_path = folder / "stack.log"
+    env = {**os.environ, "NEWSWATCH_LOCAL_STATE": str(state_path)}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*CLI, "local", "up", "--foreground", "--port", "0"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not state_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the local stack did not start:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.2)
+        yield LocalStackProcess(state_path, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 90.0, interval: float = 0.25) -> Any:
