@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
@@ -94,13 +95,31 @@ class ProcessEnvironment:
         self._executor.submit(_noop).result()
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        """The handler's answer; raises what it raised, or :class:`TimeoutError` when it ran past
+        the function's timeout (the environment is then killed, as Lambda does)."""
+        future = self._executor.submit(_invoke_in_child, event)
         try:
-            return self._executor.submit(_invoke_in_child, event).result()
+            return future.result(timeout=self.function.timeout_seconds)
+        except FuturesTimeoutError:
+            if future.done():
+                raise  # the handler's own TimeoutError
+            self._replace(kill=True)
+            raise TimeoutError(
+                f"{self.function.name}: task timed out after {self.function.timeout_seconds:.0f} s"
+            ) from None
         except BrokenProcessPool:
             # The environment died (like a Lambda crash): the next invocation gets a fresh one.
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._spawn()
+            self._replace(kill=False)
             raise
+
+    def _replace(self, kill: bool) -> None:
+        old = self._executor
+        if kill:
+            # The executor cannot stop a running call; its worker process can be.
+            for process in list(getattr(old, "_processes", {}).values()):
+                process.terminate()
+        old.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._spawn()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
