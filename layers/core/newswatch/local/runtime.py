@@ -31,6 +31,8 @@ class Environment(Protocol):
 
 
 class InProcessEnvironment:
+    """The handler called in this process, under a lock shared by all functions; no timeout."""
+
     def __init__(self, function: LocalFunction, handler: Handler, lock: threading.Lock) -> None:
         self.function = function
         self.handler = handler
