@@ -88,6 +88,8 @@ class Archive:
                 key = (entry["article_pk"], entry["article_sk"])
                 merged = by_article.setdefault(key, {**entry, "topics": []})
                 merged["topics"].append({"label": entry["topic"], "score": entry.get("score")})
+        for row in by_article.values():
+            row["topics"].sort(key=lambda t: -float(t["score"] or 0))
         rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
         return rows[:limit] if limit is not None else rows
 

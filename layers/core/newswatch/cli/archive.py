@@ -95,7 +95,7 @@ def run_articles(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(
             row["uploaded_at"][:16].replace("T", " "),
-            row.get("title") or row["s3_uri"],
+            row.get("title") or row["s3_uri"].rsplit("/", 1)[-1],
             ", ".join(f"{t['label']} {t['score']:.2f}" for t in row["topics"]),
             _clip(row.get("summary", ""), 120),
         )
