@@ -370,6 +370,8 @@ class LocalStack:
             # More environments than cores only add memory: the work is CPU-bound here.
             concurrency = self.ingest_workers or min(concurrency, os.cpu_count() or 1)
         ingest = self._environments(spec.ingest, concurrency)
+        # From here on: how many ingest environments actually run.
+        self.ingest_workers = concurrency
         alert = self._environments(spec.alert, 1)[0]
         sqs: SQSClient = self.client("sqs")
         streams: DynamoDBStreamsClient = self.client("dynamodbstreams")
