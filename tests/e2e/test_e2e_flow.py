@@ -4,6 +4,7 @@ SNS -> the demo subscribers (an e-mail subscriber to `ceasefire`, an SMS subscri
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,36 @@ def fits_one_sms(text: str) -> bool:
     return len(text.encode("utf-16-le")) // 2 <= 70
 
 
+PLACES = ("Aldmoor", "Brenfield", "Carrow", "Dunmere", "Eastvale", "Fenwick", "Galloway", "Harwick")
+NOUNS = ("river", "bridge", "market", "school", "clinic", "harbour", "valley", "depot", "square")
+THEMES = {
+    "ceasefire": (
+        "Mediators in {p} said a ceasefire between the two armed groups took effect near the {w}.",
+        "Both sides agreed to a truce around {p} and to exchange {n} prisoners at the {w}.",
+        "Monitors at the {w} in {p} reported no violation of the ceasefire on day {n}.",
+        "Negotiators from {p} will meet again at the {w} to extend the truce by {n} days.",
+    ),
+    "sport": (
+        "The {p} team won the final at the {w} after {n} minutes of extra time.",
+        "Their striker scored twice near the {w} end and the coach praised the squad.",
+        "Supporters from {p} celebrated at the {w} until late, {n} of them singing.",
+        "The trophy goes on show at the {p} {w} on Monday for {n} hours.",
+    ),
+}
+
+
+def unique_article(theme: str) -> bytes:
+    """An article on ``theme`` whose wording is new each time, so it is no near-duplicate of any
+    earlier upload (a near-duplicate alerts only for topics its earlier copies lacked)."""
+    rng = random.Random(uuid.uuid4().hex)
+    lines = []
+    for template in THEMES[theme]:
+        filler = " ".join(rng.choice(NOUNS) + str(rng.randint(10, 99)) for _ in range(6))
+        sentence = template.format(p=rng.choice(PLACES), w=rng.choice(NOUNS), n=rng.randint(2, 999))
+        lines.append(f"{sentence} Witnesses listed {filler}.")
+    return "\n".join(lines).encode()
+
+
 def upload(stack: LocalStackProcess, key: str, body: bytes) -> None:
     stack.client("s3").put_object(Bucket=stack.state["bucket"], Key=key, Body=body)
 
@@ -64,12 +95,18 @@ def quiesce(stack: LocalStackProcess, prefix: str) -> None:
     """Wait until everything before now went through the stream and reached the inboxes.
 
     The stream is read in order, so once a marker article uploaded now has had its alert decision
-    ("none": nothing watched), every earlier record has been handled; then the subscriber queues
-    are drained into the inbox files.
+    ("none": nothing watched, recorded as ``alert_checked_at``), every earlier record has been
+    handled; then the subscriber queues are drained into the inbox files. The marker's text is new
+    each time: a near-duplicate would be decided at ingest and never reach the alert function.
     """
-    marker = f"{prefix}marker-{uuid.uuid4().hex[:8]}.md"
-    upload(stack, marker, SPORT_SEED.read_bytes() + f"\n\nMarker {marker}.\n".encode())
-    settled_item(stack, marker)
+    marker = f"{prefix}marker-{uuid.uuid4().hex[:8]}.txt"
+    upload(stack, marker, unique_article("sport"))
+
+    def decided() -> bool:
+        items = stack.article_items(marker)
+        return bool(items) and "alert_checked_at" in items[0]
+
+    wait_for(decided)
     sqs = stack.client("sqs")
 
     def drained() -> bool:
@@ -200,7 +237,7 @@ def test_a_notification_delivered_three_times_stores_one_item_and_alerts_once(
 ) -> None:
     prefix = f"e2e/{uuid.uuid4().hex[:8]}/"
     key = prefix + "redelivered ceasefire+talks.txt"
-    body = CEASEFIRE_SEED.read_bytes() + b"\nRedelivery test.\n"
+    body = unique_article("ceasefire")
     upload(local_stack, key, body)
     item = settled_item(local_stack, key)
     notification = s3_notification(

@@ -1,6 +1,6 @@
-"""Two places where moto (5.x) differs from AWS in a way the local flow would notice.
+"""Three places where moto (5.x) differs from AWS in a way the local flow would notice.
 
-Both are patched in this process only (the local stack runs moto's server in-process):
+Each is patched in this process only (the local stack runs moto's server in-process):
 
 - S3 event records lack ``versionId`` and ``sequencer``; the ingest handler keys its items by
   object version, so the records get them, as S3 sends them for a versioned bucket.
@@ -10,10 +10,14 @@ Both are patched in this process only (the local stack runs moto's server in-pro
   stream reader's iterator silently stops seeing new records after any cancelled transaction.
   The replacement checks every condition first and writes only if all pass, like DynamoDB; an
   error while writing undoes the actions already applied, item by item, in the same table.
+- DynamoDB operations are not atomic across moto's request threads (see
+  :func:`patch_dynamodb_locking`).
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from typing import Any
 
@@ -154,6 +158,46 @@ def patch_dynamodb_transactions() -> None:
     setattr(DynamoDBBackend, _PATCHED, True)
 
 
+# The DynamoDB operations the functions and the CLI use; they never wait, so a lock is cheap.
+_LOCKED_DYNAMODB_METHODS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
+
+
+def patch_dynamodb_locking() -> None:
+    """One DynamoDB operation at a time in the emulator.
+
+    moto's server handles each request in its own thread, and its tables are plain dicts: a query
+    iterating a table while another request inserts fails ("dictionary changed size during
+    iteration"), and two conditional writes of one key can both pass their check. DynamoDB makes
+    each item operation (and each transaction) atomic; one lock over the backend gives that.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, _PATCHED + "_locking", False):
+        return
+    lock = threading.RLock()
+    for name in _LOCKED_DYNAMODB_METHODS:
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+    setattr(DynamoDBBackend, _PATCHED + "_locking", True)
+
+
 def apply() -> None:
     patch_s3_notifications()
     patch_dynamodb_transactions()
+    patch_dynamodb_locking()
