@@ -123,6 +123,8 @@ def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
 
 def count(outcome: IngestOutcome) -> None:
     metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.near_duplicate_of:
+        metrics.add_metric(name="ArticlesNearDuplicate", unit=MetricUnit.Count, value=1)
     if outcome.error_code:
         with single_metric(
             name=OUTCOME_METRICS[outcome.status],
@@ -148,6 +150,7 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
             store=deps.store,
             pipeline=pipeline(deps),
             settings=deps.settings,
+            near_index=deps.store,
         )
     except Exception:
         # Transient (throttling, 5xx, network): the message is retried, then dead-lettered.
@@ -165,6 +168,8 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
             "error_code": outcome.error_code,
             "reason": outcome.reason,
             "duplicate_of": outcome.duplicate_of,
+            "near_duplicate_of": outcome.near_duplicate_of,
+            "alert_only_topics": list(outcome.alert_only_topics),
             "topics": list(outcome.topics),
             "stored_status": outcome.stored_status,
         },

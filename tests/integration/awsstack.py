@@ -32,6 +32,23 @@ REGION = "us-east-1"
 BUCKET = "newswatch-articles-test"
 TABLE = "newswatch-articles"
 
+# A second ceasefire story worded nothing like the seed (similarity 0.02): for tests that need two
+# articles that both alert. An edited copy of the seed is a near-duplicate and does not alert again.
+OTHER_CEASEFIRE_STORY = b"""Truce talks resume in Jeddah
+
+Negotiators from both sides met in Jeddah on Tuesday to discuss a ceasefire proposal that would \
+halt fighting along the front line for thirty days.
+
+The proposal, drafted by mediators, includes a prisoner exchange and the opening of humanitarian \
+corridors into besieged towns.
+
+"We are ready to stop shooting if the other side does the same," a senior official said after the \
+meeting ended late in the evening.
+
+Diplomats said a second round of talks could begin next week if both delegations agree on the \
+monitoring mechanism for the truce.
+"""
+
 # name -> SNS filter policy, as `newswatch subscribe` and the template build them.
 SUBSCRIBERS: dict[str, dict[str, Any]] = {
     "email-ceasefire": {"topics": ["ceasefire"], "kind": ["alert"]},

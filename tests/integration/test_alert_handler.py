@@ -9,7 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from awsstack import TABLE, Spy, Stack, load_handler, sqs_event, stream_event_from_image
+from awsstack import (
+    OTHER_CEASEFIRE_STORY,
+    TABLE,
+    Spy,
+    Stack,
+    load_handler,
+    sqs_event,
+    stream_event_from_image,
+)
 
 from newswatch.adapters.dynamodb import DynamoArticleStore, serialize_item
 from newswatch.domain.alerts import AlertMessage, sms_fits
@@ -299,7 +307,10 @@ def test_the_alert_handler_reads_the_cap_from_the_environment(
 ) -> None:
     monkeypatch.setenv("NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", "1")
     ingest = load_handler("ingest")
-    events = [stack.put(f"news/{n}.txt", seed_bytes + n.encode()) for n in ("one", "two")]
+    events = [
+        stack.put(f"news/{n}.txt", body)
+        for n, body in (("one", seed_bytes), ("two", OTHER_CEASEFIRE_STORY))
+    ]
     assert ingest.lambda_handler(sqs_event(*events)) == OK
     alert = load_handler("alert")
 

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from awsstack import Faulty, Stack, load_handler, sqs_event
+from awsstack import OTHER_CEASEFIRE_STORY, Faulty, Stack, load_handler, sqs_event
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
@@ -38,7 +38,7 @@ def test_a_transient_ingest_error_retries_only_that_message(
     ingest = load_handler("ingest")
     deps = ingest.dependencies()
     adapter = deps.store if target == "store" else deps.source
-    unlucky_bytes = seed_bytes.replace(b"Jeddah", b"Riyadh")
+    unlucky_bytes = OTHER_CEASEFIRE_STORY  # another story: both alert
     unlucky_sha = hashlib.sha256(unlucky_bytes).hexdigest()  # the ByHash query names only this
     faulty = Faulty(
         adapter.client,
@@ -96,7 +96,10 @@ def test_a_transient_alert_error_retries_that_record_and_alerts_once(
 ) -> None:
     target, operation, code, status = fault
     ingest = load_handler("ingest")
-    events = [stack.put(f"news/{name}.txt", seed_bytes + name.encode()) for name in ("a", "b")]
+    events = [
+        stack.put(f"news/{name}.txt", body)
+        for name, body in (("a", seed_bytes), ("b", OTHER_CEASEFIRE_STORY))
+    ]
     assert ingest.lambda_handler(sqs_event(*events)) == OK
     batch = stack.alert_batch()
     assert len(batch["Records"]) == 2

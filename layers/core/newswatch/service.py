@@ -10,6 +10,14 @@
   step before the single conditional write is a read, so a retry is always safe.
 - The same bytes already stored under another key (or version) become a ``duplicate`` pointing at
   the first article; duplicates never alert.
+- A processed article whose text is a near-duplicate of an earlier one (MinHash over word
+  shingles, :mod:`newswatch.domain.neardup`; one BatchGetItem of its 16 band items) is flagged
+  ``near_duplicate`` with ``near_duplicate_of`` / ``near_duplicate_similarity``. It alerts only
+  for watched topics none of its near-duplicates had: those are stored as ``alert_only_topics``
+  and the alert is restricted to them; with none, ``alert_state`` is ``none`` from the start. The
+  article then registers itself in its band items (conditional updates, so a redelivery never
+  registers twice); it keeps its encoded fingerprint (``near_fingerprint``) so a redelivery after
+  a crash between the write and the registration completes the registration.
 
 ``alert_record``: one processed article (a stream NEW_IMAGE) -> at most one SNS alert.
 
@@ -55,6 +63,17 @@ from newswatch.adapters.dynamodb import PutResult, article_pk, article_sk, topic
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
 from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
 from newswatch.domain.errors import NewswatchError, TooLargeError
+from newswatch.domain.neardup import (
+    Fingerprint,
+    NearDuplicate,
+    article_ref,
+    find_near_duplicates,
+    fingerprint,
+    member_attribute,
+    member_value,
+    members_from_band_items,
+    new_watched_topics,
+)
 
 if TYPE_CHECKING:
     from newswatch.domain.models import Analysis
@@ -78,6 +97,7 @@ MAX_EVIDENCE = 5
 MAX_EVIDENCE_CHARS = 400
 MAX_REASON_CHARS = 500
 FLAG_CLIPPED = "clipped_for_storage"
+FLAG_NEAR_DUPLICATE = "near_duplicate"
 
 
 # -- ports ------------------------------------------------------------------------------------
@@ -131,6 +151,16 @@ class ArticleStore(Protocol):
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
 
+class NearDuplicateIndex(Protocol):
+    """The band items of :mod:`newswatch.domain.neardup` (DynamoArticleStore implements it)."""
+
+    def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def register_near_member(
+        self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
+    ) -> int: ...
+
+
 class BackfillStore(ArticleStore, Protocol):
     def replace_article(
         self,
@@ -169,6 +199,9 @@ class IngestOutcome:
     topics: tuple[str, ...] = ()
     # For already_stored: the status the earlier delivery stored.
     stored_status: str | None = None
+    # For a near-duplicate: the earlier article's ref and the watched topics it may alert for.
+    near_duplicate_of: str | None = None
+    alert_only_topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -301,6 +334,7 @@ class _Ingest:
         uploaded_at: str,
         store: ArticleStore,
         clock: Clock,
+        near_index: NearDuplicateIndex | None = None,
     ) -> None:
         self.bucket = bucket
         self.key = key
@@ -308,6 +342,7 @@ class _Ingest:
         self.uploaded_at = uploaded_at
         self.store = store
         self.clock = clock
+        self.near_index = near_index
 
     @property
     def pk(self) -> str:
@@ -325,6 +360,9 @@ class _Ingest:
         item = self.store.get(self.pk, self.sk)
         if item is None:
             return None
+        if self.near_index is not None and item.get("status") == PROCESSED:
+            # The earlier delivery may have died between its write and its registration.
+            _register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
     def item(self, status: str, size: int | None) -> dict[str, Any]:
@@ -374,12 +412,22 @@ class _Ingest:
         )
         return self.store_item(item, duplicate_of=duplicate_of)
 
-    def processed(self, analysis: Analysis, sha: str, size: int) -> IngestOutcome:
+    def processed(
+        self, analysis: Analysis, sha: str, size: int, settings: Settings
+    ) -> IngestOutcome:
         """Store the analysed article, unless the same bytes were claimed by another meanwhile."""
         fields, topic_maps = _analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
+        fp: Fingerprint | None = None
+        if self.near_index is not None:
+            fp = fingerprint(analysis.document.text)
+            matches = _near_matches(self.near_index, fp, settings, exclude=article_ref(*self.ref))
+            if fp.band_keys:
+                item["near_fingerprint"] = fp.encode()
+            if matches:
+                _mark_near_duplicate(item, matches, settings.watched_topics)
         result = self.store.put_article(item, _topic_items(item, topic_maps), claim_content=True)
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
@@ -389,7 +437,64 @@ class _Ingest:
             if original is None:
                 raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
             return self.duplicate(original, sha, size)
-        return self.outcome(PROCESSED, topics=tuple(t["label"] for t in topic_maps))
+        if self.near_index is not None and fp is not None:
+            _register(self.near_index, fp, item)
+        return self.outcome(
+            PROCESSED,
+            topics=tuple(t["label"] for t in topic_maps),
+            near_duplicate_of=item.get("near_duplicate_of"),
+            alert_only_topics=tuple(item.get("alert_only_topics") or ()),
+        )
+
+    @property
+    def ref(self) -> tuple[str, str]:
+        return self.pk, self.sk
+
+
+def _near_matches(
+    index: NearDuplicateIndex, fp: Fingerprint, settings: Settings, exclude: str
+) -> list[tuple[NearDuplicate, float]]:
+    """Earlier articles this text is a near-duplicate of, most similar first (one read)."""
+    if not fp.band_keys:
+        return []  # too short to compare; exact copies are still caught by content hash
+    members = members_from_band_items(index.near_band_items(fp.band_keys))
+    return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
+
+
+def _mark_near_duplicate(
+    item: dict[str, Any], matches: Sequence[tuple[NearDuplicate, float]], watched: Sequence[str]
+) -> None:
+    """Flag the item and restrict its alert to watched topics no earlier copy had."""
+    best, score = matches[0]
+    earlier_topics = sorted({label for match, _ in matches for label in match.topics})
+    only = list(new_watched_topics(earlier_topics, item.get("topic_labels") or (), watched))
+    item["flags"] = [*item.get("flags", []), FLAG_NEAR_DUPLICATE]
+    item.update(
+        near_duplicate_of=best.ref,
+        near_duplicate_similarity=round(score, 4),
+        near_duplicate_count=len(matches),
+        near_duplicate_topics=earlier_topics,
+        alert_only_topics=only,
+        alert_state="pending" if only else "none",
+    )
+
+
+def _register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+    ref = article_ref(str(item["pk"]), str(item["sk"]))
+    value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
+    index.register_near_member(fp.band_keys, member_attribute(ref), value)
+
+
+def _register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
+    encoded = item.get("near_fingerprint")
+    if not encoded:
+        return
+    try:
+        fp = Fingerprint.decode(str(encoded))
+    except ValueError:
+        _log.warning("unreadable near_fingerprint on %s|%s", item.get("pk"), item.get("sk"))
+        return
+    _register(index, fp, item)
 
 
 def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | None) -> Any:
@@ -423,8 +528,13 @@ def ingest_object(
     pipeline: Analyzer,
     settings: Settings,
     clock: Clock | None = None,
+    near_index: NearDuplicateIndex | None = None,
 ) -> IngestOutcome:
-    """Process one S3 object version into exactly one stored item (see the module docstring)."""
+    """Process one S3 object version into exactly one stored item (see the module docstring).
+
+    ``near_index``: where near-duplicates are looked up and registered (the handler passes its
+    DynamoArticleStore); without one, no near-duplicate check is made.
+    """
     clock = clock or Clock()
     run = _Ingest(
         bucket,
@@ -433,6 +543,7 @@ def ingest_object(
         uploaded_at=normalize_event_time(event_time, clock.now()),
         store=store,
         clock=clock,
+        near_index=near_index,
     )
 
     # A redelivery is answered from the table before touching S3.
@@ -470,7 +581,7 @@ def ingest_object(
     if isinstance(result, tuple):
         code, reason = result
         return run.failed(code, reason, len(data))
-    return run.processed(result, sha, len(data))
+    return run.processed(result, sha, len(data), settings)
 
 
 REPROCESSED = "reprocessed"
@@ -535,6 +646,7 @@ def reprocess_object(
         item.update(fields)
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
+        _keep_near_duplicate(item, stored, settings.watched_topics)
     if stored.get("alert_state") in _ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso(clock.now())
@@ -549,7 +661,44 @@ def reprocess_object(
     )
 
 
+_NEAR_FIELDS = (
+    "near_fingerprint",
+    "near_duplicate_of",
+    "near_duplicate_similarity",
+    "near_duplicate_count",
+    "near_duplicate_topics",
+)
+
+
+def _keep_near_duplicate(
+    item: dict[str, Any], stored: Mapping[str, Any], watched: Sequence[str]
+) -> None:
+    """A re-analysed near-duplicate stays one; its alert is restricted again, with its new topics,
+    to the watched topics its earlier copies lacked (kept in ``near_duplicate_topics``)."""
+    item.update({name: stored[name] for name in _NEAR_FIELDS if name in stored})
+    if not stored.get("near_duplicate_of"):
+        return
+    earlier = stored.get("near_duplicate_topics") or ()
+    only = list(new_watched_topics(earlier, item.get("topic_labels") or (), watched))
+    item["flags"] = [*item.get("flags", []), FLAG_NEAR_DUPLICATE]
+    item.update(alert_only_topics=only, alert_state="pending" if only else "none")
+
+
 # -- alert ------------------------------------------------------------------------------------
+
+
+def alert_topics(record: Mapping[str, Any], settings: Settings) -> tuple[MatchedTopic, ...]:
+    """The watched topics this stored article alerts for, strongest first.
+
+    A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
+    those may alert. The loadtest and the CLI count expected alerts with this same rule.
+    """
+    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    only = record.get("alert_only_topics")
+    if only is None:
+        return matched
+    allowed = {str(label) for label in only}
+    return tuple(topic for topic in matched if topic.label in allowed)
 
 
 def alert_record(
@@ -577,7 +726,7 @@ def alert_record(
     if record.get("alert_state") != "pending":
         return AlertOutcome("ignored", pk, sk, reason=f"alert_state {record.get('alert_state')}")
 
-    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    matched = alert_topics(record, settings)
     now = clock.now()
     if not matched:
         store.mark_no_alert(pk, sk, iso(now))

@@ -12,6 +12,13 @@
   ``pending -> none`` when no watched topic matched) by conditional updates; ``sending`` carries a
   claim token and a lease so a crashed claimer can be taken over.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
+- ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
+  hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
+  member (fingerprint, topic labels, upload time) and a ``member_count``. A new article's near-
+  duplicate check is one BatchGetItem of its 16 band keys; it registers itself after its article
+  item is written, with one conditional UpdateItem per band (idempotent, capped at
+  :data:`MAX_BAND_MEMBERS`). Band items have no status, topic or hash, so no index or stream
+  filter selects them.
 
 Numbers are stored as Decimal (DynamoDB rejects floats); reads return Decimals.
 """
@@ -19,6 +26,7 @@ Numbers are stored as Decimal (DynamoDB rejects floats); reads return Decimals.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -34,6 +42,12 @@ BY_TOPIC_INDEX = "ByTopic"
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
 _INDEX_KEYS = frozenset({"content_sha256", "uploaded_at", "topic"})
 MAX_TRANSACTION_ITEMS = 100
+NEAR_BAND_SK = "band"
+# Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
+# A full band takes no new members; the article is still found through its other bands.
+MAX_BAND_MEMBERS = 200
+# BatchGetItem may return part of the keys under load; we ask again this many times, then raise.
+BATCH_GET_ATTEMPTS = 5
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -96,6 +110,10 @@ def content_item(article: Mapping[str, Any]) -> dict[str, Any]:
         "article_sk": article["sk"],
         "uploaded_at": article.get("uploaded_at"),
     }
+
+
+class NearDuplicateLookupError(Exception):
+    """DynamoDB kept returning unprocessed band keys: transient, the message is retried."""
 
 
 class PutResult:
@@ -425,3 +443,63 @@ class DynamoArticleStore:
                 return False
             raise
         return True
+
+    # -- near-duplicate bands -----------------------------------------------------------------
+
+    def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The band items that exist for these keys: one BatchGetItem (UnprocessedKeys retried).
+
+        Consistent reads, so an article registered a moment ago is seen.
+        """
+        keys = [{"pk": {"S": key}, "sk": {"S": NEAR_BAND_SK}} for key in dict.fromkeys(band_keys)]
+        if not keys:
+            return []
+        items: list[dict[str, Any]] = []
+        request: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            response = self.client.batch_get_item(RequestItems=request)
+            items += [
+                deserialize_item(i) for i in response.get("Responses", {}).get(self.table, [])
+            ]
+            request = response.get("UnprocessedKeys") or {}
+            if not request.get(self.table, {}).get("Keys"):
+                return items
+        raise NearDuplicateLookupError(
+            f"{len(request[self.table]['Keys'])} band keys still unprocessed after "
+            f"{BATCH_GET_ATTEMPTS} BatchGetItem calls"
+        )
+
+    def register_near_member(
+        self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
+    ) -> int:
+        """List an article in each of its band items; returns how many bands took it.
+
+        ``member`` is the attribute name (``m#<article ref>``). The condition makes a redelivery
+        a no-op (the member is already there) and keeps a full band from growing.
+        """
+        added = 0
+        serialized = _serializer.serialize(to_dynamo(dict(value)))
+        for key in dict.fromkeys(band_keys):
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": key}, "sk": {"S": NEAR_BAND_SK}},
+                    UpdateExpression="SET #m = :member, #type = :nearband ADD member_count :one",
+                    ConditionExpression="attribute_not_exists(#m) AND "
+                    "(attribute_not_exists(member_count) OR member_count < :cap)",
+                    ExpressionAttributeNames={"#m": member, "#type": "type"},
+                    ExpressionAttributeValues={
+                        ":member": serialized,
+                        ":nearband": {"S": "nearband"},
+                        ":one": {"N": "1"},
+                        ":cap": {"N": str(MAX_BAND_MEMBERS)},
+                    },
+                )
+            except ClientError as error:
+                if _error_code(error) == "ConditionalCheckFailedException":
+                    continue
+                raise
+            added += 1
+        return added
