@@ -188,14 +188,15 @@ class TransformersSummarizer:
         model_dir: Path | str,
         settings: GenerationSettings | None = None,
         *,
-        ms_per_token: float = 6.0,
+        ms_per_token: float = 20.0,
         load_ms: float = 8000.0,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.settings = settings or GenerationSettings()
         self.name = f"transformers:{model_name(self.model_dir)}"
-        # Priors for deadline estimates (distilbart-cnn-12-6 on 2 vCPU, 4 beams); the per-token
-        # cost is replaced by measurements as articles go through.
+        # Priors for deadline estimates, from bench/ml.py's distilbart-cnn-12-6-shaped model
+        # (4 beams; 7 s to import and load, 20-45 ms per input token on one busy CPU core); the
+        # per-token cost is replaced by measurements as articles go through.
         self.ms_per_token = ms_per_token
         self.load_ms = load_ms
         self._loaded: LoadedModel | None = None
