@@ -263,6 +263,7 @@ class _Evidence:
 _KEY = 5  # characters of a match's start used as the index key
 _MIN_KEY = 2
 _MAX_KEYS = 500
+_MAX_PLANS = 50_000
 
 
 _Entry = tuple[int, int]  # (topic index, kind)
@@ -303,6 +304,8 @@ class _Index:
         }
         self.lengths = tuple(sorted({len(key) for key in keys}))
         self.candidates = _candidate_regex(keys) if keys else None
+        # A candidate's first _KEY characters -> what to try there (see _plan); filled lazily.
+        self._plans: dict[str, tuple[tuple[_Entry, re.Pattern[str]], ...]] = {}
 
     def find(self, units: list[_Unit]) -> dict[int, list[_Hit]]:
         """Every topic's matches in the units, negation and exclusions applied."""
@@ -323,22 +326,34 @@ class _Index:
     def spans(self, text: str) -> dict[_Entry, list[tuple[int, int]]]:
         """Where each topic's alternation (strong, weak, exclusion) matches in lowercase text."""
         spans: dict[_Entry, list[tuple[int, int]]] = {}
-        lookup = self.lookup
+        plans = self._plans
         if self.candidates is not None:
             for candidate in self.candidates.finditer(text):
                 start = candidate.start()
-                tried: set[_Entry] = set()
-                for length in self.lengths:
-                    for entry, regex in lookup.get(text[start : start + length], ()):
-                        if entry in tried:
-                            continue
-                        tried.add(entry)
-                        match = regex.match(text, start)
-                        if match is not None:
-                            spans.setdefault(entry, []).append(match.span())
+                head = text[start : start + _KEY]
+                plan = plans.get(head)
+                if plan is None:
+                    plan = self._plan(head)
+                for entry, regex in plan:
+                    match = regex.match(text, start)
+                    if match is not None:
+                        spans.setdefault(entry, []).append(match.span())
         for entry, regex in self.full_scan.items():
             spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
         return spans
+
+    def _plan(self, head: str) -> tuple[tuple[_Entry, re.Pattern[str]], ...]:
+        """The alternations to try where the text starts with ``head``: those indexed under any
+        prefix of it (every key is at most _KEY long, and a key longer than a head cut short by
+        the end of the text cannot match there), each once, in the order of the keys' lengths."""
+        plan: dict[_Entry, re.Pattern[str]] = {}
+        for length in self.lengths:
+            for entry, regex in self.lookup.get(head[:length], ()):
+                plan.setdefault(entry, regex)
+        if len(self._plans) >= _MAX_PLANS:  # a bound for long-running processes
+            self._plans.clear()
+        self._plans[head] = found = tuple(plan.items())
+        return found
 
     def _hits(
         self,
