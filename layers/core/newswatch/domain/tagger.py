@@ -267,6 +267,8 @@ _MAX_PLANS = 50_000
 
 
 _Entry = tuple[int, int]  # (topic index, kind)
+# What to try at a candidate: per alternation, the regexes whose first match is its match there.
+_Plan = tuple[tuple[_Entry, tuple[re.Pattern[str], ...]], ...]
 
 
 class _Index:
@@ -277,6 +279,8 @@ class _Index:
         regexes: dict[_Entry, re.Pattern[str]] = {}
         # alternations of the patterns whose start cannot be indexed, scanned in full
         self.full_scan: dict[_Entry, re.Pattern[str]] = {}
+        # each alternation's patterns with their keys, where it can be tried pattern by pattern
+        self._keyed: dict[_Entry, tuple[tuple[str, frozenset[str]], ...]] = {}
         for topic_index, topic in enumerate(taxonomy.topics):
             for kind, patterns in (
                 (_STRONG, topic.patterns),
@@ -288,24 +292,36 @@ class _Index:
                 entry = (topic_index, kind)
                 regexes[entry] = compile_patterns(patterns)
                 unindexed: list[str] = []
+                keyed: list[tuple[str, frozenset[str]]] = []
                 for pattern in patterns:
                     starts = _match_starts(pattern)
                     if starts is None or any(len(k) < _MIN_KEY for k in starts):
                         unindexed.append(pattern)
                         continue
+                    keyed.append((pattern, frozenset(starts)))
                     for key in starts:
                         entries = keys.setdefault(key, [])
                         if entry not in entries:
                             entries.append(entry)
                 if unindexed:
                     self.full_scan[entry] = compile_patterns(tuple(unindexed))
+                # Tried pattern by pattern only when every pattern is indexed, by ASCII keys (a
+                # non-ASCII key, "ſ" matching "s" case-insensitively, proves nothing about ASCII
+                # text), and none can refer to a group (whose number the alternation shifts).
+                if (
+                    len(keyed) == len(patterns)
+                    and all(k.isascii() for _, keys in keyed for k in keys)
+                    and regexes[entry].groups == 0
+                ):
+                    self._keyed[entry] = tuple(keyed)
         self.lookup: dict[str, tuple[tuple[_Entry, re.Pattern[str]], ...]] = {
             key: tuple((e, regexes[e]) for e in entries) for key, entries in keys.items()
         }
         self.lengths = tuple(sorted({len(key) for key in keys}))
         self.candidates = _candidate_regex(keys) if keys else None
         # A candidate's first _KEY characters -> what to try there (see _plan); filled lazily.
-        self._plans: dict[str, tuple[tuple[_Entry, re.Pattern[str]], ...]] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._single: dict[str, re.Pattern[str]] = {}  # a pattern alone, compiled when first needed
 
     def find(self, units: list[_Unit]) -> dict[int, list[_Hit]]:
         """Every topic's matches in the units, negation and exclusions applied."""
@@ -334,26 +350,49 @@ class _Index:
                 plan = plans.get(head)
                 if plan is None:
                     plan = self._plan(head)
-                for entry, regex in plan:
-                    match = regex.match(text, start)
-                    if match is not None:
-                        spans.setdefault(entry, []).append(match.span())
+                for entry, regexes in plan:
+                    for regex in regexes:
+                        match = regex.match(text, start)
+                        if match is not None:
+                            spans.setdefault(entry, []).append(match.span())
+                            break
         for entry, regex in self.full_scan.items():
             spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
         return spans
 
-    def _plan(self, head: str) -> tuple[tuple[_Entry, re.Pattern[str]], ...]:
+    def _plan(self, head: str) -> _Plan:
         """The alternations to try where the text starts with ``head``: those indexed under any
         prefix of it (every key is at most _KEY long, and a key longer than a head cut short by
-        the end of the text cannot match there), each once, in the order of the keys' lengths."""
-        plan: dict[_Entry, re.Pattern[str]] = {}
+        the end of the text cannot match there), each once, in the order of the keys' lengths.
+
+        Where the head is ASCII, an alternation is replaced by its patterns that can match
+        there, alone, in their order: the alternation's match is the first pattern's (in order)
+        that matches at this position, and a pattern none of whose keys starts ``head`` matches
+        nothing here (lowercase ASCII text matches an ASCII key's letters only as themselves).
+        The regex engine then tries one or two patterns instead of every branch."""
+        plan: dict[_Entry, tuple[re.Pattern[str], ...]] = {}
         for length in self.lengths:
             for entry, regex in self.lookup.get(head[:length], ()):
-                plan.setdefault(entry, regex)
+                plan.setdefault(entry, (regex,))
+        if head.isascii():
+            for entry in plan:
+                keyed = self._keyed.get(entry)
+                if keyed is not None:
+                    plan[entry] = tuple(
+                        self._alone(pattern)
+                        for pattern, keys in keyed
+                        if any(head.startswith(key) for key in keys)
+                    )
         if len(self._plans) >= _MAX_PLANS:  # a bound for long-running processes
             self._plans.clear()
         self._plans[head] = found = tuple(plan.items())
         return found
+
+    def _alone(self, pattern: str) -> re.Pattern[str]:
+        regex = self._single.get(pattern)
+        if regex is None:
+            regex = self._single[pattern] = compile_patterns((pattern,))
+        return regex
 
     def _hits(
         self,
