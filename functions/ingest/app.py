@@ -169,7 +169,9 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
             "reason": outcome.reason,
             "duplicate_of": outcome.duplicate_of,
             "near_duplicate_of": outcome.near_duplicate_of,
-            "alert_only_topics": list(outcome.alert_only_topics),
+            "alert_only_topics": (
+                list(outcome.alert_only_topics) if outcome.near_duplicate_of else None
+            ),
             "topics": list(outcome.topics),
             "stored_status": outcome.stored_status,
         },
