@@ -200,6 +200,22 @@ def test_deadline_too_close_falls_back_without_generating(
     assert spy.calls == []
 
 
+def test_time_running_out_between_generate_calls_falls_back(
+    tiny_model_dir: Path, article_text: str, spy: GenerateSpy
+) -> None:
+    # Plenty of time for the up-front estimate and the first call, then the clock runs out: the
+    # estimate was wrong, and the check before every generate call catches it.
+    readings = iter([10**7, 10**7, 10**7])
+    primary = TransformersSummarizer(tiny_model_dir, FAST, ms_per_token=0.001)
+    summarizer = FallbackSummarizer(
+        primary, ExtractiveSummarizer(), lambda: next(readings, 0), reserve_ms=3000
+    )
+    summary = summarizer.summarize(long_sentences(article_text), SummaryLength())
+    assert summary.engine == "extractive"
+    assert summary.flags == (FLAG_FALLBACK_DEADLINE,)
+    assert 1 <= len(spy.calls) <= 2
+
+
 def test_enough_time_left_uses_the_model(
     tiny_model_dir: Path, article_text: str, spy: GenerateSpy
 ) -> None:

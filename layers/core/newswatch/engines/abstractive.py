@@ -45,6 +45,16 @@ _DEFAULT_INPUT_LIMIT = 512
 _TOKENS_PER_WORD = 1.4
 
 
+class DeadlineError(EngineError):
+    """The time left would not cover the next generate call."""
+
+    code = "engine_deadline"
+
+
+# Milliseconds left for the engine's own work; checked before every generate call.
+TimeLeft = Callable[[], float]
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """Decoding settings passed to ``generate``; the defaults are distilbart-cnn's own.
@@ -200,6 +210,7 @@ class TransformersSummarizer:
         self.ms_per_token = ms_per_token
         self.load_ms = load_ms
         self._loaded: LoadedModel | None = None
+        self._slowest_call_ms = 0.0
 
     def load(self) -> LoadedModel:
         if self._loaded is None:
@@ -208,11 +219,16 @@ class TransformersSummarizer:
 
     # -- the Summarizer protocol ---------------------------------------------------------------
     def summarize(
-        self, sentences: Sequence[str], length: SummaryLength, title: str | None = None
+        self,
+        sentences: Sequence[str],
+        length: SummaryLength,
+        title: str | None = None,
+        *,
+        time_left: TimeLeft | None = None,
     ) -> Summary:
         from newswatch.domain.sentences import split_sentences
 
-        run = self.run(sentences, length)
+        run = self.run(sentences, length, time_left=time_left)
         out = split_sentences(run.text)
         return Summary(tuple(out[: _sentence_cap(length)]), engine=self.name)
 
@@ -267,8 +283,11 @@ class TransformersSummarizer:
             chunks.append(" ".join(current))
         return chunks
 
-    def run(self, sentences: Sequence[str], length: SummaryLength) -> SummaryRun:
-        """Map-reduce summarization; raises EngineError if the model fails or says nothing."""
+    def run(
+        self, sentences: Sequence[str], length: SummaryLength, *, time_left: TimeLeft | None = None
+    ) -> SummaryRun:
+        """Map-reduce summarization; raises EngineError if the model fails or says nothing, and
+        DeadlineError as soon as ``time_left`` would not cover another generate call."""
         from newswatch.domain.sentences import split_sentences
 
         started = time.perf_counter()
@@ -282,7 +301,7 @@ class TransformersSummarizer:
             chunks = self.chunk(current)
             single = len(chunks) == 1
             last_round = len(rounds) + 1 >= self.settings.max_rounds
-            outputs = self._generate(chunks, final if single else self.settings)
+            outputs = self._generate(chunks, final if single else self.settings, time_left)
             calls += math.ceil(len(chunks) / self.settings.batch_size)
             rounds.append(len(chunks))
             text = " ".join(o for o in outputs if o)
@@ -333,7 +352,12 @@ class TransformersSummarizer:
             min_length=min(self.settings.min_length, max_length // 2),
         )
 
-    def _generate(self, texts: Sequence[str], settings: GenerationSettings) -> list[str]:
+    def _generate(
+        self,
+        texts: Sequence[str],
+        settings: GenerationSettings,
+        time_left: TimeLeft | None = None,
+    ) -> list[str]:
         import copy
 
         import torch
@@ -350,6 +374,13 @@ class TransformersSummarizer:
         outputs: list[str] = []
         try:
             for start in range(0, len(texts), settings.batch_size):
+                # The longest call so far predicts the next: stop before it would overrun.
+                if time_left is not None and time_left() < self._slowest_call_ms:
+                    raise DeadlineError(
+                        f"{time_left():.0f} ms left, a generate call takes "
+                        f"{self._slowest_call_ms:.0f} ms"
+                    )
+                started = time.perf_counter()
                 batch = [loaded.prefix + t for t in texts[start : start + settings.batch_size]]
                 inputs = loaded.tokenizer(
                     batch,
@@ -368,6 +399,8 @@ class TransformersSummarizer:
                     generated, skip_special_tokens=True, clean_up_tokenization_spaces=True
                 )
                 outputs.extend(" ".join(d.split()) for d in decoded)
+                elapsed = (time.perf_counter() - started) * 1000
+                self._slowest_call_ms = max(self._slowest_call_ms, elapsed)
         except EngineError:
             raise
         except Exception as exc:
@@ -385,8 +418,9 @@ def _sentence_cap(length: SummaryLength) -> int:
 class FallbackSummarizer:
     """The transformers engine with the extractive engine standing by.
 
-    The fallback answers when the primary fails (it is recorded as ``summary_fallback:error``) or
-    when its estimated time would overrun what is left of the invocation minus ``reserve_ms``
+    The fallback answers when the primary fails (recorded as ``summary_fallback:error``), when its
+    estimated time would overrun what is left of the invocation minus ``reserve_ms``, or when,
+    between two generate calls, the time left no longer covers the next one
     (``summary_fallback:deadline``): an article always gets a summary, and the stored
     ``summary_engine`` says which engine wrote it.
     """
@@ -426,12 +460,21 @@ class FallbackSummarizer:
                         self.fallback.name,
                     )
                     return self._fallback(sentences, length, title, FLAG_FALLBACK_DEADLINE)
-            return self.primary.summarize(sentences, length, title)
+            return self.primary.summarize(sentences, length, title, time_left=self._time_left())
+        except DeadlineError as exc:
+            log.warning("%s stopped (%s); using %s", self.primary.name, exc, self.fallback.name)
+            return self._fallback(sentences, length, title, FLAG_FALLBACK_DEADLINE)
         except Exception as exc:
             # Any failure of the optional engine (bad weights, out of memory, a library bug) must
             # cost the article its abstractive summary, never the article itself.
             log.warning("%s failed (%s); using %s", self.primary.name, exc, self.fallback.name)
             return self._fallback(sentences, length, title, FLAG_FALLBACK_ERROR)
+
+    def _time_left(self) -> TimeLeft | None:
+        remaining = self.remaining_ms
+        if remaining is None:
+            return None
+        return lambda: float(remaining() - self.reserve_ms)
 
     def _fallback(
         self, sentences: Sequence[str], length: SummaryLength, title: str | None, flag: str
