@@ -77,6 +77,9 @@ _NEGATED_AFTER = re.compile(
 _ANY_CUE = re.compile(
     "|".join(p.pattern for p in (_NEGATION, _HYPOTHETICAL_NEAR, _HYPOTHETICAL_CLAUSE)), re.I
 )
+# The same cues, case-sensitive: on ASCII text without capitals (a unit's text is lowercased) it
+# finds what _ANY_CUE finds, since its letters are all lowercase, and it is several times faster.
+_ANY_CUE_LOWER = re.compile(_ANY_CUE.pattern)
 _TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 
 
@@ -92,7 +95,8 @@ def mention_factor(text: str, start: int, end: int) -> float:
     if _NEGATED_AFTER.match(text, end):
         return NEGATED_FACTOR
     prefix = text[max(0, start - _WINDOW_CHARS) : start]
-    if not _ANY_CUE.search(prefix):  # the common case: nothing to discount
+    cues = _ANY_CUE_LOWER if prefix.isascii() and prefix.islower() else _ANY_CUE
+    if not cues.search(prefix):  # the common case: nothing to discount
         return 1.0
     breaks = list(_CLAUSE_BREAK.finditer(prefix))
     clause = prefix[breaks[-1].end() :] if breaks else prefix
