@@ -119,6 +119,13 @@ def emf_lines(out: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+def bad_objects(
+    seed_bytes: bytes, pdf_builder: Callable[..., bytes], docx_builder: Callable[..., bytes]
+) -> dict[str, bytes]:
+    return catalogue(seed_bytes, pdf_builder, docx_builder)
+
+
+@pytest.fixture
 def ingest(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("NEWSWATCH_MAX_ARTICLE_BYTES", str(MAX_BYTES))
     return load_handler("ingest")
@@ -128,12 +135,11 @@ def test_every_bad_input_is_recorded_counted_and_never_blocks_the_batch(
     stack: Stack,
     ingest: Any,
     seed_bytes: bytes,
-    pdf_builder: Callable[..., bytes],
-    docx_builder: Callable[..., bytes],
+    bad_objects: dict[str, bytes],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     bodies: list[dict[str, Any]] = []
-    for key, data in catalogue(seed_bytes, pdf_builder, docx_builder).items():
+    for key, data in bad_objects.items():
         bodies.append(stack.put(key, data))
         if len(bodies) == 4:
             bodies.append(stack.put("good/jeddah.txt", seed_bytes))  # in the first batch
