@@ -73,6 +73,7 @@ def test_the_package_the_pipeline_and_the_engines_modules_import_nothing_heavy()
         # Even the engines load their libraries only when a model is actually used.
         "newswatch.engines.abstractive",
         "newswatch.engines.semantic",
+        "newswatch.engines.zeroshot",
     ]
     assert loaded_heavy_modules(modules) == []
 

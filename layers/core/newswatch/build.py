@@ -28,6 +28,7 @@ def build_pipeline(
     max_bytes: int = DEFAULT_MAX_BYTES,
     model_dir: Path | str | None = None,
     embedding_dir: Path | str | None = None,
+    nli_dir: Path | str | None = None,
 ) -> Pipeline:
     """Raise SettingsError for an unknown or unavailable engine/tagger, TaxonomyError for a bad
     taxonomy file."""
@@ -39,7 +40,11 @@ def build_pipeline(
     return Pipeline(
         build_summarizer(engine, model_dir=model_dir),
         build_tagger(
-            tagger, taxonomy_path=taxonomy_path, min_score=min_score, embedding_dir=embedding_dir
+            tagger,
+            taxonomy_path=taxonomy_path,
+            min_score=min_score,
+            embedding_dir=embedding_dir,
+            nli_dir=nli_dir,
         ),
         options,
     )
@@ -71,6 +76,7 @@ def build_tagger(
     taxonomy_path: Path | str | None = None,
     min_score: float = 0.3,
     embedding_dir: Path | str | None = None,
+    nli_dir: Path | str | None = None,
 ) -> Tagger:
     if tagger == "pattern":
         from newswatch.domain.tagger import PatternTagger
@@ -81,12 +87,23 @@ def build_tagger(
         _require_ml(f"the {tagger} tagger")
         from newswatch.domain.tagger import PatternTagger
         from newswatch.domain.taxonomy import load_taxonomy
-        from newswatch.engines.semantic import HybridTagger, SemanticTagger, SentenceEncoder
+        from newswatch.engines.semantic import (
+            HybridTagger,
+            ScoringTagger,
+            SemanticTagger,
+            SentenceEncoder,
+        )
 
         taxonomy = load_taxonomy(taxonomy_path)
-        semantic = SemanticTagger(
-            taxonomy, encoder=SentenceEncoder(embedding_dir), min_score=min_score
-        )
+        semantic: ScoringTagger
+        if nli_dir is not None:
+            from newswatch.engines.zeroshot import ZeroShotTagger
+
+            semantic = ZeroShotTagger(taxonomy, nli_dir, min_score=max(min_score, 0.5))
+        else:
+            semantic = SemanticTagger(
+                taxonomy, encoder=SentenceEncoder(embedding_dir), min_score=min_score
+            )
         if tagger == "semantic":
             return semantic
         return HybridTagger(PatternTagger(taxonomy, min_score=min_score), semantic)
@@ -110,4 +127,5 @@ def build_pipeline_from_settings(settings: Settings) -> Pipeline:
         max_bytes=settings.max_article_bytes,
         model_dir=settings.model_dir,
         embedding_dir=settings.embedding_model_dir,
+        nli_dir=settings.nli_model_dir,
     )

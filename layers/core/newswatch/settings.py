@@ -76,6 +76,8 @@ class Settings:
     model_dir: Path | None = None
     # Sentence-embedding model for the semantic/hybrid taggers; None: the ml extra's MiniLM.
     embedding_model_dir: Path | None = None
+    # Optional zero-shot NLI checkpoint; when set, semantic/hybrid score topics with it.
+    nli_model_dir: Path | None = None
     # How long an alert claim ("sending") holds before another invocation may take it over, when
     # the caller has no Lambda context (the handler uses the invocation's remaining time). It must
     # outlast one publish, or a slow publish could be overtaken and doubled.
@@ -94,6 +96,7 @@ class Settings:
         taxonomy = env.get("NEWSWATCH_TAXONOMY", "").strip()
         model_dir = env.get("NEWSWATCH_MODEL_DIR", "").strip()
         embedding_dir = env.get("NEWSWATCH_EMBEDDING_MODEL_DIR", "").strip()
+        nli_dir = env.get("NEWSWATCH_NLI_MODEL_DIR", "").strip()
         return cls(
             table_name=env.get("NEWSWATCH_TABLE", "").strip(),
             topic_arn=env.get("NEWSWATCH_TOPIC_ARN", "").strip(),
@@ -109,6 +112,7 @@ class Settings:
             tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
             model_dir=Path(model_dir) if model_dir else None,
             embedding_model_dir=Path(embedding_dir) if embedding_dir else None,
+            nli_model_dir=Path(nli_dir) if nli_dir else None,
             alert_lease_seconds=_int(env, "NEWSWATCH_ALERT_LEASE_SECONDS", 300, minimum=1),
             max_alerts_per_topic_per_hour=_int(
                 env, "NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", 0, minimum=0

@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import TopicTag
@@ -304,6 +304,16 @@ class SemanticTagger:
         return best
 
 
+class ScoringTagger(Protocol):
+    """A tagger that can score every topic before thresholds (semantic or zero-shot)."""
+
+    def tag(self, sentences: Sequence[str], title: str | None = None) -> tuple[TopicTag, ...]: ...
+
+    def score(self, sentences: Sequence[str], title: str | None = None) -> tuple[TopicTag, ...]: ...
+
+    def threshold(self, label: str) -> float: ...
+
+
 class HybridTagger:
     """Patterns decide, meaning adjusts at the extremes.
 
@@ -326,7 +336,7 @@ class HybridTagger:
     def __init__(
         self,
         pattern: Tagger,
-        semantic: SemanticTagger,
+        semantic: ScoringTagger,
         *,
         agreement_weight: float = 0.3,
         agreement_point: float = 0.6,
