@@ -1,0 +1,162 @@
+"""The pattern tagger's fast paths must find exactly what the plain forms they replaced find: the
+position index's spans against trying each candidate's alternations in full (the index as it
+was), the negation cue check against the case-insensitive search, on random text with capitals,
+non-ASCII letters that fold to ASCII ones ("ſ" matches "s" case-insensitively) and punctuation;
+and the facts about Python's re that the narrowing relies on are checked over every code point."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswatch.domain import tagger
+from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
+
+EXAMPLES = settings(max_examples=300, deadline=None)
+
+VOCABULARY = (
+    "ceasefire cease-fire truce peace talks aid food refugees killed army the a sanctions "
+    "election vote no not never if could troops fled rescue hearing aids relief supplies "
+    "military assistance shelling un u.n. wfp security forces prisoners of war humanitarian "
+    "corridor 1,200 ten dead injured anti-war (un) air strikes prisoner swap held talks "
+    "heart attack gunmen attacked between rejected won't would threatened to unless sample "
+    "smoke skies kids ink"
+)
+WORDS = VOCABULARY.split()
+# Capitals and characters that case-fold onto ASCII letters, next to plain punctuation.
+ODD = ["S", "ſ", "ı", "İ", "K", "é", "É", "ß", ",", ".", "'", "-", "(", ")", '"', "_", "2"]
+token = st.one_of(st.sampled_from(WORDS), st.sampled_from(ODD), st.text(max_size=3))
+sentence = st.lists(token, min_size=1, max_size=14).map(" ".join)
+sentences = st.lists(sentence, min_size=1, max_size=5)
+
+# A taxonomy whose patterns take the other paths: non-ASCII letters in keys, a capturing group,
+# a pattern that cannot be indexed, character classes, short keys, uppercase literals and the
+# Kelvin sign (whose lowercase is "k").
+ODD_TAXONOMY = """
+topics:
+  - label: odd
+    description: Awkward patterns.
+    patterns: ["(a)id\\\\w*", "\\\\w+ talks", "[a-c]ease", "UN", "sk(?:ies|y)"]
+    weak_patterns: ["ın", "talk"]
+  - label: folded
+    description: A key with a letter that folds onto an ASCII one.
+    patterns: ["ſanctions?", "sample", "skies"]
+  - label: plain
+    description: Plain patterns.
+    patterns: ["truces?", "cease-?fires?", "sample", "[A-Z]ids?"]
+    weak_patterns: ["\u212aink", "kids?"]
+    exclude: ["hearing aids?"]
+"""
+
+
+def original_spans(index: tagger._Index, text: str) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """The index before the fast paths: at each candidate, every alternation indexed under any
+    of its prefixes, tried in full, once."""
+    spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    if index.candidates is not None:
+        for candidate in index.candidates.finditer(text):
+            start = candidate.start()
+            tried: set[tuple[int, int]] = set()
+            for length in index.lengths:
+                for entry, regex in index.lookup.get(text[start : start + length], ()):
+                    if entry in tried:
+                        continue
+                    tried.add(entry)
+                    match = regex.match(text, start)
+                    if match is not None:
+                        spans.setdefault(entry, []).append(match.span())
+    for entry, regex in index.full_scan.items():
+        spans.setdefault(entry, []).extend(m.span() for m in regex.finditer(text))
+    return {k: sorted(v) for k, v in spans.items()}
+
+
+def units_text(raw: list[str]) -> str:
+    return "\n".join(t for t in (tagger.normalize(s).lower() for s in raw) if t)
+
+
+def fresh_index(taxonomy: Taxonomy) -> tagger._Index:
+    return tagger._Index(taxonomy)
+
+
+DEFAULT_INDEX = fresh_index(load_taxonomy())
+ODD_INDEX = fresh_index(parse_taxonomy(ODD_TAXONOMY))
+
+
+@EXAMPLES
+@given(sentences)
+def test_default_index_finds_what_the_full_alternations_find(raw: list[str]) -> None:
+    text = units_text(raw)
+    found = {k: sorted(v) for k, v in DEFAULT_INDEX.spans(text).items()}
+    assert found == original_spans(DEFAULT_INDEX, text)
+
+
+@EXAMPLES
+@given(sentences)
+def test_odd_patterns_find_what_the_full_alternations_find(raw: list[str]) -> None:
+    text = units_text(raw)
+    found = {k: sorted(v) for k, v in ODD_INDEX.spans(text).items()}
+    assert found == original_spans(ODD_INDEX, text)
+
+
+def test_odd_taxonomy_takes_both_paths() -> None:
+    # The non-ASCII key, the group and the unindexable pattern keep their alternations whole;
+    # the plain topic is tried pattern by pattern.
+    assert (0, tagger._STRONG) not in ODD_INDEX._keyed
+    assert (0, tagger._WEAK) not in ODD_INDEX._keyed
+    assert (1, tagger._STRONG) not in ODD_INDEX._keyed
+    assert {(2, tagger._STRONG), (2, tagger._WEAK), (2, tagger._EXCLUDE)} <= ODD_INDEX._keyed.keys()
+    assert ODD_INDEX.full_scan  # "\w+ talks"
+
+
+def original_mention_factor(text: str, start: int, end: int) -> float:
+    if tagger._NEGATED_AFTER.match(text, end):
+        return tagger.NEGATED_FACTOR
+    prefix = text[max(0, start - tagger._WINDOW_CHARS) : start]
+    if not tagger._ANY_CUE.search(prefix):
+        return 1.0
+    return tagger.mention_factor(text, start, end)  # past the check, the code is unchanged
+
+
+@EXAMPLES
+@given(sentence, st.data())
+def test_mention_factor_is_the_case_insensitive_one(raw: str, data: st.DataObject) -> None:
+    for text in (raw, tagger.normalize(raw).lower()):
+        start = data.draw(st.integers(0, len(text)))
+        end = data.draw(st.integers(start, len(text)))
+        assert tagger.mention_factor(text, start, end) == original_mention_factor(text, start, end)
+
+
+def test_cue_letters_are_lowercase() -> None:
+    pattern = tagger._ANY_CUE_LOWER.pattern
+    assert pattern == tagger._ANY_CUE.pattern
+    assert re.sub(r"\\.", "", pattern) == re.sub(r"\\.", "", pattern).lower()
+
+
+def test_an_ascii_key_letter_matches_lowercase_ascii_text_only_as_itself() -> None:
+    # Keys hold each pattern literal lowercased; a character whose lowercase is ASCII must match,
+    # case-insensitively, no lowercase ASCII character but that one (alone or in a class).
+    text_chars = [chr(c) for c in range(128) if chr(c) == chr(c).lower()]
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        lowered = char.lower()
+        if not lowered.isascii() or len(lowered) != 1:
+            continue
+        for form in (re.escape(char), "[" + re.escape(char) + "]"):
+            matched = {t for t in text_chars if re.fullmatch(form, t, re.IGNORECASE)}
+            assert matched == {lowered}, (hex(code), form)
+
+
+def test_alternation_match_is_the_first_matching_pattern_alone() -> None:
+    # What trying patterns alone, in order, relies on; backtracking into a later branch when an
+    # earlier one matches without a word boundary after it included.
+    patterns = ("aid", "aid workers?", "aids?", "ai")
+    alternation = compile_patterns(patterns)
+    alone = [compile_patterns((p,)) for p in patterns]
+    for text in ("aid workers", "aids", "aid", "ai", "aide", "a aid worker", "aidworkers"):
+        for start in range(len(text)):
+            expected = alternation.match(text, start)
+            first = next((m for r in alone if (m := r.match(text, start)) is not None), None)
+            assert (first and first.span()) == (expected and expected.span()), (text, start)
