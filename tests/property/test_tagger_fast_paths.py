@@ -6,8 +6,10 @@ and the facts about Python's re that the narrowing relies on are checked over ev
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -160,3 +162,34 @@ def test_alternation_match_is_the_first_matching_pattern_alone() -> None:
             expected = alternation.match(text, start)
             first = next((m for r in alone if (m := r.match(text, start)) is not None), None)
             assert (first and first.span()) == (expected and expected.span()), (text, start)
+
+
+def test_every_cue_starts_with_a_listed_word() -> None:
+    # Expand the cue patterns (finite: literals, groups, alternatives and optional parts) into
+    # every phrase they match; each begins with a word of _CUE_FIRST_WORDS, or is "n't".
+    parser: Any = importlib.import_module("re._parser")
+
+    def phrases(items: list[Any]) -> set[str]:
+        out = {""}
+        for op, av in items:
+            if op is parser.LITERAL:
+                pieces = {chr(av)}
+            elif op is parser.AT:
+                pieces = {""}
+            elif op is parser.SUBPATTERN:
+                pieces = phrases(list(av[-1].data))
+            elif op is parser.BRANCH:
+                pieces = set().union(*(phrases(list(b.data)) for b in av[1]))
+            elif op is parser.MAX_REPEAT and av[:2] == (0, 1):
+                pieces = {""} | phrases(list(av[2].data))
+            else:
+                raise AssertionError(f"unexpected {op} in a cue pattern")
+            out = {a + b for a in out for b in pieces}
+        return out
+
+    every = phrases(list(parser.parse(tagger._ANY_CUE.pattern).data))
+    assert len(every) == 50  # every alternative, optional letters both ways
+    for phrase in every:
+        words = re.findall(r"\w+", phrase)
+        assert phrase == "n't" or words[0] in tagger._CUE_FIRST_WORDS, phrase
+        assert phrase == "n't" or phrase.startswith(words[0])

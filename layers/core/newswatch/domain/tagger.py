@@ -79,6 +79,17 @@ _ANY_CUE = re.compile(
 # The same cues, case-sensitive: on ASCII text without capitals (a unit's text is lowercased) it
 # finds what _ANY_CUE finds, since its letters are all lowercase, and it is several times faster.
 _ANY_CUE_LOWER = re.compile(_ANY_CUE.pattern)
+# Apart from "n't", a cue match starts a run of word characters that is one of these words (a
+# test expands the cue patterns to check it): text holding none of them needs no regex search.
+_CUE_WORDS = (
+    "no not never without nor neither nobody none lack absence rejected reject rejects "
+    "rejecting refused refuse refuses refusing denied denies deny denying ruled rules ruling "
+    "failed fail fails called calls cancelled canceled dismissed dismisses "
+    "could might threaten threatens threatened threatening threat possible potential "
+    "possibility prospect if unless whether"
+)
+_CUE_FIRST_WORDS = frozenset(_CUE_WORDS.split())
+_WORD_RUN = re.compile(r"\w+")
 _TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 
 
@@ -94,8 +105,13 @@ def mention_factor(text: str, start: int, end: int) -> float:
     if _NEGATED_AFTER.match(text, end):
         return NEGATED_FACTOR
     prefix = text[max(0, start - _WINDOW_CHARS) : start]
-    cues = _ANY_CUE_LOWER if prefix.isascii() and prefix.islower() else _ANY_CUE
-    if not cues.search(prefix):  # the common case: nothing to discount
+    if prefix.isascii() and prefix.islower():
+        cue = (
+            "n't" in prefix or not _CUE_FIRST_WORDS.isdisjoint(_WORD_RUN.findall(prefix))
+        ) and _ANY_CUE_LOWER.search(prefix)
+    else:
+        cue = _ANY_CUE.search(prefix)
+    if not cue:  # the common case: nothing to discount
         return 1.0
     breaks = list(_CLAUSE_BREAK.finditer(prefix))
     clause = prefix[breaks[-1].end() :] if breaks else prefix
