@@ -530,10 +530,19 @@ def save_section(run: Run, out: Path, started: float) -> None:
 
 
 def earlier_section(name: str, out: Path) -> Run | None:
+    """The last report of a benchmark not run this time: what run.py kept of it, else the
+    bench/out/<name>.md the script itself wrote (run by hand)."""
     data = _load(out / "sections" / f"{name}.json")
-    if data is None:
+    if data is not None:
+        return Run(**{key: data[key] for key in Run.__dataclass_fields__ if key in data})
+    md = out / f"{name}.md"
+    if not md.is_file():
         return None
-    return Run(**{key: data[key] for key in Run.__dataclass_fields__ if key in data})
+    written = datetime.fromtimestamp(md.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    run = Run(name, [sys.executable, str(BENCH / f"{name}.py")], returncode=0)
+    run.earlier = f"{written} (bench/out/{md.name}, run outside bench/run.py)"
+    run.section = section_text(run, out, started=0.0)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

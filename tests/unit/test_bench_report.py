@@ -242,3 +242,12 @@ def test_a_benchmark_not_run_again_keeps_its_last_tables(tmp_path: Path) -> None
     assert "Not run this time" in text
     assert "| 0.5 | 0.99 |" in text
     assert run.earlier_section("ml", tmp_path) is None
+
+
+def test_a_benchmark_run_by_hand_is_reported_from_its_markdown(tmp_path: Path) -> None:
+    (tmp_path / "ml.md").write_text("# Transformers engine benchmark\n\n## Latency\n\n| x |\n")
+    again = run.earlier_section("ml", tmp_path)
+    assert again is not None and again.ok
+    assert again.earlier is not None and "bench/out/ml.md" in again.earlier
+    assert "### Latency" in again.section
+    assert "# Transformers engine benchmark" not in again.section
