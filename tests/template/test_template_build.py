@@ -83,16 +83,12 @@ def test_sam_build_with_dependencies_for_arm64(tmp_path: Path, tool_env: dict[st
     build_dir = _build(tmp_path, tool_env)
     _check_artifacts(build_dir)
     python = build_dir / "CoreLayer" / "python"
-    for package in (
-        "aws_lambda_powertools",
-        "aws_xray_sdk",
-        "trafilatura",
-        "pypdf",
-        "docx",
-        "yaml",
-    ):
+    for package in ("aws_lambda_powertools", "trafilatura", "pypdf", "docx", "yaml", "newswatch"):
         assert (python / package).is_dir(), package
     assert not (python / "torch").exists() and not (python / "transformers").exists()
+    # The runtime's boto3 must not be paired with another botocore from the layer (/opt/python
+    # comes first on sys.path).
+    assert not (python / "botocore").exists()
     binaries = [p.name for p in python.rglob("*.so")]
     assert binaries, "expected compiled extensions (lxml, PyYAML, charset-normalizer)"
     assert all("x86_64" not in name for name in binaries)
