@@ -36,7 +36,7 @@ def test_demo_json_lists_every_seed_and_the_alerts_each_subscriber_received() ->
 
 def test_a_100_article_load_test_loses_nothing_and_alerts_nothing_twice() -> None:
     result = run_cli(
-        "local", "loadtest", "--count", "100", "--generated", "--timeout", "240", timeout=360
+        "local", "loadtest", "--count", "100", "--generated", "--timeout", "480", timeout=600
     )
     report = json.loads(result.stdout)
     assert report["settled"], result.stderr[-3000:]
