@@ -533,7 +533,7 @@ def earlier_section(name: str, out: Path) -> Run | None:
     """The last report of a benchmark not run this time: what run.py kept of it, else the
     bench/out/<name>.md the script itself wrote (run by hand)."""
     data = _load(out / "sections" / f"{name}.json")
-    if data is not None:
+    if data is not None and data.get("returncode") == 0:
         return Run(**{key: data[key] for key in Run.__dataclass_fields__ if key in data})
     md = out / f"{name}.md"
     if not md.is_file():
@@ -568,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     invocation = "python bench/run.py" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
 
     started = time.time()
+    load_before = os.getloadavg()
     runs: list[Run] = []
     for name in BENCHMARKS:
         if name not in chosen:
@@ -604,7 +605,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(
         runs,
         found=targets(quality, speed),
-        host=machine(),
+        host=machine()
+        | {
+            "load average": (
+                f"{load_before[0]:.1f} when the run started, {os.getloadavg()[0]:.1f} at the end "
+                "(1-minute; other work on this shared machine slows every timing)"
+            )
+        },
         out=args.out,
         started=started,
         invocation=invocation,

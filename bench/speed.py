@@ -855,7 +855,7 @@ def bench_e2e(
     uploads, source = build_uploads(count + paced, data_dir if data_dir.is_dir() else None)
     settings = Settings.from_env(load_spec(REPO).alert.environment)
     audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))
-    result: dict[str, Any] = {"source": source}
+    result: dict[str, Any] = {"source": source, "load_before": round(os.getloadavg()[0], 2)}
     with LocalStack(REPO, write_state=False, subscribers=(audit,)) as stack:
         result["ingest_workers"] = stack.ingest_workers or (
             stack.spec.ingest_source.max_concurrency if stack.spec else None
@@ -878,6 +878,7 @@ def bench_e2e(
             result[phase] = phase_figures(settled, uploaded, audit.name)
             if gap:
                 result[phase]["interval_s"] = gap
+    result["load_after"] = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -1039,7 +1040,9 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"Statuses: {b['statuses']}; settled: {b['settled']}.",
             "",
             f"**{b['articles_per_minute']} articles/minute** from the first upload to the last "
-            f"stored item ({b['stored']} stored in {b['first_upload_to_last_stored_s']} s).",
+            f"stored item ({b['stored']} stored in {b['first_upload_to_last_stored_s']} s). "
+            f"1-minute load average {e.get('load_before')} before, {e.get('load_after')} after "
+            "(2 cores; other work on the machine slows this section most).",
             "",
             *_latency_table(b),
         ]
