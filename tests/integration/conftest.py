@@ -8,6 +8,8 @@ import pytest
 from awsstack import REGION, TABLE, Stack, create_stack
 from moto import mock_aws
 
+from newswatch.local import moto_patches
+
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,6 +34,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    # moto's tables are plain dicts: two threads' conditional writes of one key can both pass
+    # their check. DynamoDB makes each operation atomic; so does this lock (as on the local stack).
+    moto_patches.patch_dynamodb_locking()
     with mock_aws():
         created = create_stack()
         monkeypatch.setenv("NEWSWATCH_TOPIC_ARN", created.topic_arn)

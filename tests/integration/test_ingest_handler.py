@@ -23,6 +23,18 @@ from newswatch.settings import Settings
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
 
+def capture_logs(handler_module: Any) -> io.StringIO:
+    """Point the handler's log output at a buffer.
+
+    powertools keeps one handler per service name for the process, bound to the stdout of the
+    test that created it (a capsys capture that may be closed by now): the stream is replaced
+    without flushing the old one, which ``setStream`` would do.
+    """
+    buffer = io.StringIO()
+    handler_module.logger.registered_handler.stream = buffer
+    return buffer
+
+
 def test_processed_article_is_stored_with_the_data_model_fields(
     stack: Stack, seed_bytes: bytes
 ) -> None:
@@ -330,9 +342,7 @@ def test_logs_carry_the_key_as_correlation_id_and_never_the_text(
     stack: Stack, seed_bytes: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ingest = load_handler("ingest")
-    # powertools keeps one handler per service name for the process; point it at a buffer.
-    log_buffer = io.StringIO()
-    ingest.logger.registered_handler.setStream(log_buffer)
+    log_buffer = capture_logs(ingest)
     event = stack.put("news/jeddah.txt", seed_bytes)
     ingest.lambda_handler(sqs_event(event))
 
@@ -380,8 +390,7 @@ def test_an_unexpected_analysis_error_is_recorded_without_its_message(
     stack: Stack, seed_bytes: bytes
 ) -> None:
     ingest = load_handler("ingest")
-    log_buffer = io.StringIO()
-    ingest.logger.registered_handler.setStream(log_buffer)
+    log_buffer = capture_logs(ingest)
 
     class BuggyPipeline:
         def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Any:

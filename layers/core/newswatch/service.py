@@ -313,6 +313,8 @@ def _topic_items(
             "s3_uri": f"s3://{item['bucket']}/{item['key']}",
             "article_pk": item["pk"],
             "article_sk": item["sk"],
+            # Lets the archive and digests show a re-uploaded story once (None is not stored).
+            "near_duplicate_of": item.get("near_duplicate_of"),
         }
         for topic in topics
     ]
