@@ -30,7 +30,10 @@ VOCABULARY = (
 WORDS = VOCABULARY.split()
 # Capitals and characters that case-fold onto ASCII letters, next to plain punctuation.
 ODD = ["S", "ſ", "ı", "İ", "K", "é", "É", "ß", ",", ".", "'", "-", "(", ")", '"', "_", "2"]
-token = st.one_of(st.sampled_from(WORDS), st.sampled_from(ODD), st.text(max_size=3))
+word = st.sampled_from(WORDS)
+token = st.one_of(
+    word, word.map(str.upper), word.map(str.title), st.sampled_from(ODD), st.text(max_size=3)
+)
 sentence = st.lists(token, min_size=1, max_size=14).map(" ".join)
 sentences = st.lists(sentence, min_size=1, max_size=5)
 
@@ -48,7 +51,7 @@ topics:
     patterns: ["ſanctions?", "sample", "skies"]
   - label: plain
     description: Plain patterns.
-    patterns: ["truces?", "cease-?fires?", "sample", "[A-Z]ids?"]
+    patterns: ["truces?", "cease-?fires?", "sample", "[A-Z]ids?", "ai"]
     weak_patterns: ["\u212aink", "kids?"]
     exclude: ["hearing aids?"]
 """
@@ -101,6 +104,24 @@ def test_odd_patterns_find_what_the_full_alternations_find(raw: list[str]) -> No
     text = units_text(raw)
     found = {k: sorted(v) for k, v in ODD_INDEX.spans(text).items()}
     assert found == original_spans(ODD_INDEX, text)
+
+
+@EXAMPLES
+@given(sentences)
+def test_text_with_capitals_finds_what_the_full_alternations_find(raw: list[str]) -> None:
+    # The tagger lowercases first; the index must not depend on it.
+    text = "\n".join(t for t in (tagger.normalize(s) for s in raw) if t)
+    for index in (DEFAULT_INDEX, ODD_INDEX):
+        found = {k: sorted(v) for k, v in index.spans(text).items()}
+        assert found == original_spans(index, text)
+
+
+def test_capitals_after_a_short_key_keep_every_pattern() -> None:
+    # "ai" is a key of its own; "aiDS" still matches "[A-Z]ids?" case-insensitively.
+    for text in ("aiDS", "the aiDs", "ceaSEFIRE", "unITED", "trUCE"):
+        for index in (DEFAULT_INDEX, ODD_INDEX):
+            found = {k: sorted(v) for k, v in index.spans(text).items()}
+            assert found == original_spans(index, text), text
 
 
 def test_odd_taxonomy_takes_both_paths() -> None:

@@ -384,16 +384,17 @@ class _Index:
         prefix of it (every key is at most _KEY long, and a key longer than a head cut short by
         the end of the text cannot match there), each once, in the order of the keys' lengths.
 
-        Where the head is ASCII, an alternation is replaced by its patterns that can match
-        there, alone, in their order: the alternation's match is the first pattern's (in order)
-        that matches at this position, and a pattern none of whose keys starts ``head`` matches
-        nothing here (lowercase ASCII text matches an ASCII key's letters only as themselves).
-        The regex engine then tries one or two patterns instead of every branch."""
+        Where the head is lowercase ASCII (as in a unit's text), an alternation is replaced by
+        its patterns that can match there, alone, in their order: the alternation's match is the
+        first pattern's (in order) that matches at this position, and a pattern none of whose
+        keys starts ``head`` matches nothing here (lowercase ASCII text matches an ASCII key's
+        letters only as themselves). The regex engine then tries one or two patterns instead of
+        every branch."""
         plan: dict[_Entry, tuple[re.Pattern[str], ...]] = {}
         for length in self.lengths:
             for entry, regex in self.lookup.get(head[:length], ()):
                 plan.setdefault(entry, (regex,))
-        if head.isascii():
+        if head.isascii() and head == head.lower():
             for entry in plan:
                 keyed = self._keyed.get(entry)
                 if keyed is not None:
