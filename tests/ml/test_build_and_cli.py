@@ -182,6 +182,7 @@ def test_cli_hybrid_tagger_finds_the_paraphrase(
     assert "ceasefire" in [t["label"] for t in record["topics"]]
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
