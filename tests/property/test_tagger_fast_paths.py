@@ -214,3 +214,10 @@ def test_every_cue_starts_with_a_listed_word() -> None:
         words = re.findall(r"\w+", phrase)
         assert phrase == "n't" or words[0] in tagger._CUE_FIRST_WORDS, phrase
         assert phrase == "n't" or phrase.startswith(words[0])
+
+
+@EXAMPLES
+@given(st.one_of(sentence, st.text(max_size=80)))
+def test_normalize_is_the_plain_whitespace_collapse(raw: str) -> None:
+    translated = raw if raw.isascii() else raw.translate(tagger._TRANSLATE)
+    assert tagger.normalize(raw) == " ".join(translated.split())

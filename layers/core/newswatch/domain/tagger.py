@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from newswatch.domain.models import TopicTag
+from newswatch.domain.sentences import is_single_spaced
 from newswatch.domain.taxonomy import Taxonomy, Topic, compile_patterns, load_taxonomy
 
 STRONG_WEIGHT = 1.0
@@ -97,7 +98,8 @@ def normalize(text: str) -> str:
     """Collapse whitespace and unify apostrophes and hyphens, as the taxonomy patterns expect."""
     if not text.isascii():
         text = text.translate(_TRANSLATE)
-    return " ".join(text.split())
+    # The splitter's sentences are single-spaced already: checking is cheaper than rebuilding.
+    return text if is_single_spaced(text) else " ".join(text.split())
 
 
 def mention_factor(text: str, start: int, end: int) -> float:
