@@ -35,29 +35,6 @@ def capture_logs(handler_module: Any) -> io.StringIO:
     return buffer
 
 
-class AtomicWrites:
-    """moto checks a write's condition and applies the write in two steps, so two threads can both
-    pass the check; DynamoDB applies each conditional write atomically. A lock gives moto that,
-    so these tests exercise our conditions rather than moto's missing locking."""
-
-    _lock = threading.Lock()
-    _WRITES = frozenset({"put_item", "update_item", "transact_write_items"})
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if name not in self._WRITES:
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call
-
-
 def test_processed_article_is_stored_with_the_data_model_fields(
     stack: Stack, seed_bytes: bytes
 ) -> None:
@@ -143,7 +120,7 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
     obj = event["Records"][0]["s3"]["object"]
     settings = Settings.from_env()
     pipeline = build_pipeline_from_settings(settings)
-    store = DynamoArticleStore(AtomicWrites(stack.ddb), TABLE)
+    store = DynamoArticleStore(stack.ddb, TABLE)
     workers = 4
     # Every worker has read the object (and found no item) before any of them writes.
     barrier = threading.Barrier(workers)
@@ -188,7 +165,7 @@ def test_the_same_bytes_under_two_keys_at_once_store_one_original(
     events = [stack.put(key, seed_bytes) for key in keys]
     settings = Settings.from_env()
     pipeline = build_pipeline_from_settings(settings)
-    store = DynamoArticleStore(AtomicWrites(stack.ddb), TABLE)
+    store = DynamoArticleStore(stack.ddb, TABLE)
     # Both have read the object and found no earlier copy before either writes.
     barrier = threading.Barrier(len(keys))
 
