@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from newswatch.local import template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -19,30 +20,8 @@ TOOLS_BIN = REPO / ".tools" / "bin"
 TRANSLATE = Path(__file__).with_name("sam_translate.py")
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short tags (``!Sub x``) as their long form (``{"Fn::Sub": x}``)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if name == "Fn::GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
-    return data
+    return template.load_template(path)
 
 
 def find_tool(name: str) -> str:

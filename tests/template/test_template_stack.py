@@ -7,7 +7,6 @@ from __future__ import annotations
 import graphlib
 import io
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from newswatch.local.template import references
 
 pytestmark = [
     pytest.mark.tools,
@@ -56,35 +57,13 @@ MOTO_UNEMULATED = {
 }
 
 
-def _references(value: Any) -> set[str]:
-    """Names an expression refers to with Ref, Fn::GetAtt or Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, list):
-        for item in value:
-            found |= _references(item)
-    elif isinstance(value, dict):
-        for key, arg in value.items():
-            if key == "Ref":
-                found.add(str(arg))
-            elif key == "Fn::GetAtt":
-                found.add(str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0]))
-            elif key == "Fn::Sub":
-                text = arg[0] if isinstance(arg, list) else arg
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", str(text))}
-                if isinstance(arg, list):
-                    found |= _references(arg[1])
-            else:
-                found |= _references(arg)
-    return found
-
-
 def test_no_circular_dependency(transformed: dict[str, Any]) -> None:
     resources = transformed["Resources"]
     graph: dict[str, set[str]] = {}
     for logical_id, resource in resources.items():
         depends = resource.get("DependsOn") or []
         depends = [depends] if isinstance(depends, str) else depends
-        refs = _references(resource.get("Properties", {})) | set(depends)
+        refs = references(resource.get("Properties", {})) | set(depends)
         graph[logical_id] = {r for r in refs if r in resources}
     order = list(graph_order(graph))
     assert set(order) == set(resources)

@@ -251,12 +251,12 @@ def events_of(function: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
     ]
 
 
-def _references(value: Any) -> set[str]:
+def references(value: Any) -> set[str]:
     """Logical IDs (and parameters) an expression refers to."""
     found: set[str] = set()
     if isinstance(value, list):
         for item in value:
-            found |= _references(item)
+            found |= references(item)
     elif isinstance(value, dict):
         for key, arg in value.items():
             if key == "Ref":
@@ -264,15 +264,15 @@ def _references(value: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0]))
             elif key == "Fn::If":
-                found |= _references(arg[1:])
+                found |= references(arg[1:])
             elif key == "Fn::Sub":
                 text = arg[0] if isinstance(arg, list) else arg
                 for token in re.findall(r"\$\{([^!}][^}]*)\}", str(text)):
                     found.add(token.split(".")[0])
                 if isinstance(arg, list):
-                    found |= _references(arg[1])
+                    found |= references(arg[1])
             else:
-                found |= _references(arg)
+                found |= references(arg)
     return found
 
 
@@ -284,7 +284,7 @@ def resolve_outputs(
     parameters = set(template.get("Parameters", {}))
     for key, output in (template.get("Outputs") or {}).items():
         value = output.get("Value")
-        refs = {r for r in _references(value) if not r.startswith("AWS::")}
+        refs = {r for r in references(value) if not r.startswith("AWS::")}
         if output.get("Condition") or not refs <= created | parameters:
             continue
         try:
