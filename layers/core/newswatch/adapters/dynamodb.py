@@ -346,25 +346,18 @@ class DynamoArticleStore:
         names = sorted(fields)
         sets = ", ".join(f"{name} = :{name}" for name in names)
         values = {f":{name}": fields[name] for name in names}
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression=f"SET alert_state = :state, {sets} "
-                "REMOVE alert_claim, alert_lease_until",
-                ConditionExpression="alert_state = :sending AND alert_claim = :token",
-                ExpressionAttributeValues={
-                    ":state": {"S": state},
-                    ":sending": {"S": "sending"},
-                    ":token": {"S": token},
-                    **values,
-                },
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression=f"SET alert_state = :state, {sets} "
+            "REMOVE alert_claim, alert_lease_until",
+            ConditionExpression="alert_state = :sending AND alert_claim = :token",
+            ExpressionAttributeValues={
+                ":state": {"S": state},
+                ":sending": {"S": "sending"},
+                ":token": {"S": token},
+                **values,
+            },
+        )
 
     # -- hourly alert cap ---------------------------------------------------------------------
 
@@ -374,25 +367,18 @@ class DynamoArticleStore:
 
     def take_alert_quota(self, topic: str, hour: str, limit: int, expires_at: int) -> bool:
         """Count one instant alert for ``topic`` in ``hour``; False if ``limit`` is reached."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=self._cap_key(topic, hour),
-                UpdateExpression="ADD sent :one SET #type = :type, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
-                ExpressionAttributeNames={"#type": "type"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(limit)},
-                    ":type": {"S": "alertcap"},
-                    ":exp": {"N": str(expires_at)},
-                },
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key=self._cap_key(topic, hour),
+            UpdateExpression="ADD sent :one SET #type = :type, expires_at = :exp",
+            ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":type": {"S": "alertcap"},
+                ":exp": {"N": str(expires_at)},
+            },
+        )
 
     def return_alert_quota(self, topic: str, hour: str) -> None:
         """Give back a count taken for an alert that was not published after all."""
@@ -406,38 +392,34 @@ class DynamoArticleStore:
 
     def release_alert(self, pk: str, sk: str, token: str) -> bool:
         """``sending -> pending`` after a failed publish: the retry need not wait for the lease."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression="SET alert_state = :pending REMOVE alert_claim, alert_lease_until",
-                ConditionExpression="alert_state = :sending AND alert_claim = :token",
-                ExpressionAttributeValues={
-                    ":pending": {"S": "pending"},
-                    ":sending": {"S": "sending"},
-                    ":token": {"S": token},
-                },
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="SET alert_state = :pending REMOVE alert_claim, alert_lease_until",
+            ConditionExpression="alert_state = :sending AND alert_claim = :token",
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":sending": {"S": "sending"},
+                ":token": {"S": token},
+            },
+        )
 
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool:
         """``pending -> none``: the article matched no watched topic."""
+        return self._update_if(
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="SET alert_state = :none, alert_checked_at = :at",
+            ConditionExpression="alert_state = :pending",
+            ExpressionAttributeValues={
+                ":none": {"S": "none"},
+                ":pending": {"S": "pending"},
+                ":at": {"S": decided_at},
+            },
+        )
+
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on the table; False if its condition did not hold."""
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression="SET alert_state = :none, alert_checked_at = :at",
-                ConditionExpression="alert_state = :pending",
-                ExpressionAttributeValues={
-                    ":none": {"S": "none"},
-                    ":pending": {"S": "pending"},
-                    ":at": {"S": decided_at},
-                },
-            )
+            self.client.update_item(TableName=self.table, **update)
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
                 return False
