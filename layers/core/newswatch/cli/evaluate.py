@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from newswatch.cli.summarize import EXIT_OK, EXIT_USAGE, _positive_int, _score
+from newswatch.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
 
 if TYPE_CHECKING:
     from newswatch.evaluation import SummaryScores, TopicScores
@@ -43,14 +43,14 @@ def register(subparsers: Any) -> None:
     summaries.add_argument("--engine", choices=("extractive", "transformers"), help="summarizer")
     summaries.add_argument("--model-dir", type=Path, help="local model folder (transformers)")
     size = summaries.add_mutually_exclusive_group()
-    size.add_argument("--sentences", type=_positive_int, help="summary length in sentences")
+    size.add_argument("--sentences", type=positive_int, help="summary length in sentences")
     size.add_argument(
         "--ratio",
         type=_ratio,
         help="summary length as a share of the article's words (0..1), e.g. 0.4 for long "
         "extractive references",
     )
-    summaries.add_argument("--words", type=_positive_int, help="summary word budget")
+    summaries.add_argument("--words", type=positive_int, help="summary word budget")
     summaries.add_argument("--json", action="store_true", help="print one JSON object")
     summaries.set_defaults(func=run_eval_summaries)
 
@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     )
     topics.add_argument("file", type=Path, metavar="FILE.jsonl")
     topics.add_argument("--taxonomy", type=Path, metavar="FILE", help="your own taxonomy YAML")
-    topics.add_argument("--min-score", type=_score, help="lowest topic score reported (0..1)")
+    topics.add_argument("--min-score", type=score, help="lowest topic score reported (0..1)")
     topics.add_argument("--tagger", choices=("pattern", "semantic", "hybrid"), help="topic tagger")
     topics.add_argument("--model-dir", type=Path, help="local model folder (semantic tagger)")
     topics.add_argument("--json", action="store_true", help="print one JSON object")

@@ -21,15 +21,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newswatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from newswatch.local.runs import DemoResult
     from newswatch.local.state import LocalState
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 DEFAULT_PORT = 4566
 START_TIMEOUT = 120.0
 # The load test's default bound: generous for one machine running every function (measured about
@@ -83,7 +82,7 @@ def register(subparsers: Any) -> None:
         "when present, else generated), wait until everything settled or --timeout, print one JSON "
         "object and stop.",
     )
-    load.add_argument("--count", type=_positive_int, default=100, help="default %(default)s")
+    load.add_argument("--count", type=positive_int, default=100, help="default %(default)s")
     load.add_argument(
         "--timeout",
         type=float,
@@ -92,7 +91,7 @@ def register(subparsers: Any) -> None:
     )
     load.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="ingest execution environments (processes); default: the template's "
         "MaximumConcurrency, at most one per CPU core",
     )
@@ -140,16 +139,6 @@ def _parameter(raw: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {raw!r}")
     return name.strip(), value.strip()
-
-
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _console(stderr: bool = False) -> Console:

@@ -13,15 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newswatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int, score
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from newswatch.domain.models import Analysis
     from newswatch.pipeline import Pipeline
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -34,35 +32,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     parser.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
-    parser.add_argument("--sentences", type=_positive_int, help="summary length in sentences")
-    parser.add_argument("--words", type=_positive_int, help="summary word budget")
+    parser.add_argument("--sentences", type=positive_int, help="summary length in sentences")
+    parser.add_argument("--words", type=positive_int, help="summary word budget")
     parser.add_argument("--taxonomy", type=Path, metavar="FILE", help="your own taxonomy YAML")
-    parser.add_argument("--min-score", type=_score, help="lowest topic score reported (0..1)")
-    parser.add_argument("--max-bytes", type=_positive_int, help="largest file (and unzipped size)")
+    parser.add_argument("--min-score", type=score, help="lowest topic score reported (0..1)")
+    parser.add_argument("--max-bytes", type=positive_int, help="largest file (and unzipped size)")
     parser.add_argument("--engine", choices=("extractive", "transformers"), help="summarizer")
     parser.add_argument("--model-dir", type=Path, help="local model folder (transformers engine)")
     parser.add_argument("--tagger", choices=("pattern", "semantic", "hybrid"), help="topic tagger")
     parser.set_defaults(func=run_summarize)
-
-
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _score(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {raw!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def run_summarize(args: argparse.Namespace) -> int:
