@@ -14,14 +14,23 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from newswatch.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from newswatch.evaluation import SummaryScores, TopicScores
 
 T = TypeVar("T")
+
+
+class _Scores(Protocol):
+    def as_json(self) -> dict[str, Any]: ...
+
+
+S = TypeVar("S", bound=_Scores)
 
 
 def register(subparsers: Any) -> None:
@@ -101,23 +110,18 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
         )
         return evaluate_summaries(read_jsonl(args.file, ("text", "summary")), pipeline)
 
-    scores = _guarded(run)
-    if scores is None:
-        return EXIT_USAGE
-    if args.json:
-        print(json.dumps(scores.as_json()))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
+    def summary_table(scores: SummaryScores) -> Table:
+        from rich.table import Table
 
-    table = Table(title=f"ROUGE F1 x 100 on {args.file} ({scores.rows} rows)")
-    table.add_column("summarizer")
-    for key in ("ROUGE-1", "ROUGE-2", "ROUGE-Lsum"):
-        table.add_column(key, justify="right")
-    for name, values in (("engine", scores.engine), ("Lead-3", scores.lead3)):
-        table.add_row(name, *(f"{values[k]:.2f}" for k in ("rouge1", "rouge2", "rougeLsum")))
-    Console().print(table)
-    return EXIT_OK
+        table = Table(title=f"ROUGE F1 x 100 on {args.file} ({scores.rows} rows)")
+        table.add_column("summarizer")
+        for key in ("ROUGE-1", "ROUGE-2", "ROUGE-Lsum"):
+            table.add_column(key, justify="right")
+        for name, values in (("engine", scores.engine), ("Lead-3", scores.lead3)):
+            table.add_row(name, *(f"{values[k]:.2f}" for k in ("rouge1", "rouge2", "rougeLsum")))
+        return table
+
+    return _run_and_print(run, summary_table, as_json=args.json)
 
 
 def run_eval_topics(args: argparse.Namespace) -> int:
@@ -136,29 +140,38 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         )
         return evaluate_topics(read_jsonl(args.file, ("text", "project_topics")), pipeline)
 
+    def topics_table(scores: TopicScores) -> Table:
+        from rich.table import Table
+
+        table = Table(title=f"Topics on {args.file} ({scores.rows} rows)")
+        for column in ("topic", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "topic" else "right")
+        for label, topic in scores.topics.items():
+            table.add_row(
+                label,
+                f"{topic.precision:.3f}",
+                f"{topic.recall:.3f}",
+                f"{topic.f1:.3f}",
+                str(topic.support),
+            )
+        table.add_section()
+        table.add_row("macro", "", "", f"{scores.macro_f1:.3f}", "")
+        return table
+
+    return _run_and_print(run, topics_table, as_json=args.json)
+
+
+def _run_and_print(run: Callable[[], S], table: Callable[[S], Table], *, as_json: bool) -> int:
+    """Run the evaluation and print its scores as one JSON object or as a table."""
     scores = _guarded(run)
     if scores is None:
         return EXIT_USAGE
-    if args.json:
+    if as_json:
         print(json.dumps(scores.as_json()))
         return EXIT_OK
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"Topics on {args.file} ({scores.rows} rows)")
-    for column in ("topic", "precision", "recall", "F1", "support"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
-    for label, topic in scores.topics.items():
-        table.add_row(
-            label,
-            f"{topic.precision:.3f}",
-            f"{topic.recall:.3f}",
-            f"{topic.f1:.3f}",
-            str(topic.support),
-        )
-    table.add_section()
-    table.add_row("macro", "", "", f"{scores.macro_f1:.3f}", "")
-    Console().print(table)
+    Console().print(table(scores))
     return EXIT_OK
 
 
