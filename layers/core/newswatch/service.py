@@ -25,7 +25,8 @@ The alert state goes ``pending -> sending -> sent`` by conditional updates. ``se
 with a token and a lease (the invocation's remaining time), so:
 
 - a replayed stream record finds ``sent`` (or a live claim) and publishes nothing;
-- a publish that fails releases the claim (back to ``pending``) and the record is retried;
+- a publish that fails releases the claim (to ``retry``, which the stream filter does not pass, so a
+  lasting SNS failure cannot cycle) and the original record is retried;
 - an invocation that dies after claiming but before publishing leaves a claim whose lease expires;
   the retry takes it over and publishes once.
 

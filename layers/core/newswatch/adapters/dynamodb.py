@@ -9,7 +9,8 @@
   it is claimed in that article's transaction, so duplicates are decided race-free with consistent
   reads. ``ByHash`` (content_sha256, uploaded_at) is the fallback lookup.
 - The alert state goes ``pending -> sending -> sent`` (or ``-> held`` by the hourly cap, or
-  ``pending -> none`` when no watched topic matched) by conditional updates; ``sending`` carries a
+  ``pending -> none`` when no watched topic matched, or ``sending -> retry`` after a failed publish,
+  which the next attempt claims like ``pending``) by conditional updates; ``sending`` carries a
   claim token and a lease so a crashed claimer can be taken over.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
@@ -279,11 +280,12 @@ class DynamoArticleStore:
                 Key={"pk": {"S": pk}, "sk": {"S": sk}},
                 UpdateExpression="SET alert_state = :sending, alert_claim = :token, "
                 "alert_lease_until = :lease",
-                ConditionExpression="attribute_exists(pk) AND (alert_state = :pending OR "
-                "(alert_state = :sending AND alert_lease_until < :now))",
+                ConditionExpression="attribute_exists(pk) AND (alert_state IN (:pending, :retry) "
+                "OR (alert_state = :sending AND alert_lease_until < :now))",
                 ExpressionAttributeValues={
                     ":sending": {"S": "sending"},
                     ":pending": {"S": "pending"},
+                    ":retry": {"S": "retry"},
                     ":token": {"S": token},
                     ":lease": {"N": str(lease_until)},
                     ":now": {"N": str(now)},
@@ -391,13 +393,17 @@ class DynamoArticleStore:
         )
 
     def release_alert(self, pk: str, sk: str, token: str) -> bool:
-        """``sending -> pending`` after a failed publish: the retry need not wait for the lease."""
+        """``sending -> retry`` after a failed publish: the retry need not wait for the lease.
+
+        Not back to ``pending``: the stream filter passes pending images, so a publish that keeps
+        failing would re-enter the stream with every release. The stream's own retries of the
+        original record claim ``retry`` like ``pending``; once they are spent, a backfill does."""
         return self._update_if(
             Key={"pk": {"S": pk}, "sk": {"S": sk}},
-            UpdateExpression="SET alert_state = :pending REMOVE alert_claim, alert_lease_until",
+            UpdateExpression="SET alert_state = :retry REMOVE alert_claim, alert_lease_until",
             ConditionExpression="alert_state = :sending AND alert_claim = :token",
             ExpressionAttributeValues={
-                ":pending": {"S": "pending"},
+                ":retry": {"S": "retry"},
                 ":sending": {"S": "sending"},
                 ":token": {"S": token},
             },

@@ -19,7 +19,7 @@ from newswatch.local.stack import LocalStack
 from newswatch.local.subscribers import Subscriber
 
 # Alert states that are final: "sent", or "none" (nothing watched, or not a processed article).
-UNSETTLED_ALERT_STATES = frozenset({"pending", "sending"})
+UNSETTLED_ALERT_STATES = frozenset({"pending", "sending", "retry"})
 Progress = Callable[[str], None]
 # What deciding "settled" needs; full items (summaries, topics) are read once at the end.
 WAIT_FIELDS = ("key", "status", "alert_state", "alert_topics")
