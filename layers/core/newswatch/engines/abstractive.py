@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import Summary, SummaryLength
 from newswatch.domain.ports import Summarizer
+from newswatch.engines.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +130,7 @@ def load_model(directory: Path | str) -> LoadedModel:
         cached = _MODELS.get(key)
         if cached is not None:
             return cached
-        if not (key / "config.json").is_file():
-            raise EngineError(f"no model at {key}: expected a directory with config.json")
-        # huggingface_hub reads this when first imported; local_files_only covers later imports.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        started = time.perf_counter()
-        try:
-            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            # Progress bars are noise in CloudWatch and in test output.
-            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-            tokenizer = AutoTokenizer.from_pretrained(str(key), local_files_only=True)
-            model = AutoModelForSeq2SeqLM.from_pretrained(str(key), local_files_only=True)
-            model.eval()
-        except Exception as exc:
-            raise EngineError(f"cannot load the model in {key}: {exc}") from exc
+        tokenizer, model, load_ms = load_checkpoint(key, "AutoModelForSeq2SeqLM", "model")
         loaded = LoadedModel(
             directory=key,
             name=model_name(key),
@@ -153,7 +138,7 @@ def load_model(directory: Path | str) -> LoadedModel:
             model=model,
             input_limit=_input_limit(tokenizer, model.config),
             prefix=_task_prefix(model.config),
-            load_ms=(time.perf_counter() - started) * 1000,
+            load_ms=load_ms,
         )
         _MODELS[key] = loaded
         log.info("loaded %s from %s in %.0f ms", loaded.name, key, loaded.load_ms)

@@ -17,11 +17,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import shutil
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from newswatch.domain.errors import EngineError
 from newswatch.domain.models import TopicTag
 from newswatch.domain.ports import Tagger
 from newswatch.domain.taxonomy import Taxonomy, Topic
+from newswatch.engines.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -115,21 +114,8 @@ class SentenceEncoder:
             cached = _ENCODERS.get(directory)
             if cached is not None:
                 return cached
-            if not (directory / "config.json").is_file():
-                raise EngineError(f"no embedding model at {directory}: expected config.json")
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            started = time.perf_counter()
-            try:
-                from transformers import AutoModel, AutoTokenizer
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-                tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-                model = AutoModel.from_pretrained(str(directory), local_files_only=True)
-                model.eval()
-            except Exception as exc:
-                raise EngineError(f"cannot load the embedding model in {directory}: {exc}") from exc
-            encoder = _Encoder(tokenizer, model, (time.perf_counter() - started) * 1000)
+            tokenizer, model, load_ms = load_checkpoint(directory, "AutoModel", "embedding model")
+            encoder = _Encoder(tokenizer, model, load_ms)
             _ENCODERS[directory] = encoder
             log.info("loaded embeddings from %s in %.0f ms", directory, encoder.load_ms)
             return encoder

@@ -11,7 +11,6 @@ downloaded: the directory must hold the model and its tokenizer.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import TopicTag
 from newswatch.domain.taxonomy import Taxonomy
+from newswatch.engines.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +50,9 @@ def load_nli(directory: Path | str) -> _Nli:
     with _LOCK:
         if key in _MODELS:
             return _MODELS[key]
-        if not (key / "config.json").is_file():
-            raise EngineError(f"no NLI model at {key}: expected a directory with config.json")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(str(key), local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                str(key), local_files_only=True
-            )
-            model.eval()
-        except Exception as exc:
-            raise EngineError(f"cannot load the NLI model in {key}: {exc}") from exc
+        tokenizer, model, _ = load_checkpoint(
+            key, "AutoModelForSequenceClassification", "NLI model"
+        )
         label2id = dict(getattr(model.config, "label2id", {}) or {})
         entailment = _label_index(label2id, "entail")
         if entailment is None:
