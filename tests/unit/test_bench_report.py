@@ -3,26 +3,14 @@ benchmark outputs (no benchmark is run)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from bench_modules import REPO, load_bench
 
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load("run")
-chart = _load("chart")
+run = load_bench("run")
+chart = load_bench("chart")
 
 
 def _scores(r1: float, r2: float, rl: float, **extra: Any) -> dict[str, Any]:
