@@ -7,7 +7,7 @@ import zipfile
 
 from newswatch.domain.errors import CorruptFileError, NewswatchError, TooLargeError
 from newswatch.domain.models import Document
-from newswatch.extract._text import clean_title, drop_leading_title, finish, split_title
+from newswatch.extract._text import clean_title, finish, place_title
 
 
 def extract_docx(data: bytes, max_bytes: int) -> Document:
@@ -33,10 +33,7 @@ def extract_docx(data: bytes, max_bytes: int) -> Document:
         raise CorruptFileError(f"corrupt Word document: {exc or type(exc).__name__}") from None
     title = core_title or _heading_title(paragraphs)
     text = finish("\n".join(t for _, t in paragraphs), what="Word document")
-    if title:
-        text = drop_leading_title(text, title)
-    else:
-        title, text = split_title(text)
+    title, text = place_title(text, title)
     return Document(text=text, title=title, format="docx")
 
 

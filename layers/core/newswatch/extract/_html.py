@@ -10,10 +10,9 @@ from newswatch.domain.models import Document
 from newswatch.extract._text import (
     clean_title,
     decode_text,
-    drop_leading_title,
     finish,
+    place_title,
     require_prose,
-    split_title,
 )
 
 # Page furniture removed before extraction: without an article, trafilatura falls back to
@@ -56,10 +55,7 @@ def extract_html(data: bytes, charset: str | None = None) -> Document:
     title = clean_title(fields.get("title"))
     text = finish(text, what="HTML page")
     require_prose(text, what="HTML page")
-    if title:
-        text = drop_leading_title(text, title)
-    else:
-        title, text = split_title(text)
+    title, text = place_title(text, title)
     return Document(
         text=text,
         title=title,

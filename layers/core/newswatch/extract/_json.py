@@ -10,9 +10,8 @@ from newswatch.domain.models import Document
 from newswatch.extract._text import (
     clean_title,
     decode_text,
-    drop_leading_title,
     finish,
-    split_title,
+    place_title,
 )
 
 TEXT_FIELDS = ("text", "body", "content", "article", "articlebody", "full_text", "fulltext")
@@ -60,10 +59,7 @@ def extract_json(data: bytes) -> Document:
     if not text.strip():
         raise NoTextError("the JSON article's text field is empty")
     text = finish(text, what="JSON article")
-    if title:
-        text = drop_leading_title(text, title)
-    else:
-        title, text = split_title(text)
+    title, text = place_title(text, title)
     return Document(
         text=text,
         title=title,

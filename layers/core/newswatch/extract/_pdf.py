@@ -8,9 +8,8 @@ from newswatch.domain.errors import CorruptFileError, NewswatchError, NoTextErro
 from newswatch.domain.models import Document
 from newswatch.extract._text import (
     clean_title,
-    drop_leading_title,
     finish,
-    split_title,
+    place_title,
     unwrap_lines,
 )
 
@@ -59,10 +58,7 @@ def extract_pdf(data: bytes, max_bytes: int) -> Document:
         )
     text = finish(unwrap_lines(lines), what="PDF")
     title = _metadata_title(metadata_title)
-    if title:
-        text = drop_leading_title(text, title)
-    else:
-        title, text = split_title(text)
+    title, text = place_title(text, title)
     return Document(text=text, title=title, format="pdf")
 
 

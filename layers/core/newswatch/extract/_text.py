@@ -345,6 +345,13 @@ def drop_leading_title(text: str, title: str | None) -> str:
     return text
 
 
+def place_title(text: str, title: str | None) -> tuple[str | None, str]:
+    """The format's own title (its repeat dropped from the body), else a headline first line."""
+    if title:
+        return title, drop_leading_title(text, title)
+    return split_title(text)
+
+
 def _fold(value: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", "", value.casefold()).split())
 
