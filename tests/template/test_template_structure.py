@@ -292,6 +292,7 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         "topic": "S",
         "uploaded_at": "S",
         "content_sha256": "S",
+        "upload_day": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {
@@ -301,6 +302,10 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         ],
         "ByHash": [
             {"AttributeName": "content_sha256", "KeyType": "HASH"},
+            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+        ],
+        "ByUploadDay": [
+            {"AttributeName": "upload_day", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
         ],
     }

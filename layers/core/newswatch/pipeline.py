@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from newswatch.domain.headline import derive_headline
 from newswatch.domain.language import detect_language
 from newswatch.domain.models import Analysis, Document, Summary, SummaryLength
 from newswatch.domain.ports import Summarizer, Tagger
@@ -68,4 +69,5 @@ class Pipeline:
             topics=topics,
             document=document,
             flags=tuple(flags),
+            headline=document.title or derive_headline(sentences),
         )

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 BY_HASH_INDEX = "ByHash"
 BY_TOPIC_INDEX = "ByTopic"
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
-_INDEX_KEYS = frozenset({"content_sha256", "uploaded_at", "topic"})
+_INDEX_KEYS = frozenset({"content_sha256", "uploaded_at", "topic", "upload_day"})
 MAX_TRANSACTION_ITEMS = 100
 NEAR_BAND_SK = "band"
 # Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newswatch.domain.headline import UNTITLED, headline_of
+
 KIND_ALERT = "alert"
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
@@ -223,18 +225,15 @@ def s3_uri(record: Mapping[str, Any]) -> str:
 
 
 def _title(record: Mapping[str, Any]) -> str:
-    title = sanitize(record.get("title"))
-    if title:
-        return title
-    key = str(record.get("key") or "")
-    return sanitize(key.rsplit("/", 1)[-1]) or "Untitled article"
+    # The stored headline (title, else first sentence), never the file name.
+    return sanitize(headline_of(record)) or UNTITLED
 
 
 def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
     # ASCII: SNS rewrites subjects with non-ASCII characters, and mail clients show them raw.
     labels = ", ".join(t.label for t in topics)
     prefix = f"[newswatch: {labels}] " if labels else "[newswatch] "
-    title = to_ascii(_title(record)) or "Untitled article"
+    title = to_ascii(_title(record)) or UNTITLED
     return _clip(to_ascii(prefix + title), SUBJECT_MAX)
 
 

@@ -64,6 +64,8 @@ class Analysis:
     topics: tuple[TopicTag, ...]
     document: Document
     flags: tuple[str, ...] = field(default=())
+    # The title, else the first sentence shortened (see newswatch.domain.headline).
+    headline: str | None = None
 
     def topic(self, label: str) -> TopicTag | None:
         return next((t for t in self.topics if t.label == label), None)
