@@ -75,7 +75,8 @@ def test_local_up_stops_workers_a_dead_stack_left_in_its_process_group(tmp_path:
             sys.executable,
             "-c",
             "import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', "
-            "'import time; time.sleep(120)', '--multiprocessing-fork']); print(child.pid)",
+            "'import time; time.sleep(120)', '--multiprocessing-fork'], "
+            "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(child.pid)",
         ],
         capture_output=True,
         text=True,
