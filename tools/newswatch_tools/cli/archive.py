@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
 from newswatch.domain.timeutil import iso_utc
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from newswatch.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from newswatch.evaluation import SummaryScores, TopicScores
+    from newswatch_tools.evaluation import SummaryScores, TopicScores
 
 T = TypeVar("T")
 
@@ -91,8 +91,8 @@ def _ratio(raw: str) -> float:
 def run_eval_summaries(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
     from newswatch.domain.models import SummaryLength
-    from newswatch.evaluation import evaluate_summaries, read_jsonl
     from newswatch.settings import Settings
+    from newswatch_tools.evaluation import evaluate_summaries, read_jsonl
 
     def run() -> SummaryScores:
         settings = Settings.from_env()
@@ -126,8 +126,8 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 
 def run_eval_topics(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
-    from newswatch.evaluation import evaluate_topics, read_jsonl
     from newswatch.settings import Settings
+    from newswatch_tools.evaluation import evaluate_topics, read_jsonl
 
     def run() -> TopicScores:
         settings = Settings.from_env()
