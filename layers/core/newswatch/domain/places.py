@@ -44,11 +44,15 @@ KIND_WEIGHTS = {
 }
 # Ambiguous names rank their meanings by kind when the article gives no other clue.
 _KIND_RANK = ("name", "capital", "region", "institution", "city", "demonym")
+# A name after "in", "from", "to"... says where things happen.
+LOCATIVE_BOOST = 1.0
 SENTENCE_CAP = 1.5
 TITLE_WEIGHT = 2.0
 LEAD_WEIGHTS = (1.6, 1.3, 1.15)
 # A name that is part of a person's name ("Michael Jordan") or the dish ("Turkey dinner").
 NOT_A_PLACE_FACTOR = 0.0
+# A person's nationality ("Australian Marc Leishman", "the Togo international").
+NATIONALITY_FACTOR = 0.3
 # Mass at which the score reaches 1 - 1/e, for a short article; longer ones need more.
 SATURATION = 0.8
 REFERENCE_SENTENCES = 6
@@ -82,6 +86,16 @@ _PLACE_FOLLOWERS = _words(
 )
 _LOCATIVES = frozenset(
     ["in", "In", "from", "From", "to", "into", "across", "throughout", "inside", "outside", "near"]
+)
+# Capitalised words after a demonym that make the country's state or people an actor.
+_ACTOR_FOLLOWERS = _words(
+    """
+    Prime President Minister Ministry Foreign Defence Defense Interior Government Army Navy Air
+    Armed Forces Force Police Embassy Ambassador Parliament Senate Congress Cabinet Chancellor
+    King Queen Prince Royal Crown Red Coast Border Special Supreme Court Central Bank National
+    Federal State Home Office Secretary General Communist Labour Conservative Democratic
+    Republican Muslim Christian Jewish Islamic Kurdish Football Olympic Open Grand Premier
+    """
 )
 # Capitalised words that come before a place name without making it a person's name.
 _PLACE_LEADERS = _words(
@@ -257,6 +271,8 @@ class PlaceDetector:
         per_unit: dict[str, dict[int, float]] = {}
         for mention, (code, kind) in chosen:
             value = KIND_WEIGHTS.get(kind, 0.5) * mention.factor
+            if mention.locative:  # "in Khartoum": where the events take place
+                value *= LOCATIVE_BOOST
             cell = per_unit.setdefault(code, {})
             cell[mention.unit] = cell.get(mention.unit, 0.0) + value
         masses = {
@@ -368,8 +384,16 @@ def _context_factor(
         or tokens[start + width - 1][0].endswith("-language")
     ):
         return NOT_A_PLACE_FACTOR
-    if width != 1 or all(kind in ("demonym", "institution") for _, kind in meanings):
-        return 1.0  # "British Prime Minister", "NASA Administrator"
+    if all(kind == "demonym" for _, kind in meanings):
+        # "Australian Marc Leishman": one person's nationality, not the country as an actor
+        # ("British Prime Minister", "Sudanese Armed Forces" are).
+        if after[:1].isupper() and after not in _ACTOR_FOLLOWERS and _clean(after) not in gazetteer:
+            return NATIONALITY_FACTOR
+        return 1.0
+    if after in ("international", "internationals"):  # "the Togo international": a player
+        return NATIONALITY_FACTOR
+    if width != 1 or all(kind == "institution" for _, kind in meanings):
+        return 1.0  # "NASA Administrator"
     if before in _HONORIFICS:
         return NOT_A_PLACE_FACTOR
     # "Michael Jordan": a capitalised word before, which is no opener and no place.
