@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.local.spec import load_spec
+from newswatch_tools.local.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from newswatch.cli import main
-from newswatch.cli.archive import MomentError, parse_moment
+from newswatch_tools.cli import main
+from newswatch_tools.cli.archive import MomentError, parse_moment
 
 REPO = Path(__file__).resolve().parents[2]
 REGION, TABLE = "us-east-1", "articles"  # as tests/analyst/conftest.py makes them

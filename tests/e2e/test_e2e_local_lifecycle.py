@@ -16,9 +16,9 @@ import pytest
 from e2e_stack import REPO_ROOT, LocalStackProcess, run_cli, wait_for
 from rich.console import Console
 
-from newswatch.cli.local import clean_up_stale
-from newswatch.local.spec import load_spec
-from newswatch.local.state import process_alive, stray_workers
+from newswatch_tools.cli.local import clean_up_stale
+from newswatch_tools.local.spec import load_spec
+from newswatch_tools.local.state import process_alive, stray_workers
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
 
@@ -157,7 +157,7 @@ def test_the_stream_insert_fixture_publishes_as_sam_local_invoke_runs_it(
         "AWS_ENDPOINT_URL": endpoint,  # env-host-network.json's port is the default 4566
     }
     invoke = (
-        "import json, sys; from newswatch.local.functions import LocalFunction; "
+        "import json, sys; from newswatch_tools.local.functions import LocalFunction; "
         "from pathlib import Path; "
         "handler = LocalFunction('AlertFunction', Path('functions/alert/app.py')).load(); "
         "print(json.dumps(handler(json.load(open(sys.argv[1])), None)))"

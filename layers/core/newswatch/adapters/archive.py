@@ -3,7 +3,8 @@
 Every read is a DynamoDB Query on the table's keys, never a Scan (see the data model in the
 README): the ``ByUploadDay`` index holds every article item (whatever its status) under its upload
 day, sorted by upload time, so a listing is one Query per day; the ``ByTopic`` index holds one
-small entry per (article, topic); an article's partition holds its versions and topic entries.
+small entry per (article, topic) and per (article, country); an article's partition holds its
+versions and their entries.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
+
+from newswatch.adapters.dynamodb import place_index_key
 
 TOPIC_INDEX = "ByTopic"
 DAY_INDEX = "ByUploadDay"
@@ -73,11 +76,21 @@ class Archive:
                     return
 
     def articles(
-        self, topics: Sequence[str], window: TimeRange = TimeRange(), limit: int | None = None
+        self,
+        topics: Sequence[str] | None,
+        window: TimeRange = TimeRange(),
+        limit: int | None = None,
+        places: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
-        """Articles tagged with any of ``topics``, newest first, each once, with its topics."""
+        """Articles tagged with any of ``topics``, newest first, each once, with its topics.
+
+        With ``places`` (ISO codes): the articles about any of those countries, one Query per
+        country on the place entries; ``topics`` then narrows them (None: any topic or none).
+        """
+        if places:
+            return self._place_articles(places, topics, window, limit)
         by_article: dict[tuple[str, str], dict[str, Any]] = {}
-        for topic in topics:
+        for topic in topics or ():
             for entry in self.topic_entries(topic, window, limit):
                 key = (entry["article_pk"], entry["article_sk"])
                 merged = by_article.setdefault(key, {**entry, "topics": []})
@@ -136,11 +149,51 @@ class Archive:
         """
         entries = [e for topic in topics for e in self.topic_entries(topic, window, limit)]
         entries.sort(key=lambda e: str(e.get("uploaded_at", "")), reverse=True)
+        return self._full_articles(entries, statuses, limit)
+
+    def place_articles(
+        self,
+        places: Sequence[str],
+        topics: Sequence[str] | None,
+        window: TimeRange,
+        *,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The articles about any of ``places`` (and, given ``topics``, tagged with one), newest
+        first, each once, in full: one Query per country, then BatchGetItem."""
+        entries = self._place_articles(places, topics, window, None)
+        return self._full_articles(entries, statuses, limit)
+
+    def _full_articles(
+        self, entries: Sequence[dict[str, Any]], statuses: Sequence[str], limit: int | None
+    ) -> list[dict[str, Any]]:
+        """The article items behind index entries (in their order), of ``statuses`` if given."""
         rows = [
             a
             for a in self.fetch(article_keys(entries))
             if not statuses or a.get("status") in statuses
         ]
+        return rows[:limit] if limit is not None else rows
+
+    def _place_articles(
+        self,
+        places: Sequence[str],
+        topics: Sequence[str] | None,
+        window: TimeRange,
+        limit: int | None,
+    ) -> list[dict[str, Any]]:
+        wanted = set(topics) if topics is not None else None
+        by_article: dict[tuple[str, str], dict[str, Any]] = {}
+        for code in places:
+            for entry in self.topic_entries(place_index_key(code), window):
+                labels = {t["label"] for t in entry.get("topics") or ()}
+                if wanted is not None and not labels & wanted:
+                    continue
+                key = (entry["article_pk"], entry["article_sk"])
+                merged = by_article.setdefault(key, {**entry, "places": []})
+                merged["places"].append({"code": code, "score": entry.get("score")})
+        rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
         return rows[:limit] if limit is not None else rows
 
     def article(self, bucket: str, key: str) -> list[dict[str, Any]]:

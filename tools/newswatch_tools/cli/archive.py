@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newswatch.cli.common import EXIT_OK, EXIT_USAGE
-from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
 from newswatch.domain.timeutil import iso_utc
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -51,11 +51,18 @@ def register(subparsers: Any) -> None:
         help="list every stored article (any status), newest first",
         description="Every article stored in the time range, whatever its status (processed, "
         "failed, duplicate, skipped; tagged or not; any language), with its key, status and "
-        "topics. One DynamoDB Query per day (ByUploadDay index), or per topic with --topic.",
+        "topics. One DynamoDB Query per day (ByUploadDay index), or per topic (--topic) or "
+        "country (--place) on the ByTopic index.",
     )
     articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
     articles.add_argument(
         "--status", action="append", choices=STATUSES, help="only this status (repeatable)"
+    )
+    articles.add_argument(
+        "--place",
+        action="append",
+        help="a country the articles are about: ISO code or name, e.g. SD or Sudan (repeatable, "
+        "or comma-separated); with --topic, both must match",
     )
     articles.add_argument("--since", default="7d", help="7d, 12h, 30m or an ISO date (default 7d)")
     articles.add_argument("--until", help="a duration ago or an ISO date (default: now)")
@@ -107,9 +114,17 @@ def run_articles(args: argparse.Namespace) -> int:
         return _error(str(error))
     if not window.since:
         return _error("--since needs a duration like 7d or an ISO date")
+    try:
+        places = parse_places(args.place or ())
+    except ValueError as error:
+        return _error(str(error))
     archive = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName"))
     statuses = args.status or ()
-    if args.topic:
+    if places:
+        rows = archive.place_articles(
+            places, args.topic, window, statuses=statuses, limit=args.limit
+        )
+    elif args.topic:
         rows = archive.tagged_articles(args.topic, window, statuses=statuses, limit=args.limit)
     else:
         rows = archive.recent_articles(window, statuses=statuses, limit=args.limit)
@@ -128,6 +143,10 @@ def run_articles(args: argparse.Namespace) -> int:
     table.add_column("status", no_wrap=True)
     table.add_column("headline", overflow="fold")
     table.add_column("topics", overflow="fold")
+    # The places column only when some article has places (items stored before them have none).
+    with_places = any(row["places"] for row in listed)
+    if with_places:
+        table.add_column("places", overflow="fold")
     table.add_column("flags", overflow="fold")
     for row in listed:
         table.add_row(
@@ -136,6 +155,7 @@ def run_articles(args: argparse.Namespace) -> int:
             row["status"] or "",
             Text(row["headline"]),
             ", ".join(row["topics"]) or "-",
+            *([", ".join(row["places"])] if with_places else []),
             Text(", ".join(row["flags"])),
         )
     Console().print(table)
@@ -160,6 +180,7 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
         "headline": headline_of(item),
         "title": item.get("title"),
         "topics": list(labels),
+        "places": list(item.get("country_codes") or ()),
         "flags": list(item.get("flags") or ()),
         "language": item.get("language"),
         "error_code": item.get("error_code"),
@@ -169,6 +190,30 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
     if item.get("topics"):  # a full item (topic listing): the scores too
         row["scores"] = {t["label"]: t.get("score") for t in item["topics"]}
     return row
+
+
+def parse_places(values: Iterable[str]) -> list[str]:
+    """ISO alpha-2 codes for codes or country names as typed (repeated or comma-separated);
+    ValueError naming each one that is no country."""
+    from newswatch.domain.places import load_gazetteer
+
+    gazetteer = load_gazetteer()
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        if not value:
+            continue
+        code = gazetteer.resolve(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise ValueError(
+            f"unknown place(s): {', '.join(unknown)}; give ISO 3166-1 alpha-2 codes (SD, UA, "
+            "PS) or country names (Sudan, Ukraine)"
+        )
+    return codes
 
 
 # -- show -------------------------------------------------------------------------------------
@@ -281,6 +326,11 @@ def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
         iptc = f" ({topic['iptc']})" if topic.get("iptc") else ""
         lines.append(f"\n[cyan]{escape(topic['label'])}[/cyan] {topic['score']:.2f}{iptc}")
         lines += [f"  • {escape(sentence)}" for sentence in topic.get("evidence", [])]
+    for country in article.get("countries", []):
+        lines.append(
+            f"\n[green]{escape(country['name'])}[/green] ({country['code']}) {country['score']:.2f}"
+        )
+        lines += [f"  • {escape(sentence)}" for sentence in country.get("evidence", [])]
     if article.get("status") == "processed":
         lines.append(
             f"\nalert: {article.get('alert_state', 'none')}"
