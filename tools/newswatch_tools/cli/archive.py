@@ -137,6 +137,8 @@ def run_articles(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
+    from newswatch.domain.headline import shorten
+
     table = Table(title=f"{len(listed)} articles", title_justify="left")
     table.add_column("uploaded", no_wrap=True)
     table.add_column("key", overflow="fold")
@@ -147,21 +149,37 @@ def run_articles(args: argparse.Namespace) -> int:
     with_places = any(row["places"] for row in listed)
     if with_places:
         table.add_column("places", overflow="fold")
-    table.add_column("flags", overflow="fold")
-    for row in listed:
+    notes = [_notes(row) for row in listed]
+    if any(notes):
+        table.add_column("notes", overflow="fold")
+    for row, note in zip(listed, notes, strict=True):
         table.add_row(
             str(row["uploaded_at"] or "")[:16].replace("T", " "),
             Text(row["key"] or ""),
             row["status"] or "",
-            Text(row["headline"]),
+            Text(shorten(row["headline"], TABLE_HEADLINE_CHARS)),
             ", ".join(row["topics"]) or "-",
             *([", ".join(row["places"])] if with_places else []),
-            Text(", ".join(row["flags"])),
+            *([Text(note)] if any(notes) else []),
         )
     Console().print(table)
     if len(listed) == args.limit:
         Console(stderr=True).print(f"(the newest {args.limit}; --limit shows more)")
     return EXIT_OK
+
+
+# The table shows the start of a headline; --json and `show` give all of it.
+TABLE_HEADLINE_CHARS = 60
+
+
+def _notes(row: dict[str, Any]) -> str:
+    """What else a reader of the listing should know: flags, the error, what it duplicates."""
+    notes = list(row["flags"])
+    if row["error_code"]:
+        notes.append(f"error: {row['error_code']}")
+    if row["duplicate_of"]:
+        notes.append(f"copy of {_ref_text(row['duplicate_of']).rsplit('/', 1)[-1]}")
+    return ", ".join(notes)
 
 
 def _article_row(item: dict[str, Any]) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def _described(row: dict[str, Any]) -> list[tuple[str, str]]:
         row["protocol"],
         row["endpoint"],
         ", ".join(row["topics"]) or "(all)",
-        "" if row["min_score"] is None else f"{row['min_score']:.2f}",
+        "-" if row["min_score"] is None else f"{row['min_score']:.2f}",
         " + ".join(row["kinds"]),
         "yes" if row["confirmed"] else "pending",
     )
