@@ -203,7 +203,6 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
         "language": item.get("language"),
         "error_code": item.get("error_code"),
         "duplicate_of": item.get("duplicate_of"),
-        "alert_state": item.get("alert_state"),
     }
     if item.get("topics"):  # a full item (topic listing): the scores too
         row["scores"] = {t["label"]: t.get("score") for t in item["topics"]}
