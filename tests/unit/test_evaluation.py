@@ -174,6 +174,9 @@ def test_eval_topics_counts_only_tags_that_would_alert(
     assert [point["threshold"] for point in floods] == sorted(p["threshold"] for p in floods)
     assert floods[0]["r"] == 0.5
     assert floods[-1]["threshold"] == 0.95
+    # micro over every judged topic at one threshold: the fires tag on a1 is a false alert there
+    low = result["micro_curve"][0]  # type: ignore[index]
+    assert (low["tp"], low["fp"], low["r"]) == (1, 1, 0.5)
 
 
 def test_split_half_is_fixed_disjoint_and_balanced() -> None:

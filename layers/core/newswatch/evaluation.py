@@ -85,6 +85,8 @@ class TopicScores:
     topics: dict[str, TopicScore]
     alert_thresholds: dict[str, float] = field(default_factory=dict)
     curves: dict[str, tuple[CurvePoint, ...]] = field(default_factory=dict)
+    # micro-averaged over every judged topic, one threshold for all
+    micro_curve: tuple[CurvePoint, ...] = ()
 
     @property
     def micro(self) -> TopicScore:
@@ -128,6 +130,10 @@ class TopicScores:
                 ]
                 for label, points in self.curves.items()
             },
+            "micro_curve": [
+                {"threshold": c.threshold, **_prf(c.score), "tp": c.score.tp, "fp": c.score.fp}
+                for c in self.micro_curve
+            ],
         }
 
 
@@ -239,11 +245,11 @@ def evaluate_topics(
 ) -> TopicScores:
     """P/R/F1 of the tags that would alert against ``project_topics``, per topic and micro.
 
-        A tag alerts when the pipeline stores it and its score reaches its topic's alert threshold
-        (``thresholds``; a topic without one alerts whenever stored). A row's ``judged_topics``, when
-        present, lists the topics scored on it; without it, every label the file uses (as gold or
-    judged anywhere) is scored. The
-        P/R curves use the tagger's scores before any threshold where the tagger gives them.
+    A tag alerts when the pipeline stores it and its score reaches its topic's alert threshold
+    (``thresholds``; a topic without one alerts whenever stored). A row's ``judged_topics``, when
+    present, lists the topics scored on it; without it, every label the file uses (as gold or
+    judged anywhere) is scored. The P/R curves use the tagger's scores before any threshold where
+    the tagger gives them.
     """
     thresholds = thresholds or {}
     return score_outcomes([topic_outcome(row, pipeline, thresholds) for row in rows], thresholds)
@@ -282,24 +288,36 @@ def score_outcomes(
     alerted = [o.alerted & j for o, j in zip(outcomes, judged, strict=True)]
     labels = sorted(set().union(*gold, *alerted)) if outcomes else []
     topics = {label: _count(label, gold, alerted) for label in labels}
-    curves: dict[str, tuple[CurvePoint, ...]] = {}
-    for label in labels:
-        if not topics[label].support:
-            continue
-        points = []
-        for threshold in CURVE_THRESHOLDS:
-            above = [
-                frozenset({label}) if o.scores.get(label, 0.0) >= threshold else frozenset()
-                for o in outcomes
-            ]
-            above = [a & j for a, j in zip(above, judged, strict=True)]
-            points.append(CurvePoint(threshold, _count(label, gold, above)))
-        curves[label] = tuple(points)
+    curves: dict[str, list[CurvePoint]] = {label: [] for label in labels if topics[label].support}
+    micro_curve: list[CurvePoint] = []
+    scored = {
+        label for o, j in zip(outcomes, judged, strict=True) for label in o.scores if label in j
+    }
+    curve_labels = sorted(scored | set(labels))
+    for threshold in CURVE_THRESHOLDS:
+        above = [
+            frozenset(label for label, score in o.scores.items() if score >= threshold) & j
+            for o, j in zip(outcomes, judged, strict=True)
+        ]
+        counts = {label: _count(label, gold, above) for label in curve_labels}
+        for label, points in curves.items():
+            points.append(CurvePoint(threshold, counts[label]))
+        micro_curve.append(
+            CurvePoint(
+                threshold,
+                TopicScore(
+                    tp=sum(c.tp for c in counts.values()),
+                    fp=sum(c.fp for c in counts.values()),
+                    fn=sum(c.fn for c in counts.values()),
+                ),
+            )
+        )
     return TopicScores(
         rows=len(outcomes),
         topics=topics,
         alert_thresholds={k: v for k, v in (thresholds or {}).items() if k in topics},
-        curves=curves,
+        curves={label: tuple(points) for label, points in curves.items()},
+        micro_curve=tuple(micro_curve),
     )
 
 
