@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,30 +367,32 @@ HALVES = ("fit", "untouched")
 
 
 def split_half(
-    rows: Sequence[dict[str, Any]], seed: str = SPLIT_SEED
+    rows: Sequence[dict[str, Any]],
+    seed: str = SPLIT_SEED,
+    labels: Callable[[dict[str, Any]], Iterable[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows cut into a fit half and an untouched half, the same way on every run.
 
-    Rows are grouped by their rarest gold topic (or category, for summary rows), ordered by a
-    seeded hash of their id (or text) within each group, and dealt out alternately, so every
-    topic and category falls about evenly into both halves. Tune on the first; measure on the
-    second.
+    Rows are grouped by their rarest gold label (``labels(row)``, by default its topics; else its
+    category, for summary rows), ordered by a seeded hash of their id (or text) within each group,
+    and dealt out alternately, so every label and category falls about evenly into both halves.
+    Tune on the first; measure on the second.
     """
+    labels_of = labels or _row_labels
     frequency: dict[str, int] = {}
     for row in rows:
-        for label in _row_labels(row):
+        for label in labels_of(row):
             frequency[label] = frequency.get(label, 0) + 1
 
-    def stratum(row: dict[str, Any]) -> str:
-        labels = _row_labels(row)
-        if labels:
-            return min(labels, key=lambda label: (frequency[label], label))
-        return "~" + str(row.get("category", ""))
-
     def key(row: dict[str, Any]) -> tuple[str, str]:
+        found = list(labels_of(row))
+        stratum = (
+            min(found, key=lambda label: (frequency[label], label))
+            if found
+            else "~" + str(row.get("category"))
+        )
         identity = str(row.get("id") or row.get("text", ""))
-        digest = hashlib.sha256(f"{seed}:{identity}".encode()).hexdigest()
-        return stratum(row), digest
+        return stratum, hashlib.sha256(f"{seed}:{identity}".encode()).hexdigest()
 
     fit: list[dict[str, Any]] = []
     untouched: list[dict[str, Any]] = []
@@ -399,13 +401,17 @@ def split_half(
     return fit, untouched
 
 
-def select_half(rows: Sequence[dict[str, Any]], half: str | None) -> list[dict[str, Any]]:
+def select_half(
+    rows: Sequence[dict[str, Any]],
+    half: str | None,
+    labels: Callable[[dict[str, Any]], Iterable[str]] | None = None,
+) -> list[dict[str, Any]]:
     """``rows`` whole (``half`` None) or one of the :data:`HALVES` of :func:`split_half`."""
     if half is None:
         return list(rows)
     if half not in HALVES:
         raise EvaluationError(f"half must be one of {', '.join(HALVES)}, got {half!r}")
-    return split_half(rows)[HALVES.index(half)]
+    return split_half(rows, labels=labels)[HALVES.index(half)]
 
 
 def _row_labels(row: dict[str, Any]) -> list[str]:
