@@ -15,9 +15,9 @@ that would alert at each topic's alert threshold) next to a plain keyword list (
 topic, any match tags), on topics-dev.jsonl, conflict-topics-dev.jsonl and the article-level
 cnndm-topics-dev.jsonl (``judged_topics`` honoured).
 
-Both halves: every dev file is also cut by ``newswatch.evaluation.split_half`` (fixed seed) into a
-fit half (the only one tuning may look at) and an untouched half (the one quoted against the
-targets); the summarizer and the tagger are reported on each. The article-level set gets a table
+Both halves: every dev file is also cut by ``newswatch_tools.evaluation.split_half`` (fixed seed)
+into a fit half (the only one tuning may look at) and an untouched half (the one quoted against
+the targets); the summarizer and the tagger are reported on each. The article-level set gets a table
 per topic for both halves and a chart of each topic's precision and recall across thresholds
 (bench/topics-pr.png).
 
@@ -43,7 +43,9 @@ from newswatch.domain.models import SummaryLength
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import words
 from newswatch.domain.taxonomy import load_taxonomy
-from newswatch.evaluation import (
+from newswatch.pipeline import Pipeline
+from newswatch.settings import Settings
+from newswatch_tools.evaluation import (
     HALVES,
     SPLIT_SEED,
     TopicOutcome,
@@ -55,8 +57,6 @@ from newswatch.evaluation import (
     score_outcomes,
     split_half,
 )
-from newswatch.pipeline import Pipeline
-from newswatch.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"

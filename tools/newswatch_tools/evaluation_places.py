@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newswatch import evaluation
-from newswatch.evaluation import SPLIT_SEED, EvaluationError, TopicScore, row_document
 from newswatch.pipeline import Pipeline
+from newswatch_tools import evaluation
+from newswatch_tools.evaluation import SPLIT_SEED, EvaluationError, TopicScore, row_document
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from newswatch.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, positive_int, score
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from newswatch.evaluation import SummaryScores, TopicScores
-    from newswatch.evaluation_places import PlaceScores
+    from newswatch_tools.evaluation import SummaryScores, TopicScores
+    from newswatch_tools.evaluation_places import PlaceScores
 
 T = TypeVar("T")
 
@@ -121,8 +121,8 @@ def _ratio(raw: str) -> float:
 def run_eval_summaries(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
     from newswatch.domain.models import SummaryLength
-    from newswatch.evaluation import evaluate_summaries, read_jsonl, select_half
     from newswatch.settings import Settings
+    from newswatch_tools.evaluation import evaluate_summaries, read_jsonl, select_half
 
     def run() -> SummaryScores:
         settings = Settings.from_env()
@@ -158,8 +158,13 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 def run_eval_topics(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
     from newswatch.domain.taxonomy import load_taxonomy
-    from newswatch.evaluation import alert_thresholds, evaluate_topics, read_jsonl, select_half
     from newswatch.settings import Settings
+    from newswatch_tools.evaluation import (
+        alert_thresholds,
+        evaluate_topics,
+        read_jsonl,
+        select_half,
+    )
 
     def run() -> TopicScores:
         settings = Settings.from_env()
@@ -213,8 +218,8 @@ def run_eval_topics(args: argparse.Namespace) -> int:
 
 def run_eval_places(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
-    from newswatch.evaluation import read_jsonl
-    from newswatch.evaluation_places import evaluate_places, select_half
+    from newswatch_tools.evaluation import read_jsonl
+    from newswatch_tools.evaluation_places import evaluate_places, select_half
 
     def run() -> PlaceScores:
         rows = select_half(read_jsonl(args.file, ("text", "countries")), args.half)
