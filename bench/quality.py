@@ -66,6 +66,9 @@ ARTICLE_LEVEL = "cnndm-topics-dev.jsonl"
 FOCUS_TOPICS = ("ceasefire", "negotiations", "sanctions", "elections")
 # Thresholds shown in the precision/recall table (the chart has every 0.05).
 TABLE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+# Score bands of the calibration check: the share of a band's tags that are right should be the
+# same on every topic if one threshold is to mean the same on each.
+BANDS = ((0.3, 0.5), (0.5, 0.7), (0.7, None))
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 # The keyword baseline: the obvious words a newsroom would list per topic, matched as whole words.
@@ -450,6 +453,48 @@ def article_level(topics: dict[str, Any], chart: str) -> list[str]:
             support = halves[half]["topics"][label]["support"]
             cells = [_curve_cell(curve.get(t)) for t in TABLE_THRESHOLDS]
             lines.append(f"| {label} | {half} | {support} | " + " | ".join(cells) + " |")
+    return lines + calibration_check(halves, labels)
+
+
+def calibration_check(halves: dict[str, Any], labels: Sequence[str]) -> list[str]:
+    """Right tags / tags per score band, per topic and both halves pooled (from the curves)."""
+    bands = [f"{low:.1f}-{high:.1f}" if high else f">= {low:.1f}" for low, high in BANDS]
+    lines = [
+        "",
+        "### Does one score mean the same on every topic?",
+        "",
+        "Right tags / tags in each score band, both halves pooled (topics with gold rows). A "
+        "calibrated score would show about the same share in a band on every topic.",
+        "",
+        "| topic | " + " | ".join(bands) + " |",
+        "|---|" + "---:|" * len(bands),
+    ]
+
+    def counts(points: Sequence[dict[str, Any]], low: float, high: float | None) -> tuple[int, int]:
+        at = {round(p["threshold"], 2): p for p in points}
+        above = at.get(round(low, 2))
+        if above is None:
+            return 0, 0
+        top = at.get(round(high, 2)) if high else None
+        tp = above["tp"] - (top["tp"] if top else 0)
+        fp = above["fp"] - (top["fp"] if top else 0)
+        return tp, tp + fp
+
+    for label in [*labels, "all topics"]:
+        cells = []
+        for low, high in BANDS:
+            right = total = 0
+            for half in HALVES:
+                points = (
+                    halves[half]["micro_curve"]
+                    if label == "all topics"
+                    else halves[half]["curves"].get(label, [])
+                )
+                tp, n = counts(points, low, high)
+                right, total = right + tp, total + n
+            cells.append(f"{right}/{total}" if total else "-")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
