@@ -43,6 +43,11 @@ class FakeAnalyzer:
             hoard = []
             while True:
                 hoard.append(bytearray(8 * 1024 * 1024))
+        if self.behaviour == "hidden-hog":
+            try:
+                bytearray(256 * 1024 * 1024)
+            except MemoryError:
+                raise CorruptFileError("corrupt or truncated: cannot allocate") from None
         if self.behaviour == "raise":
             raise CorruptFileError("corrupt thing")
         if self.behaviour == "bug":
@@ -80,6 +85,11 @@ def test_an_article_over_its_memory_ceiling_is_too_complex() -> None:
         analyzer.analyze_bytes(b"x", "a.txt")
     # The parent is untouched: it can still allocate what the child could not.
     assert len(bytearray(128 * 1024 * 1024)) == 128 * 1024 * 1024
+
+
+def test_a_failed_allocation_a_parser_reported_as_corrupt_input_is_still_memory() -> None:
+    with pytest.raises(TooComplexError, match="more than 64 MB"):
+        BudgetedAnalyzer(FakeAnalyzer("hidden-hog"), memory_mb=64).analyze_bytes(b"x", "a.txt")
 
 
 def test_the_ceiling_is_a_share_of_the_functions_memory_unless_set() -> None:

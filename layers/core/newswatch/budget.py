@@ -290,7 +290,8 @@ def _child(work: Callable[[], Any], write_fd: int, budget: float, ceiling_mb: in
         try:
             result = {"kind": "ok", "analysis": work()}
         except NewswatchError as error:
-            result = {"kind": "error", "error": error}
+            # A parser that met a failed allocation may report it as corrupt input (pypdf, lxml).
+            result = {"kind": "memory" if _ran_out(error) else "error", "error": error}
         except MemoryError:
             result = {"kind": "memory"}
         except BaseException as error:
@@ -322,6 +323,18 @@ def _child(work: Callable[[], Any], write_fd: int, budget: float, ceiling_mb: in
             sys.stderr.flush()
         finally:
             os._exit(exit_code)
+
+
+def _ran_out(error: BaseException) -> bool:
+    """Whether a MemoryError is among the causes of ``error``."""
+    seen: BaseException | None = error
+    for _ in range(20):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _limit(budget: float, ceiling_mb: int) -> int | None:
