@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from newswatch.domain.errors import NotAnArticleError
 from newswatch.domain.language import detect_language
-from newswatch.domain.models import Analysis, Document, Summary, SummaryLength
-from newswatch.domain.ports import Summarizer, Tagger
+from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
+from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
 from newswatch.domain.prose import not_prose
 from newswatch.domain.sentences import split_sentences
 
@@ -47,11 +47,16 @@ class PipelineOptions:
 
 class Pipeline:
     def __init__(
-        self, summarizer: Summarizer, tagger: Tagger, options: PipelineOptions | None = None
+        self,
+        summarizer: Summarizer,
+        tagger: Tagger,
+        options: PipelineOptions | None = None,
+        places: PlaceDetector | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.tagger = tagger
         self.options = options or PipelineOptions()
+        self.places = places
 
     def warm_up(self, modules: Collection[str] = ()) -> None:
         """Build what the engines build lazily (models, patterns) by analysing a short text.
@@ -87,8 +92,12 @@ class Pipeline:
             summary = self.summarizer.summarize(sentences, length, title=document.title)
             flags.extend(summary.flags)
         summary = _bounded(summary, flags)
+        places: tuple[PlaceTag, ...] = ()
         if language in TAGGED_LANGUAGES:
             topics = self.tagger.tag(sentences, title=document.title)
+            # The gazetteer's names, demonyms and context rules are English too.
+            if self.places is not None:
+                places = self.places.detect(sentences, title=document.title)
         else:
             topics = ()
             flags.append(FLAG_LANGUAGE_NOT_TAGGED)
@@ -102,6 +111,7 @@ class Pipeline:
             topics=topics,
             document=document,
             flags=tuple(flags),
+            places=places,
         )
 
 
