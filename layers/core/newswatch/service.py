@@ -70,7 +70,7 @@ from newswatch.adapters.dynamodb import (
 )
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
 from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
-from newswatch.domain.errors import NewswatchError, TooLargeError
+from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
 from newswatch.domain.neardup import (
     Fingerprint,
     NearDuplicate,
@@ -555,17 +555,16 @@ def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | 
         return pipeline.analyze_bytes(data, run.key.rsplit("/", 1)[-1], content_type)
     except NewswatchError as error:
         return (error.code, error.message)
+    except OutOfTimeError:
+        raise  # not the file's fault: the message is retried in a fresh invocation
     except Exception as error:
         # A bug on some input fails the same way every time: record it rather than retry it into
         # the dead-letter queue. The message is left out of the log: it may quote the article.
-        _log.error(
-            "unexpected %s analysing s3://%s/%s\n%s",
-            type(error).__name__,
-            run.bucket,
-            run.key,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        return ("internal_error", f"unexpected {type(error).__name__} while analysing")
+        # (A bug in the budget's child process arrives with the child's type and traceback.)
+        kind = getattr(error, "kind", type(error).__name__)
+        trace = getattr(error, "trace", None) or "".join(traceback.format_tb(error.__traceback__))
+        _log.error("unexpected %s analysing s3://%s/%s\n%s", kind, run.bucket, run.key, trace)
+        return ("internal_error", f"unexpected {kind} while analysing")
 
 
 def ingest_object(
