@@ -35,7 +35,7 @@ from newswatch.build import build_pipeline
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import words
-from newswatch.evaluation import (
+from newswatch_tools.evaluation import (
     evaluate_summaries,
     evaluate_topics,
     read_jsonl,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from newswatch.cli import main
-from newswatch.cli.archive import MomentError, parse_moment
+from newswatch_tools.cli import main
+from newswatch_tools.cli.archive import MomentError, parse_moment
 
 
 def _lines(text: str) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.cli import main
 from newswatch.domain.subscriptions import filter_policy
+from newswatch_tools.cli import main
 
 REGION = "us-east-1"
 

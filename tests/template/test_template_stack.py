@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.local.template import references
+from newswatch_tools.local.template import references
 
 pytestmark = [
     pytest.mark.tools,

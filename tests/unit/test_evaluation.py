@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.cli import main
-from newswatch.evaluation import EvaluationError, read_jsonl, rouge, score_topics
+from newswatch_tools.cli import main
+from newswatch_tools.evaluation import EvaluationError, read_jsonl, rouge, score_topics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
 

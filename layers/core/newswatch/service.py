@@ -65,6 +65,8 @@ from newswatch.adapters.dynamodb import (
     article_pk,
     article_sk,
     new_band_item,
+    place_index_key,
+    place_sk,
     topic_sk,
 )
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
@@ -100,6 +102,7 @@ MAX_TITLE_CHARS = 500
 MAX_SENTENCE_CHARS = 1500
 MAX_SUMMARY_SENTENCES = 10
 MAX_TOPICS = 50
+MAX_PLACES = 10
 # As many as an alert shows (domain.alerts.EMAIL_MAX_EVIDENCE); each is in the item's size.
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 400
@@ -297,6 +300,15 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
                 "evidence": evidence,
             }
         )
+    countries = [
+        {
+            "code": place.code,
+            "name": place.name,
+            "score": round(float(place.score), 4),
+            "evidence": [_clip(e, MAX_EVIDENCE_CHARS)[0] for e in place.evidence[:MAX_EVIDENCE]],
+        }
+        for place in analysis.places[:MAX_PLACES]
+    ]
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
@@ -309,6 +321,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
         "topics": topics,
         "topic_labels": [t["label"] for t in topics],
         "top_topic": topics[0]["label"] if topics else None,
+        "countries": countries,
+        "country_codes": [c["code"] for c in countries],
         "flags": flags,
         "format": analysis.document.format,
     }
@@ -334,8 +348,38 @@ def _topic_items(
             "article_sk": item["sk"],
             # Lets the archive and digests show a re-uploaded story once (None is not stored).
             "near_duplicate_of": item.get("near_duplicate_of"),
+            "country_codes": item.get("country_codes"),
         }
         for topic in topics
+    ] + _place_items(item)
+
+
+def _place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One index entry per country the article is about: the archive's "articles about SD"."""
+    version = item["version_id"]
+    return [
+        {
+            "pk": item["pk"],
+            "sk": place_sk(country["code"], version),
+            "type": "place",
+            "topic": place_index_key(country["code"]),
+            "place": country["code"],
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "summary": item.get("summary"),
+            "score": country["score"],
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+            "near_duplicate_of": item.get("near_duplicate_of"),
+            # The article's topics, so "--place SD --topic ceasefire" needs no second read.
+            "topics": [
+                {"label": topic["label"], "score": topic["score"]}
+                for topic in item.get("topics") or ()
+            ],
+            "country_codes": item.get("country_codes"),
+        }
+        for country in item.get("countries") or ()
     ]
 
 
@@ -696,6 +740,7 @@ def reprocess_object(
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso(clock.now())
     old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
+    old_topic_sks += [place_sk(code, run.version) for code in stored.get("country_codes") or ()]
     store.replace_article(item, _topic_items(item, topic_maps), old_topic_sks)
     return run.outcome(
         REPROCESSED if item["status"] == PROCESSED else FAILED,

@@ -4,7 +4,9 @@
   ``attribute_not_exists(pk)`` so each object version has exactly one item however often (and
   however concurrently) S3 delivers its notification.
 - Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``) and are written
-  in the same transaction, so the archive index is never half written.
+  in the same transaction, so the archive index is never half written. Place entries do the same
+  for each country the article is about (``sk = place#<code>#v#<version>``, ``topic =
+  place#<code>``), so ``ByTopic`` answers "articles about Sudan" with one Query too.
 - A ``content#<sha256>`` item (``sk = first``) names the first processed article with those bytes;
   it is claimed in that article's transaction, so duplicates are decided race-free with consistent
   reads. ``ByHash`` (content_sha256, uploaded_at) is the fallback lookup.
@@ -64,6 +66,15 @@ def article_sk(version_id: str | None) -> str:
 
 def topic_sk(label: str, version_id: str | None) -> str:
     return f"topic#{label}#v#{version_id or 'null'}"
+
+
+def place_sk(code: str, version_id: str | None) -> str:
+    return f"place#{code}#v#{version_id or 'null'}"
+
+
+def place_index_key(code: str) -> str:
+    """The ``topic`` attribute of a place entry: ``place#SD``, which no topic label can be."""
+    return f"place#{code}"
 
 
 def to_dynamo(value: Any) -> Any:

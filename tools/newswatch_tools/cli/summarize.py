@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int, score
+from newswatch_tools.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int, score
 
 if TYPE_CHECKING:
     from rich.console import Console
