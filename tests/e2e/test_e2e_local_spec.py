@@ -22,7 +22,6 @@ def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_te
     assert spec.table["AttributeDefinitions"] == table["AttributeDefinitions"]
     assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {
         "ByTopic",
-        "ByHash",
         "ByUploadDay",
     }
     assert spec.table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
