@@ -850,11 +850,12 @@ def bench_e2e(
     from newswatch.local.spec import load_spec
     from newswatch.local.stack import LocalStack
     from newswatch.local.subscribers import Subscriber
+    from newswatch.service import alert_policy
     from newswatch.settings import Settings
 
     uploads, source = build_uploads(count + paced, data_dir if data_dir.is_dir() else None)
     settings = Settings.from_env(load_spec(REPO).alert.environment)
-    audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))
+    audit = Subscriber("all-watched", "email", alert_policy(settings).labels)
     result: dict[str, Any] = {"source": source, "load_before": round(os.getloadavg()[0], 2)}
     with LocalStack(REPO, write_state=False, subscribers=(audit,)) as stack:
         result["ingest_workers"] = stack.ingest_workers or (
