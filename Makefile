@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TOOLS := .tools
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-dev tools browser demo test lint typecheck pytest bench loadtest validate clean
+.PHONY: setup setup-dev tools browser demo test lint typecheck pytest bench loadtest validate clean places-data
 
 $(BIN)/newswatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ validate: tools
 
 bench: setup-dev
 	$(BIN)/python bench/run.py
+
+# Rebuild layers/core/newswatch/domain/places.tsv from pycountry, countryinfo and GeoNames.
+places-data: setup
+	$(BIN)/pip install -q -e '.[gazetteer]'
+	$(BIN)/python scripts/places_data.py
 
 loadtest: setup-dev
 	$(BIN)/newswatch local loadtest --count 1000

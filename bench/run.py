@@ -1,10 +1,10 @@
 """`make bench`: every benchmark, each in its own process, then bench/REPORT.md and the chart.
 
-Runs bench/quality.py, bench/speed.py, bench/neardup.py and bench/ml.py (those that exist), one
-subprocess each, so a failure in one is reported and the others still run; their output goes to
-bench/out/logs/<name>.log. Then bench/chart.py draws bench/quality-vs-speed.png and this script
-writes bench/REPORT.md: the machine, the exact commands, the targets with met / not met, every
-benchmark's tables and the chart.
+Runs bench/quality.py, bench/speed.py, bench/neardup.py, bench/ml.py and bench/places.py (those
+that exist), one subprocess each, so a failure in one is reported and the others still run; their
+output goes to bench/out/logs/<name>.log. Then bench/chart.py draws bench/quality-vs-speed.png
+and this script writes bench/REPORT.md: the machine, the exact commands, the targets with met /
+not met, every benchmark's tables and the chart.
 
     .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--data-dir ../shared/data]
 """
@@ -33,12 +33,13 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_OUT = BENCH / "out"
 REPORT = BENCH / "REPORT.md"
 CHART = BENCH / "quality-vs-speed.png"
-BENCHMARKS = ("quality", "speed", "neardup", "ml")
+BENCHMARKS = ("quality", "speed", "neardup", "ml", "places")
 TITLES = {
     "quality": "Quality: summaries and topics",
     "speed": "Speed",
     "neardup": "Near-duplicate detection",
     "ml": "Transformers engine",
+    "places": "Places: countries per article",
 }
 PACKAGES = (
     "newswatch",
@@ -235,6 +236,24 @@ def targets(quality: Mapping[str, Any] | None, speed: Mapping[str, Any] | None) 
     """Issue 4's targets next to what this run measured."""
     cnndm = _by_file((quality or {}).get("summaries"), "cnndm-dev.jsonl")
     return quality_targets(quality or {}) + speed_targets(speed or {}, cnndm)
+
+
+def places_targets(places: Mapping[str, Any] | None) -> list[Target]:
+    """Issue 13's target: micro P >= 0.9 and R >= 0.85 on the untouched half of cnndm-places."""
+    what = "Places, cnndm-places-dev untouched half: micro precision / recall"
+    untouched = ((places or {}).get("quality") or {}).get("untouched")
+    if not untouched:
+        return [Target(what, ">= 0.9 / >= 0.85", "-", "not measured")]
+    micro, fit = untouched["detector"]["micro"], places["quality"]["fit"]["detector"]["micro"]
+    return [
+        Target(
+            what,
+            ">= 0.9 / >= 0.85",
+            f"P {micro['p']:.3f}, R {micro['r']:.3f}, F1 {micro['f1']:.3f} "
+            f"(fit half, tuned on: P {fit['p']:.3f}, R {fit['r']:.3f})",
+            _verdict(micro["p"] >= 0.9 and micro["r"] >= 0.85),
+        )
+    ]
 
 
 def quality_targets(quality: Mapping[str, Any]) -> list[Target]:
@@ -599,12 +618,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"bench/out/{path.name} predates this run (written "
         f"{datetime.fromtimestamp(path.stat().st_mtime, UTC):%Y-%m-%d %H:%M UTC}); its figures "
         "are shown as they were"
-        for path in (args.out / "quality.json", args.out / "speed.json")
+        for path in (args.out / "quality.json", args.out / "speed.json", args.out / "places.json")
         if path.is_file() and path.stat().st_mtime < started
     ]
     text = render(
         runs,
-        found=targets(quality, speed),
+        found=targets(quality, speed) + places_targets(_load(args.out / "places.json")),
         host=machine()
         | {
             "load average": (

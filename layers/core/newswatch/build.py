@@ -37,6 +37,8 @@ def build_pipeline(
     if max_bytes < 1:
         raise SettingsError(f"max_bytes must be at least 1, got {max_bytes}")
     options = PipelineOptions(length=length or SummaryLength(), max_bytes=max_bytes)
+    from newswatch.domain.places import PlaceDetector
+
     return Pipeline(
         build_summarizer(engine, model_dir=model_dir),
         build_tagger(
@@ -47,6 +49,8 @@ def build_pipeline(
             nli_dir=nli_dir,
         ),
         options,
+        # Cheap to build: the gazetteer is read on the first article, not here.
+        places=PlaceDetector(),
     )
 
 

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from newswatch.domain.language import detect_language
-from newswatch.domain.models import Analysis, Document, Summary, SummaryLength
-from newswatch.domain.ports import Summarizer, Tagger
+from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
+from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
 from newswatch.domain.sentences import split_sentences
 
 # The taxonomy's patterns are English; other languages are summarized but not tagged.
@@ -29,11 +29,16 @@ class PipelineOptions:
 
 class Pipeline:
     def __init__(
-        self, summarizer: Summarizer, tagger: Tagger, options: PipelineOptions | None = None
+        self,
+        summarizer: Summarizer,
+        tagger: Tagger,
+        options: PipelineOptions | None = None,
+        places: PlaceDetector | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.tagger = tagger
         self.options = options or PipelineOptions()
+        self.places = places
 
     def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
         """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input."""
@@ -53,8 +58,12 @@ class Pipeline:
         else:
             summary = self.summarizer.summarize(sentences, length, title=document.title)
             flags.extend(summary.flags)
+        places: tuple[PlaceTag, ...] = ()
         if language in TAGGED_LANGUAGES:
             topics = self.tagger.tag(sentences, title=document.title)
+            # The gazetteer's names, demonyms and context rules are English too.
+            if self.places is not None:
+                places = self.places.detect(sentences, title=document.title)
         else:
             topics = ()
             flags.append(FLAG_LANGUAGE_NOT_TAGGED)
@@ -68,4 +77,5 @@ class Pipeline:
             topics=topics,
             document=document,
             flags=tuple(flags),
+            places=places,
         )

@@ -304,6 +304,15 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
                 "evidence": evidence,
             }
         )
+    countries = [
+        {
+            "code": place.code,
+            "name": place.name,
+            "score": round(float(place.score), 4),
+            "evidence": [_clip(e, MAX_EVIDENCE_CHARS)[0] for e in place.evidence[:MAX_EVIDENCE]],
+        }
+        for place in analysis.places[:MAX_TOPICS]
+    ]
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
@@ -316,6 +325,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
         "topics": topics,
         "topic_labels": [t["label"] for t in topics],
         "top_topic": topics[0]["label"] if topics else None,
+        "countries": countries,
+        "country_codes": [c["code"] for c in countries],
         "flags": flags,
         "format": analysis.document.format,
     }

@@ -1,11 +1,13 @@
-"""`newswatch eval summaries|topics FILE.jsonl`: measure the summarizer and the tagger on your own
-labelled examples (for instance to tune a custom taxonomy).
+"""`newswatch eval summaries|topics|places FILE.jsonl`: measure the summarizer, the tagger and the
+place detector on your own labelled examples (for instance to tune a custom taxonomy).
 
 ``eval summaries`` reads rows with ``text`` and a reference ``summary`` (optional ``title``) and
 prints ROUGE-1/2/Lsum F1 x 100 for the engine next to Lead-3 (the first three sentences of the
 same segmentation). ``eval topics`` reads rows with ``text`` and ``project_topics`` (a list of
 labels) and prints precision, recall and F1 per gold label and their macro-F1, with the tagger's
-thresholds as configured. Exit code 2 for a bad file or option.
+thresholds as configured. ``eval places`` reads rows with ``text`` and ``countries`` (ISO codes;
+``unjudged_countries`` count neither way) and prints per-country and micro P/R/F1. Exit code 2
+for a bad file or option.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from newswatch.evaluation import SummaryScores, TopicScores
+    from newswatch.evaluation_places import PlaceScores
 
 T = TypeVar("T")
 
@@ -76,6 +79,22 @@ def register(subparsers: Any) -> None:
     topics.add_argument("--model-dir", type=Path, help="local model folder (semantic tagger)")
     topics.add_argument("--json", action="store_true", help="print one JSON object")
     topics.set_defaults(func=run_eval_topics)
+
+    places = commands.add_parser(
+        "places",
+        help="precision, recall and F1 per country, and micro",
+        description="Rows need 'text' and 'countries' (ISO 3166-1 alpha-2 codes the article is "
+        "about); codes in 'unjudged_countries' count neither way. Prints precision, recall and "
+        "F1 per country (gold or predicted) and micro-averaged over all of them.",
+    )
+    places.add_argument("file", type=Path, metavar="FILE.jsonl")
+    places.add_argument(
+        "--half",
+        choices=("fit", "untouched"),
+        help="only one half of the file's fixed split: 'fit' to tune on, 'untouched' to measure",
+    )
+    places.add_argument("--json", action="store_true", help="print one JSON object")
+    places.set_defaults(func=run_eval_places)
 
 
 def _ratio(raw: str) -> float:
@@ -159,6 +178,46 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         return table
 
     return _run_and_print(run, topics_table, as_json=args.json)
+
+
+def run_eval_places(args: argparse.Namespace) -> int:
+    from newswatch.build import build_pipeline
+    from newswatch.evaluation import read_jsonl
+    from newswatch.evaluation_places import evaluate_places, select_half
+
+    def run() -> PlaceScores:
+        rows = select_half(read_jsonl(args.file, ("text", "countries")), args.half)
+        return evaluate_places(rows, build_pipeline(engine="extractive"))
+
+    def places_table(scores: PlaceScores) -> Table:
+        from rich.table import Table
+
+        half = f", {args.half} half" if args.half else ""
+        table = Table(title=f"Countries on {args.file} ({scores.rows} rows{half})")
+        for column in ("country", "precision", "recall", "F1", "support", "fp"):
+            table.add_column(column, justify="left" if column == "country" else "right")
+        for code, country in sorted(scores.countries.items(), key=lambda c: -c[1].support):
+            table.add_row(
+                code,
+                f"{country.precision:.3f}",
+                f"{country.recall:.3f}",
+                f"{country.f1:.3f}",
+                str(country.support),
+                str(country.fp),
+            )
+        micro = scores.micro
+        table.add_section()
+        table.add_row(
+            "micro",
+            f"{micro.precision:.3f}",
+            f"{micro.recall:.3f}",
+            f"{micro.f1:.3f}",
+            str(micro.support),
+            str(micro.fp),
+        )
+        return table
+
+    return _run_and_print(run, places_table, as_json=args.json)
 
 
 def _run_and_print(run: Callable[[], S], table: Callable[[S], Table], *, as_json: bool) -> int:
