@@ -357,6 +357,14 @@ def stack_status(state: LocalState) -> dict[str, Any]:
     }
 
 
+def _readable(body: str) -> str:
+    """A JSON body (SQS, Lambda, HTTPS subscribers) indented; a text body as it is."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
 def run_inbox(args: argparse.Namespace) -> int:
     from newswatch.local.subscribers import read_deliveries
 
@@ -389,7 +397,7 @@ def run_inbox(args: argparse.Namespace) -> int:
             out.print(f"  article  {escape(entry['key'])} ({escape(str(entry.get('reference')))})")
         if entry.get("subject") and entry["protocol"] != "sms":
             out.print(f"  subject  {escape(entry['subject'])}")
-        out.print("  " + escape(entry["body"]).replace("\n", "\n  ") + "\n")
+        out.print("  " + escape(_readable(entry["body"])).replace("\n", "\n  ") + "\n")
     return EXIT_OK
 
 
