@@ -164,7 +164,7 @@ def test_the_json_alert_follows_its_schema_and_its_reference_and_link_resolve(
     query = parse_qs(url.query)
     assert url.scheme == "https" and url.path.endswith("/news/sanctions.txt")
     assert query["versionId"] == ["v1"] and query["X-Amz-Expires"] == ["604800"]
-    assert payload["link"]["expires_at"].endswith("UTC")
+    assert payload["link"]["expires_at"].endswith("Z")
 
 
 def test_a_public_base_url_replaces_the_presigned_link(

@@ -210,7 +210,9 @@ def test_an_untitled_article_is_named_by_its_file() -> None:
 
 
 def test_email_has_title_why_summary_link_reference_and_how_to_stop() -> None:
-    link = ArticleLink("https://b.s3.amazonaws.com/news/truce.txt?X-Amz-Signature=1", "soon")
+    link = ArticleLink(
+        "https://b.s3.amazonaws.com/news/truce.txt?X-Amz-Signature=1", "2026-12-10T07:59:30Z"
+    )
     email = render_email(record(), match_topics(record(), ["ceasefire", "aid"], 0.3), link)
     assert email.startswith("Truce talks resume in Jeddah\n")
     assert "Why you got this: ceasefire 0.91, aid 0.42" in email
@@ -219,7 +221,7 @@ def test_email_has_title_why_summary_link_reference_and_how_to_stop() -> None:
     assert '    "Both sides agreed to a ceasefire."' in email
     assert "aid (score 0.42)" in email
     assert "sanctions" not in email  # not watched
-    assert f"Read the article: {link.url} (link valid until soon)" in email
+    assert f"Read the article: {link.url} (link valid until 2026-12-10 07:59 UTC)" in email
     assert "Stored at: s3://b/news/truce.txt (version 1)" in email
     reference = article_reference("b", "news/truce.txt", "1")
     assert f"Reference: {reference} (newswatch show {reference})" in email

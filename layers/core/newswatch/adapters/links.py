@@ -39,7 +39,7 @@ class PresignedLinker:
             params["VersionId"] = version_id
         url = self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=self.expires_in)
         until = self.now() + timedelta(seconds=self.expires_in)
-        return ArticleLink(str(url), until.strftime("%Y-%m-%d %H:%M UTC"))
+        return ArticleLink(str(url), until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 class PublicLinker:

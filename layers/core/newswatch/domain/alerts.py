@@ -105,7 +105,11 @@ class ArticleLink:
     """A link a person can open: a presigned HTTPS URL (with its expiry) or a public page."""
 
     url: str
-    expires_at: str | None = None  # ISO-8601 UTC; None for a public URL that does not expire
+    expires_at: str | None = None  # ISO-8601 UTC (...Z); None for a public URL that does not expire
+
+    def expiry_text(self) -> str:
+        """``2026-12-10 07:59 UTC`` for a person."""
+        return f"{self.expires_at[:16].replace('T', ' ')} UTC" if self.expires_at else ""
 
 
 @dataclass(frozen=True)
@@ -347,7 +351,7 @@ def render_email(
     summary = _clip(sanitize(record.get("summary")), EMAIL_MAX_SUMMARY_CHARS)
     lines += ["", "Summary:", f"  {summary or '(no summary)'}", ""]
     if link is not None:
-        until = f" (link valid until {link.expires_at})" if link.expires_at else ""
+        until = f" (link valid until {link.expiry_text()})" if link.expires_at else ""
         lines.append(f"Read the article: {link.url}{until}")
     version = record.get("version_id")
     location = s3_uri(record) + (f" (version {version})" if version else "")
