@@ -736,12 +736,9 @@ def alert_policy(settings: Settings) -> AlertPolicy:
 def _alert_policy(
     taxonomy_path: Path | None, min_score: float, watched: tuple[str, ...]
 ) -> AlertPolicy:
-    from newswatch.domain.taxonomy import load_taxonomy
+    from newswatch.domain.taxonomy import read_alert_thresholds
 
-    taxonomy = load_taxonomy(taxonomy_path)
-    return AlertPolicy.build(
-        ((topic.label, topic.alert_threshold) for topic in taxonomy.topics), min_score, watched
-    )
+    return AlertPolicy.build(read_alert_thresholds(taxonomy_path), min_score, watched)
 
 
 def alert_topics(record: Mapping[str, Any], settings: Settings) -> tuple[MatchedTopic, ...]:
