@@ -455,9 +455,9 @@ def run(count: int, data_dir: Path) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from newswatch.local.filters import passes
-    from newswatch.local.loadtest import build_uploads
-    from newswatch.local.spec import load_spec
+    from newswatch_tools.local.filters import passes
+    from newswatch_tools.local.loadtest import build_uploads
+    from newswatch_tools.local.spec import load_spec
 
     spec = load_spec(REPO)
     prices = tomllib.loads(PRICES.read_text())

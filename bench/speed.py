@@ -17,9 +17,10 @@ Every figure is a ratio against a baseline measured in the same run, or a median
   Python 3.12, binary wheels only, no bytecode; cached under bench/out/package/) plus
   layers/core/newswatch and functions/ingest, unzipped, per distribution, without the AWS SDK the
   Lambda runtime already has;
-- end to end: N uploads to the local stack (newswatch.local), articles per minute from the first
-  upload to the last stored item, and per-article upload -> stored and upload -> alert latencies
-  (median, p95) from the items' processed_at/alerted_at and the subscriber's delivery timestamps.
+- end to end: N uploads to the local stack (newswatch_tools.local), articles per minute from the
+  first upload to the last stored item, and per-article upload -> stored and upload -> alert
+  latencies (median, p95) from the items' processed_at/alerted_at and the subscriber's delivery
+  timestamps.
 
 Writes bench/out/speed.json and bench/out/speed.md.
 
@@ -268,7 +269,7 @@ def load_bench_module(name: str) -> Any:
 def lambda_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without AWS/newswatch settings, plus what the template and the
     Lambda runtime set for IngestFunction (tracing active, dummy credentials)."""
-    from newswatch.local.spec import load_spec
+    from newswatch_tools.local.spec import load_spec
 
     env = {
         k: v
@@ -325,8 +326,8 @@ def throughput_child(data_dir: Path, repeats: int, limit: int | None) -> dict[st
     from newswatch.domain.language import detect_language
     from newswatch.domain.sentences import split_sentences
     from newswatch.domain.summarize import lead_sentences
-    from newswatch.evaluation import read_jsonl
     from newswatch.extract import extract_document
+    from newswatch_tools.evaluation import read_jsonl
 
     rows = read_jsonl(data_dir / "cnndm-dev.jsonl", ("text",))[:limit]
     texts = [str(row["text"]) for row in rows]
@@ -586,7 +587,7 @@ def bench_memory(runs: int) -> dict[str, Any]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from newswatch.local.spec import load_spec
+    from newswatch_tools.local.spec import load_spec
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -845,13 +846,13 @@ def bench_e2e(
 ) -> dict[str, Any]:
     """``count`` uploads in a burst, then (same stack, once the burst has settled) ``paced``
     more, one every ``interval`` seconds: the latency an article sees without a queue ahead."""
-    from newswatch.local.loadtest import build_uploads
-    from newswatch.local.runs import wait_until_settled
-    from newswatch.local.spec import load_spec
-    from newswatch.local.stack import LocalStack
-    from newswatch.local.subscribers import Subscriber
     from newswatch.service import alert_policy
     from newswatch.settings import Settings
+    from newswatch_tools.local.loadtest import build_uploads
+    from newswatch_tools.local.runs import wait_until_settled
+    from newswatch_tools.local.spec import load_spec
+    from newswatch_tools.local.stack import LocalStack
+    from newswatch_tools.local.subscribers import Subscriber
 
     uploads, source = build_uploads(count + paced, data_dir if data_dir.is_dir() else None)
     settings = Settings.from_env(load_spec(REPO).alert.environment)
@@ -1029,7 +1030,7 @@ def markdown(report: Mapping[str, Any]) -> str:
         lines += [
             f"### End to end on the local stack ({b['uploads']} uploads, {e['source']})",
             "",
-            "`newswatch.local.LocalStack`: moto server, SQS and stream pollers and "
+            "`newswatch_tools.local.LocalStack`: moto server, SQS and stream pollers and "
             f"{e['ingest_workers']} ingest workers, all in one Python process on this machine "
             "(the uploads, the emulator and the handlers share its GIL). Upload time = when "
             "put_object returned; stored = the item's processed_at; alert = its alerted_at and "

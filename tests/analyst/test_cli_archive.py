@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from conftest import REGION, TABLE
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
-from newswatch.cli import main
-from newswatch.cli.archive import MomentError, parse_moment
 from newswatch.domain.reference import article_reference
+from newswatch_tools.cli import main
+from newswatch_tools.cli.archive import MomentError, parse_moment
 
 
 def _lines(text: str) -> list[dict[str, Any]]:
@@ -75,7 +76,9 @@ def test_show_accepts_the_reference_an_alert_carries(
     archive_stack: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reference = article_reference(archive_stack, "mid.txt", None)
-    store = DynamoArticleStore(boto3.client("dynamodb", region_name=REGION), TABLE)
+    state = json.loads(Path(os.environ["NEWSWATCH_LOCAL_STATE"]).read_text(encoding="utf-8"))
+    table = state["outputs"]["ArticlesTableName"]
+    store = DynamoArticleStore(boto3.client("dynamodb", region_name=state["region"]), table)
     store.put_reference(reference, f"article#{archive_stack}/mid.txt", "v#null")
 
     assert main(["show", reference.upper()]) == 0  # as typed from a phone

@@ -12,9 +12,9 @@ import pytest
 from moto import mock_aws
 
 from newswatch.adapters.sns import message_attributes
-from newswatch.cli import main
 from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.subscriptions import filter_policy
+from newswatch_tools.cli import main
 
 REGION = "us-east-1"
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.local.template import references
+from newswatch_tools.local.template import references
 
 pytestmark = [
     pytest.mark.tools,
@@ -242,7 +242,6 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     }
     assert indexes == {
         "ByTopic": ["topic", "uploaded_at"],
-        "ByHash": ["content_sha256", "uploaded_at"],
     }
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 

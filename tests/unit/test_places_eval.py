@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.cli import main
-from newswatch.evaluation_places import score_places, split_half
+from newswatch_tools.cli import main
+from newswatch_tools.evaluation_places import score_places, split_half
 
 
 def test_micro_and_per_country_counts_leave_unjudged_codes_out() -> None:

@@ -110,6 +110,11 @@ class Settings:
     # or, when set, this public base URL followed by the object key.
     article_link_expiry_seconds: int = MAX_PRESIGN_SECONDS
     article_base_url: str = ""
+    # Each article's analysis runs in a child process with this wall-clock budget (cut to what the
+    # invocation has left) and memory ceiling (0: a share of the function's memory);
+    # newswatch/budget.py says why and how.
+    article_seconds: float = 20.0
+    article_memory_mb: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -140,4 +145,6 @@ class Settings:
             near_dup_threshold=_threshold(env, "NEWSWATCH_NEAR_DUP_THRESHOLD", 0.5),
             article_link_expiry_seconds=_link_expiry(env, "NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS"),
             article_base_url=_base_url(env, "NEWSWATCH_ARTICLE_BASE_URL"),
+            article_seconds=_float(env, "NEWSWATCH_ARTICLE_SECONDS", 20.0, 1.0, 900.0),
+            article_memory_mb=_int(env, "NEWSWATCH_ARTICLE_MEMORY_MB", 0, minimum=0),
         )

@@ -12,8 +12,7 @@ File shape::
         description: One line.
         iptc: medtop:20000073            # optional, closest IPTC Media Topic
         threshold: 0.35                  # optional, overrides the tagger's min_score
-        alert_threshold: 0.5             # optional, the score from which it alerts (default:
-                                         # the stack's MinTopicScore)
+        alert_threshold: 0.6             # optional, lowest score that alerts subscribers
         patterns: ["cease-?fires?", ...] # strong phrases: one mention can carry a short text
         weak_patterns: ["guns fell silent"]  # optional, context cues (0.4 of a phrase)
         exclude: ["hearing aids?"]       # optional, text whose matches do not count
@@ -48,7 +47,6 @@ class Topic:
     patterns: tuple[str, ...]
     iptc: str | None = None
     threshold: float | None = None
-    # The score from which this topic raises an instant alert; None: the stack's global minimum.
     alert_threshold: float | None = None
     weak_patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -138,7 +136,7 @@ def read_alert_thresholds(path: Path | str | None = None) -> tuple[tuple[str, fl
         where = f"{source}: topic #{index}"
         if not isinstance(raw, dict) or not isinstance(raw.get("label"), str):
             raise TaxonomyError(f"{where}: expected a mapping with a label")
-        found.append((str(raw["label"]), _unit_number(raw, "alert_threshold", where)))
+        found.append((str(raw["label"]), _score(raw, "alert_threshold", where)))
     return tuple(found)
 
 
@@ -190,12 +188,14 @@ def _parse_topic(raw: Any, where: str) -> Topic:
     iptc = raw.get("iptc")
     if iptc is not None and (not isinstance(iptc, str) or not _IPTC_RE.match(iptc)):
         raise TaxonomyError(f"{where}: iptc must look like 'medtop:20000073', got {iptc!r}")
+    threshold = _score(raw, "threshold", where)
+    alert_threshold = _score(raw, "alert_threshold", where)
     topic = Topic(
         label=label,
         description=description.strip(),
         iptc=iptc,
-        threshold=_unit_number(raw, "threshold", where),
-        alert_threshold=_unit_number(raw, "alert_threshold", where),
+        threshold=threshold,
+        alert_threshold=alert_threshold,
         patterns=_patterns(raw, "patterns", where),
         weak_patterns=_patterns(raw, "weak_patterns", where),
         exclude=_patterns(raw, "exclude", where),
@@ -204,7 +204,7 @@ def _parse_topic(raw: Any, where: str) -> Topic:
     return topic
 
 
-def _unit_number(raw: dict[str, Any], key: str, where: str) -> float | None:
+def _score(raw: dict[str, Any], key: str, where: str) -> float | None:
     value = raw.get(key)
     if value is None:
         return None

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch.local.runs import Progress, Upload, put_all, wait_until_settled
-from newswatch.local.spec import find_project_root, load_spec
-from newswatch.local.stack import LocalStack
-from newswatch.local.subscribers import Subscriber
+from newswatch_tools.local.runs import Progress, Upload, put_all, wait_until_settled
+from newswatch_tools.local.spec import find_project_root, load_spec
+from newswatch_tools.local.stack import LocalStack
+from newswatch_tools.local.subscribers import Subscriber
 
 if TYPE_CHECKING:
     from newswatch.settings import Settings

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newswatch.local.stack import LocalStack
-from newswatch.local.subscribers import Subscriber
+from newswatch_tools.local.stack import LocalStack
+from newswatch_tools.local.subscribers import Subscriber
 
 # Alert states that are final: "sent", or "none" (nothing watched, or not a processed article).
 UNSETTLED_ALERT_STATES = frozenset({"pending", "sending", "retry"})

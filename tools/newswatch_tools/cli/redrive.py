@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from newswatch.cli.connect import (
+from newswatch_tools.cli.connect import (
     DEFAULT_REGION,
     Connection,
     StackNotFoundError,
@@ -70,7 +70,7 @@ def _connection(args: argparse.Namespace) -> Connection:
 
 
 def _queues(args: argparse.Namespace, conn: Connection, sqs: Any) -> tuple[str, str]:
-    from newswatch.adapters.redrive import source_queue_url
+    from newswatch_tools.redrive import source_queue_url
 
     source: str = args.queue_url or conn.output("IngestDeadLetterQueueUrl")
     target: str | None = args.to_queue_url
@@ -90,7 +90,7 @@ def _queues(args: argparse.Namespace, conn: Connection, sqs: Any) -> tuple[str, 
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from newswatch.adapters.redrive import Redriver, queue_depth
+    from newswatch_tools.redrive import Redriver, queue_depth
 
     if args.max < 1:
         return _error("--max must be at least 1")

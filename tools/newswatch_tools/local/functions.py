@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from newswatch.adapters.lambda_context import LocalContext
-from newswatch.local.template import ACCOUNT_ID, REGION
+from newswatch_tools.local.template import ACCOUNT_ID, REGION
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -24,20 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from newswatch.local import moto_patches
-from newswatch.local.functions import LocalFunction
-from newswatch.local.pollers import SqsPoller, StreamPoller, send_json
-from newswatch.local.runtime import Environment, InProcessEnvironment, ProcessEnvironment
-from newswatch.local.spec import StackSpec, load_spec
-from newswatch.local.state import (
+from newswatch_tools.local import moto_patches
+from newswatch_tools.local.functions import LocalFunction
+from newswatch_tools.local.pollers import SqsPoller, StreamPoller, send_json
+from newswatch_tools.local.runtime import Environment, InProcessEnvironment, ProcessEnvironment
+from newswatch_tools.local.spec import StackSpec, load_spec
+from newswatch_tools.local.state import (
     DUMMY_CREDENTIALS,
     LocalState,
     default_state_path,
     inbox_dir_for,
     load_state,
 )
-from newswatch.local.subscribers import DEMO_SUBSCRIBERS, DeliveryLog, Inbox, Subscriber
-from newswatch.local.template import (
+from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, DeliveryLog, Inbox, Subscriber
+from newswatch_tools.local.template import (
     ACCOUNT_ID,
     ALERT_FAILURE_QUEUE_ID,
     ALERT_FUNCTION_ID,

@@ -1,9 +1,9 @@
 """The running local stack's address book: ``.newswatch-local.json`` (``NEWSWATCH_LOCAL_STATE``).
 
 ``newswatch local up`` writes it; every other command finds the stack through it (see
-:mod:`newswatch.cli.connect`): ``endpoint_url``, ``region`` and ``outputs`` (the template's output
-keys, so the local stack looks like a deployed one) plus what only the local stack has (its
-process id, the demo subscribers and where their inbox is).
+:mod:`newswatch_tools.cli.connect`): ``endpoint_url``, ``region`` and ``outputs`` (the
+template's output keys, so the local stack looks like a deployed one) plus what only the local
+stack has (its process id, the demo subscribers and where their inbox is).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newswatch.local.template import REGION
+from newswatch_tools.local.template import REGION
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def default_state_path() -> Path:
-    from newswatch.cli.connect import local_state_path
+    from newswatch_tools.cli.connect import local_state_path
 
     return local_state_path()
 

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
-from newswatch.local.functions import Handler, LocalFunction
+from newswatch_tools.local.functions import Handler, LocalFunction
 
 
 class Environment(Protocol):

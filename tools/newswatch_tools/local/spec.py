@@ -1,7 +1,7 @@
 """What the local stack creates, read from ``template.yaml``.
 
 :func:`load_spec` turns the template's resources into plain values (names, create-call arguments,
-event source settings) that :mod:`newswatch.local.stack` applies to moto. Names follow
+event source settings) that :mod:`newswatch_tools.local.stack` applies to moto. Names follow
 CloudFormation: an explicit name from the template, otherwise ``<stack>-<LogicalId>``.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newswatch.local.filters import parse_filter_criteria
-from newswatch.local.functions import LocalFunction
-from newswatch.local.template import (
+from newswatch_tools.local.filters import parse_filter_criteria
+from newswatch_tools.local.functions import LocalFunction
+from newswatch_tools.local.template import (
     ALERT_FAILURE_QUEUE_ID,
     ALERT_FUNCTION_ID,
     BUCKET_ID,

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch.local.template import ACCOUNT_ID, REGION
+from newswatch_tools.local.template import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-    from newswatch.local.moto_patches import SnsDelivery
+    from newswatch_tools.local.moto_patches import SnsDelivery
 
 
 @dataclass(frozen=True)

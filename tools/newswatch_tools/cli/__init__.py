@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Modules under newswatch.cli that add sub-commands, in the order `--help` lists them.
+# Modules under newswatch_tools.cli that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "summarize",
     "evaluate",
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(f"newswatch.cli.{name}").register(subparsers)
+        importlib.import_module(f"newswatch_tools.cli.{name}").register(subparsers)
     return parser
 
 

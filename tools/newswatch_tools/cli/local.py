@@ -1,8 +1,8 @@
 """`newswatch local up|down|status|loadtest` and `newswatch demo`: the embedded AWS stack.
 
 The stack (moto's server, the template's resources, pollers driving the real handlers) lives in
-:mod:`newswatch.local`; these commands start, inspect and stop it. moto is imported only when a
-command runs (it is in the ``local`` extra, not in the Lambda layer).
+:mod:`newswatch_tools.local`; these commands start, inspect and stop it. moto is imported only
+when a command runs (it is in the ``local`` extra, not in the Lambda layer).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int
+from newswatch_tools.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from newswatch.local.runs import DemoResult
-    from newswatch.local.state import LocalState
+    from newswatch_tools.local.runs import DemoResult
+    from newswatch_tools.local.state import LocalState
 
 DEFAULT_PORT = 4566
 START_TIMEOUT = 120.0
@@ -170,7 +170,7 @@ def _progress(console: Console) -> Callable[[str], None]:
 
 
 def _running_state() -> LocalState | None:
-    from newswatch.local.state import load_state, process_alive
+    from newswatch_tools.local.state import load_state, process_alive
 
     state = load_state()
     if state is not None and process_alive(state.pid):
@@ -182,7 +182,7 @@ def _running_state() -> LocalState | None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from newswatch.local.state import default_state_path
+    from newswatch_tools.local.state import default_state_path
 
     err = _console(stderr=True)
     running = _running_state()
@@ -199,9 +199,9 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def _run_foreground(port: int, parameters: dict[str, str]) -> int:
-    from newswatch.local.spec import ProjectNotFoundError
-    from newswatch.local.stack import LocalStack
-    from newswatch.local.template import TemplateError
+    from newswatch_tools.local.spec import ProjectNotFoundError
+    from newswatch_tools.local.stack import LocalStack
+    from newswatch_tools.local.template import TemplateError
 
     err = _console(stderr=True)
     stack = LocalStack(port=port, parameters=parameters)
@@ -255,14 +255,14 @@ def _banner(state: LocalState, foreground: bool) -> str:
 
 
 def _start_background(port: int, parameters: dict[str, str], state_path: Path, err: Console) -> int:
-    from newswatch.local.state import load_state, process_alive
+    from newswatch_tools.local.state import load_state, process_alive
 
     log_path = state_path.with_name(state_path.stem + ".log")
     state_path.unlink(missing_ok=True)
     command = [
         sys.executable,
         "-c",
-        "import sys; from newswatch.cli import main; sys.exit(main())",
+        "import sys; from newswatch_tools.cli import main; sys.exit(main())",
         "local",
         "up",
         "--foreground",
@@ -291,7 +291,7 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
 
 
 def run_down(args: argparse.Namespace) -> int:
-    from newswatch.local.state import default_state_path, load_state, process_alive
+    from newswatch_tools.local.state import default_state_path, load_state, process_alive
 
     err = _console(stderr=True)
     path = default_state_path()
@@ -317,7 +317,7 @@ def run_down(args: argparse.Namespace) -> int:
 
 def stack_status(state: LocalState) -> dict[str, Any]:
     """What a running stack holds: queue depths, articles by status, alerts per subscriber."""
-    from newswatch.local.subscribers import read_inbox
+    from newswatch_tools.local.subscribers import read_inbox
 
     sqs = state.client("sqs")
     dynamodb = state.client("dynamodb")
@@ -366,7 +366,7 @@ def _readable(body: str) -> str:
 
 
 def run_inbox(args: argparse.Namespace) -> int:
-    from newswatch.local.subscribers import read_deliveries
+    from newswatch_tools.local.subscribers import read_deliveries
 
     state = _running_state()
     if state is None:
@@ -442,10 +442,10 @@ def _functions_log(path: Path | None, prefix: str) -> Iterator[Path]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from newswatch.local.runs import run_demo as demo
-    from newswatch.local.runs import seed_files
-    from newswatch.local.spec import ProjectNotFoundError, find_project_root
-    from newswatch.local.template import TemplateError
+    from newswatch_tools.local.runs import run_demo as demo
+    from newswatch_tools.local.runs import seed_files
+    from newswatch_tools.local.spec import ProjectNotFoundError, find_project_root
+    from newswatch_tools.local.template import TemplateError
 
     err = _console(stderr=True)
     try:
@@ -539,9 +539,9 @@ def _print_demo(result: DemoResult) -> None:
 
 
 def run_loadtest(args: argparse.Namespace) -> int:
-    from newswatch.local.loadtest import run_loadtest as loadtest
-    from newswatch.local.spec import ProjectNotFoundError
-    from newswatch.local.template import TemplateError
+    from newswatch_tools.local.loadtest import run_loadtest as loadtest
+    from newswatch_tools.local.spec import ProjectNotFoundError
+    from newswatch_tools.local.template import TemplateError
 
     err = _console(stderr=True)
     try:

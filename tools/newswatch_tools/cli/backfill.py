@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 
 def register(subparsers: Any) -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from newswatch.cli.archive import MomentError, parse_moment
-from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
 from newswatch.domain.timeutil import iso_utc
+from newswatch_tools.cli.archive import MomentError, parse_moment
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +30,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     from newswatch.adapters.archive import Archive, TimeRange, article_keys
     from newswatch.domain.taxonomy import load_taxonomy
-    from newswatch.report import render_report
+    from newswatch_tools.report import render_report
 
     console = Console(stderr=True)
     now = datetime.now(UTC)

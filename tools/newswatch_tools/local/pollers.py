@@ -17,16 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from newswatch.local.filters import passes
-from newswatch.local.functions import LocalFunction
-from newswatch.local.runtime import Environment
-from newswatch.local.template import REGION
+from newswatch_tools.local.filters import passes
+from newswatch_tools.local.functions import LocalFunction
+from newswatch_tools.local.runtime import Environment
+from newswatch_tools.local.template import REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
 
-log = logging.getLogger("newswatch.local")
+log = logging.getLogger("newswatch_tools.local")
 SHARD_REFRESH_SECONDS = 30.0
 # Records per GetRecords call (the API's maximum); the function gets them in BatchSize batches.
 READ_LIMIT = 1000

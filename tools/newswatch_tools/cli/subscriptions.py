@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from newswatch.cli.connect import StackNotFoundError, add_connection_args, connect
 from newswatch.domain.errors import NewswatchError
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 
 def register(subparsers: Any) -> None:
