@@ -322,6 +322,10 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
     assert int(defaults["ArticleLinkExpirySeconds"]) == 604800  # SigV4's maximum
     assert int(params["ArticleLinkExpirySeconds"]["MaxValue"]) == 604800
     assert defaults["ArticleBaseUrl"] == ""
+    # `newswatch subscribe` reads this output to refuse a topic that cannot alert.
+    assert template["Outputs"]["AlertTopicsAllowed"]["Value"] == {
+        "Fn::If": ["HasWatchedTopics", {"Fn::Join": [",", {"Ref": "WatchedTopics"}]}, "*"]
+    }
     assert re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "https://news.example.org/a")
     assert not re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "news.example.org")
     assert float(defaults["MinTopicScore"]) == 0.3
