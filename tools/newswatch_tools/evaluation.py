@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newswatch.domain.models import Document
+from newswatch.domain.errors import NewswatchError
+from newswatch.domain.models import Analysis, Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
 from newswatch.pipeline import Pipeline
@@ -121,6 +122,15 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
+def analyze_row(pipeline: Pipeline, row: dict[str, Any]) -> Analysis | None:
+    """The row analysed as an uploaded article would be; None when the service would refuse it
+    (text that is not prose is a failed record: no summary, no topics, no places)."""
+    try:
+        return pipeline.analyze_document(row_document(row))
+    except NewswatchError:
+        return None
+
+
 def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
@@ -131,8 +141,8 @@ def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> Su
     lead: list[list[str]] = []
     references: list[str] = []
     for row in rows:
-        analysis = pipeline.analyze_document(row_document(row))
-        engine.append(list(analysis.summary.sentences))
+        analysis = analyze_row(pipeline, row)
+        engine.append(list(analysis.summary.sentences) if analysis else [])
         lead.append(lead_sentences(split_sentences(str(row["text"])), LEAD_SENTENCES))
         references.append(str(row["summary"]))
     return SummaryScores(
@@ -166,9 +176,8 @@ def _rouge_scorer() -> Any:
 
 def evaluate_topics(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> TopicScores:
     """P/R/F1 of the pipeline's topic labels against ``project_topics``, per gold label."""
-    predicted = [
-        {tag.label for tag in pipeline.analyze_document(row_document(row)).topics} for row in rows
-    ]
+    analyses = [analyze_row(pipeline, row) for row in rows]
+    predicted = [{tag.label for tag in a.topics} if a else set() for a in analyses]
     return score_topics([_gold_labels(row) for row in rows], predicted)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newswatch.pipeline import Pipeline
-from newswatch_tools.evaluation import EvaluationError, TopicScore, row_document
+from newswatch_tools.evaluation import EvaluationError, TopicScore, analyze_row
 
 SPLIT_SEED = "newswatch-split-1"
 HALVES = ("fit", "untouched")
@@ -92,10 +92,8 @@ def score_places(
 
 
 def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> PlaceScores:
-    predicted = [
-        {place.code for place in pipeline.analyze_document(row_document(row)).places}
-        for row in rows
-    ]
+    analyses = [analyze_row(pipeline, row) for row in rows]
+    predicted = [{place.code for place in a.places} if a else set() for a in analyses]
     return score_places([gold_countries(row) for row in rows], predicted)
 
 
