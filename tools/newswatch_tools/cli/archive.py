@@ -6,13 +6,19 @@ import argparse
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from newswatch.domain.timeutil import iso_utc
 from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE
-from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
+from newswatch_tools.cli.connect import (
+    Connection,
+    StackNotFoundError,
+    add_connection_args,
+    connect,
+)
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -75,10 +81,13 @@ def register(subparsers: Any) -> None:
     show = subparsers.add_parser(
         "show",
         help="one article with its summary, topics, flags and alerts",
-        description="ARTICLE is an object key in the articles bucket, or an s3://bucket/key URI "
-        "(as `newswatch articles --json` prints).",
+        description="ARTICLE is an object key in the articles bucket, an s3://bucket/key URI "
+        "(as `newswatch articles --json` prints) or an alert's reference (nw-..., as the SMS, "
+        "email and JSON alerts give it; that version only).",
     )
-    show.add_argument("article", metavar="ARTICLE", help="an object key or an s3:// URI")
+    show.add_argument(
+        "article", metavar="ARTICLE", help="an object key, an s3:// URI or an alert's nw- reference"
+    )
     show.add_argument("--bucket", help="the bucket of a bare key (default: the stack's bucket)")
     show.add_argument("--json", action="store_true")
     add_connection_args(show)
@@ -240,34 +249,62 @@ class ArticleRefError(ValueError):
     pass
 
 
-def _from_s3_uri(text: str, default_bucket: str | None) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class ArticleRef:
+    """The article an argument of ``show`` names; ``version_id`` when it names one version."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+def _from_alert_reference(
+    text: str, default_bucket: str | None, conn: Connection
+) -> ArticleRef | None:
+    """The short reference an alert (SMS, email, JSON) names the article version by (nw-...)."""
+    from newswatch.domain.reference import is_reference, normalize_reference
+
+    if not is_reference(text):
+        return None
+    from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.service import find_by_reference
+
+    store = DynamoArticleStore(conn.client("dynamodb"), conn.output("ArticlesTableName"))
+    found = find_by_reference(store, normalize_reference(text))
+    if found is None:
+        raise ArticleRefError(f"no alert was sent with reference {text!r} on this stack")
+    return ArticleRef(str(found["bucket"]), str(found["key"]), found.get("version_id"))
+
+
+def _from_s3_uri(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef | None:
     if not text.startswith("s3://"):
         return None
     bucket, _, key = text[len("s3://") :].partition("/")
     if not bucket or not key:
         raise ArticleRefError(f"{text!r} is not s3://bucket/key")
-    return bucket, key
+    return ArticleRef(bucket, key)
 
 
-def _from_key(text: str, default_bucket: str | None) -> tuple[str, str] | None:
+def _from_key(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef | None:
     if default_bucket is None:
         raise ArticleRefError(f"no bucket for the key {text!r}: pass --bucket")
-    return default_bucket, text
+    return ArticleRef(default_bucket, text)
 
 
-# How `show` reads its argument, tried in order; each returns (bucket, key), or None when the
-# text is not of its form. A new form of reference is one more function here.
-ARTICLE_REFERENCES: tuple[Callable[[str, str | None], tuple[str, str] | None], ...] = (
+# How `show` reads its argument, tried in order; each returns the article, or None when the text
+# is not of its form. A new form of reference is one more function here.
+ARTICLE_REFERENCES: tuple[Callable[[str, str | None, Connection], ArticleRef | None], ...] = (
+    _from_alert_reference,
     _from_s3_uri,
     _from_key,
 )
 
 
-def resolve_article(text: str, default_bucket: str | None) -> tuple[str, str]:
-    """The (bucket, key) an argument of ``show`` names."""
+def resolve_article(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef:
+    """The article an argument of ``show`` names."""
     text = text.strip()
     for resolve in ARTICLE_REFERENCES:
-        found = resolve(text, default_bucket)
+        found = resolve(text, default_bucket, conn)
         if found is not None:
             return found
     raise ArticleRefError(f"{text!r} names no article")
@@ -279,14 +316,16 @@ def run_show(args: argparse.Namespace) -> int:
     try:
         conn = connect(args)
         default_bucket = args.bucket or conn.output("ArticlesBucketName")
-        bucket, key = resolve_article(args.article, default_bucket)
+        ref = resolve_article(args.article, default_bucket, conn)
     except (StackNotFoundError, ArticleRefError) as error:
         return _error(str(error))
     versions = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName")).article(
-        bucket, key
+        ref.bucket, ref.key
     )
+    if ref.version_id is not None:
+        versions = [v for v in versions if v.get("version_id") == ref.version_id]
     if not versions:
-        return _error(f"no article s3://{bucket}/{key} in the archive")
+        return _error(f"no article s3://{ref.bucket}/{ref.key} in the archive")
     if args.json:
         print(json.dumps(versions, default=str, ensure_ascii=False))
         return EXIT_OK
@@ -295,7 +334,7 @@ def run_show(args: argparse.Namespace) -> int:
 
     console = Console()
     for article in versions:
-        console.print(Panel(_article_text(article, bucket, key), expand=False))
+        console.print(Panel(_article_text(article, ref.bucket, ref.key), expand=False))
     return EXIT_OK
 
 
