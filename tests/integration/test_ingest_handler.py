@@ -16,6 +16,7 @@ from awsstack import BUCKET, TABLE, Stack, load_handler, s3_event, sqs_event
 
 from newswatch.adapters.dynamodb import DynamoArticleStore, article_pk
 from newswatch.adapters.s3 import ObjectHead, S3ArticleSource
+from newswatch.budget import BudgetedAnalyzer
 from newswatch.build import build_pipeline_from_settings
 from newswatch.service import ingest_object, normalize_event_time
 from newswatch.settings import Settings
@@ -404,7 +405,8 @@ def test_an_unexpected_analysis_error_is_recorded_without_its_message(
         def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Any:
             raise ValueError(f"cannot handle {data[:40]!r}")  # quotes the article
 
-    ingest.dependencies().pipeline = BuggyPipeline()
+    # As the handler builds it: the analysis runs in the budget's child process.
+    ingest.dependencies().pipeline = BudgetedAnalyzer(BuggyPipeline())
     event = stack.put("news/jeddah.txt", seed_bytes)
 
     assert ingest.lambda_handler(sqs_event(event)) == OK

@@ -85,4 +85,6 @@ def render_digest(
         top_topic=topic,
         score=round(float(top.get("score", 0)), 4),
         kind=KIND_DIGEST,
+        # A subscriber's per-topic minimum score applies to a digest through its best article.
+        topic_scores=((topic, round(float(top.get("score", 0)), 4)),),
     )
