@@ -4,7 +4,6 @@ of delivery and every kind of file."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from awsstack import BUCKET, TABLE, Stack, load_handler, s3_event, sqs_event
+from awsstack import BUCKET, TABLE, Stack, capture_logs, load_handler, s3_event, sqs_event
 
 from newswatch.adapters.dynamodb import DynamoArticleStore, article_pk
 from newswatch.adapters.s3 import ObjectHead, S3ArticleSource
@@ -22,18 +21,6 @@ from newswatch.service import ingest_object, normalize_event_time
 from newswatch.settings import Settings
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
-
-
-def capture_logs(handler_module: Any) -> io.StringIO:
-    """Point the handler's log output at a buffer.
-
-    powertools keeps one handler per service name for the process, bound to the stdout of the
-    test that created it (a capsys capture that may be closed by now): the stream is replaced
-    without flushing the old one, which ``setStream`` would do.
-    """
-    buffer = io.StringIO()
-    handler_module.logger.registered_handler.stream = buffer
-    return buffer
 
 
 def test_processed_article_is_stored_with_the_data_model_fields(

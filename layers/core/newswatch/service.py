@@ -307,6 +307,7 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
     clipped = False
     title, cut = _clip((analysis.title or "").strip(), MAX_TITLE_CHARS)
     clipped |= cut
+    headline = _clip((analysis.headline or "").strip(), MAX_TITLE_CHARS)[0]
     sentences = []
     for sentence in analysis.summary.sentences[:MAX_SUMMARY_SENTENCES]:
         text, cut = _clip(sentence, MAX_SENTENCE_CHARS)
@@ -336,6 +337,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # What the article is called everywhere (its title, else its first sentence shortened).
+        "headline": title or headline or None,
         # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
         "summary_engine": analysis.summary.engine,
@@ -365,6 +368,7 @@ def _topic_items(
             "topic": topic["label"],
             "uploaded_at": item["uploaded_at"],
             "title": item.get("title"),
+            "headline": item.get("headline"),
             "summary": item.get("summary"),
             "score": topic["score"],
             "s3_uri": f"s3://{item['bucket']}/{item['key']}",
@@ -408,7 +412,9 @@ def _place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 # Fields a duplicate copies from the article it duplicates, so listings still show something useful.
-_DUPLICATE_COPIES = ("title", "summary", "language", "word_count", "format", "top_topic")
+_DUPLICATE_COPIES = (
+    "title", "headline", "summary", "language", "word_count", "format", "top_topic",
+)  # fmt: skip
 
 
 class _Ingest:
@@ -466,6 +472,8 @@ class _Ingest:
             "version_id": self.version or "null",
             "status": status,
             "uploaded_at": self.uploaded_at,
+            # The ByUploadDay index's partition: every article of a day, whatever its status.
+            "upload_day": self.uploaded_at[:10],
             "processed_at": iso(self.clock.now()),
             "size": size,
             "alert_state": "none",

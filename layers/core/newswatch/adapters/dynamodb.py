@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 BY_TOPIC_INDEX = "ByTopic"
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
-_INDEX_KEYS = frozenset({"uploaded_at", "topic"})
+_INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 NEAR_BAND_SK = "band"
