@@ -10,7 +10,7 @@ from awsstack import REGION, TABLE, Stack, load_event, load_handler
 from newswatch.adapters.dynamodb import deserialize_item, serialize_item
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
-LOCAL_BUCKET = "newswatch-local-articles-123456789012"
+LOCAL_BUCKET = "newswatch-local-articles-123456789012-us-east-1"
 SEED_KEY = "seeds/jeddah-ceasefire-talks.txt"
 
 
