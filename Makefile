@@ -6,7 +6,7 @@ TOOLS := .tools
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup setup-dev tools browser demo test lint typecheck pytest bench loadtest validate clean \
-	docker invoke-image sam-local
+	places-data docker invoke-image sam-local
 
 # Every environment installs the versions pinned in constraints.txt (the layer and images too).
 $(BIN)/newswatch: pyproject.toml constraints.txt
@@ -81,6 +81,16 @@ sam-local: setup-dev tools invoke-image
 
 bench: setup-dev
 	$(BIN)/python bench/run.py
+
+# Time and peak memory of every hostile input; rewrites RELIABILITY.md's table (section 8.5).
+.PHONY: bench-hostile
+bench-hostile: setup-dev
+	$(BIN)/python bench/hostile.py --update-reliability
+
+# Rebuild layers/core/newswatch/domain/places.tsv from pycountry, countryinfo and GeoNames.
+places-data: setup
+	$(BIN)/pip install -q -e '.[gazetteer]'
+	$(BIN)/python scripts/places_data.py
 
 loadtest: setup-dev
 	$(BIN)/newswatch local loadtest --count 1000

@@ -12,8 +12,8 @@
   model costs, except that random weights never stop early (every summary runs to max_length:
   an upper bound). ``--model-dir DIR`` adds a real checkpoint when you have one.
   The semantic and hybrid taggers are timed the same way (MiniLM embeddings of every sentence).
-- Topic F1: ``newswatch.evaluation.evaluate_topics`` (the pipeline, as deployed; P/R/F1 per gold
-  label, macro-F1 over the labels present in the file) for the pattern, semantic and hybrid
+- Topic F1: ``newswatch_tools.evaluation.evaluate_topics`` (the pipeline, as deployed; P/R/F1
+  per gold label, macro-F1 over the labels present in the file) for the pattern, semantic and hybrid
   taggers on topics-dev.jsonl and conflict-topics-dev.jsonl. The semantic scores are computed once
   and shared by the semantic and hybrid runs.
 
@@ -68,7 +68,7 @@ RANDOM_MODELS: dict[str, dict[str, Any]] = {
 def run_child(kind: str, model_dir: str | None, data_dir: Path, articles: int) -> dict[str, Any]:
     started = time.perf_counter()
     from newswatch.build import build_pipeline
-    from newswatch.evaluation import read_jsonl, row_document
+    from newswatch_tools.evaluation import read_jsonl, row_document
 
     if kind == "extractive":
         pipeline = build_pipeline()
@@ -187,7 +187,7 @@ def topics_section(data_dir: Path) -> dict[str, Any]:
     from newswatch.domain.tagger import PatternTagger
     from newswatch.domain.taxonomy import load_taxonomy
     from newswatch.engines.semantic import HybridTagger, SemanticTagger, SentenceEncoder
-    from newswatch.evaluation import evaluate_topics, read_jsonl
+    from newswatch_tools.evaluation import evaluate_topics, read_jsonl
 
     class CachedEncoder(SentenceEncoder):
         """Each distinct sentence is embedded once for the semantic and the hybrid runs."""

@@ -110,7 +110,7 @@ def stored_item(s3_event: dict[str, Any]) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from newswatch.local.spec import load_spec
+    from newswatch_tools.local.spec import load_spec
 
     spec = load_spec(REPO)
     bucket = s3_event["Records"][0]["s3"]["bucket"]["name"]
@@ -177,7 +177,7 @@ def env_files(spec: Any) -> None:
 
 def main() -> int:
     sys.path.insert(0, str(REPO / "layers" / "core"))
-    from newswatch.local.spec import load_spec
+    from newswatch_tools.local.spec import load_spec
 
     spec = load_spec(REPO)
     queue = spec.queue("IngestQueue").name

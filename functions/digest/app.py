@@ -5,7 +5,7 @@ digest, published to the alerts topic with ``kind = digest``. The work is in
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -38,6 +38,10 @@ def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
         topics=load_taxonomy(settings.taxonomy_path).labels,
         now=datetime.now(UTC),
+        # Articles are read only when the hourly cap may have held alerts back.
+        held_lookup=settings.max_alerts_per_topic_per_hour > 0,
+        # The claim outlives this invocation only if it dies: Lambda's retry then takes it over.
+        lease=timedelta(milliseconds=context.get_remaining_time_in_millis() + 2000),
     )
     sent = [r for r in results if r.message_id]
     metrics.add_metric(name="DigestsPublished", unit=MetricUnit.Count, value=len(sent))

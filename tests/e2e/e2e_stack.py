@@ -17,7 +17,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
-CLI = [sys.executable, "-c", "import sys; from newswatch.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import sys; from newswatch_tools.cli import main; sys.exit(main())"]
 
 
 def run_cli(*args: str, timeout: float, env: dict[str, str] | None = None) -> Any:

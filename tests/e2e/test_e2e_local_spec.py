@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from e2e_stack import REPO_ROOT
 
-from newswatch.local.filters import matches, parse_filter_criteria, passes
-from newswatch.local.spec import load_spec
-from newswatch.local.template import Resolver, TemplateError, load_template, resolve_outputs
+from newswatch_tools.local.filters import matches, parse_filter_criteria, passes
+from newswatch_tools.local.spec import load_spec
+from newswatch_tools.local.template import Resolver, TemplateError, load_template, resolve_outputs
 
 
 def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_template() -> None:
@@ -20,7 +20,7 @@ def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_te
 
     assert spec.table["KeySchema"] == table["KeySchema"]
     assert spec.table["AttributeDefinitions"] == table["AttributeDefinitions"]
-    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {"ByTopic", "ByHash"}
+    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {"ByTopic"}
     assert spec.table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     # The bucket name is the template's !Sub with the local stack name and account.
     assert spec.bucket_name == "newswatch-local-articles-123456789012-us-east-1"
@@ -50,7 +50,8 @@ def test_function_environment_resolves_the_template_references_to_local_names() 
     env = spec.alert.environment
     assert env["NEWSWATCH_TABLE"] == spec.table_name
     assert env["NEWSWATCH_TOPIC_ARN"].endswith(f":{spec.topic_name}")
-    assert env["NEWSWATCH_WATCHED_TOPICS"] == "ceasefire,aid"
+    assert env["NEWSWATCH_WATCHED_TOPICS"] == ""  # no allow-list: every topic may alert
+    assert env["NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS"] == "604800"
     assert float(env["NEWSWATCH_MIN_TOPIC_SCORE"]) == pytest.approx(0.3)
 
 

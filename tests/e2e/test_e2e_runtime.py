@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.local.functions import LocalFunction
-from newswatch.local.runtime import ProcessEnvironment
+from newswatch_tools.local.functions import LocalFunction
+from newswatch_tools.local.runtime import ProcessEnvironment
 
 HANDLER = """
 import os

@@ -21,8 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from newswatch.local.filters import passes
-from newswatch.local.spec import load_spec
+from newswatch_tools.local.filters import passes
+from newswatch_tools.local.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"

@@ -8,7 +8,7 @@ import pytest
 from awsstack import REGION, TABLE, Stack, create_stack
 from moto import mock_aws
 
-from newswatch.local import moto_patches
+from newswatch_tools.local import moto_patches
 
 
 @pytest.fixture

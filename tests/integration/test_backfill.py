@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from awsstack import BUCKET, TABLE, Stack, load_handler, sqs_event
 
-from newswatch.cli import main
+from newswatch_tools.cli import main
 
 SPORT = (
     b"The home side won the cup final in Jeddah on Saturday after extra time. "

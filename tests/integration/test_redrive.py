@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.adapters.redrive import Redriver, describe_body, source_queue_url
-from newswatch.cli import main
+from newswatch_tools.cli import main
+from newswatch_tools.redrive import Redriver, describe_body, source_queue_url
 
 REGION = "us-east-1"
 

@@ -11,7 +11,6 @@ import pytest
 
 from newswatch.adapters.s3 import ObjectHead
 from newswatch.build import build_pipeline, build_pipeline_from_settings
-from newswatch.cli import main
 from newswatch.engines.abstractive import (
     FLAG_FALLBACK_ERROR,
     FallbackSummarizer,
@@ -22,6 +21,7 @@ from newswatch.engines.abstractive import (
 from newswatch.engines.semantic import HybridTagger, SemanticTagger
 from newswatch.service import ingest_object
 from newswatch.settings import Settings, SettingsError
+from newswatch_tools.cli import main
 
 pytestmark = pytest.mark.ml
 
@@ -57,6 +57,7 @@ class MemoryStore:
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         self.items.append(dict(item))
         return "stored"
@@ -208,6 +209,7 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
 
     context = LocalContext(timeout_seconds=5.0)
     assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
-    summarizer = app.dependencies().pipeline.summarizer
+    pipeline = app.dependencies().pipeline.analyzer  # the pipeline inside the per-article budget
+    summarizer = pipeline.summarizer
     assert isinstance(summarizer, FallbackSummarizer)
     assert summarizer.remaining_ms == context.get_remaining_time_in_millis

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from newswatch.local import template
+from newswatch_tools.local import template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from template_support import REPO
 
-from newswatch.local.spec import StackSpec, load_spec
-from newswatch.local.stack import DEFAULT_PORT
+from newswatch_tools.local.spec import StackSpec, load_spec
+from newswatch_tools.local.stack import DEFAULT_PORT
 
 EVENTS = REPO / "events"
 SEED = REPO / "seeds" / "jeddah-ceasefire-talks.txt"

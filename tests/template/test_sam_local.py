@@ -132,7 +132,7 @@ def gateway(invoke_image: str, sam_env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def stack(gateway: str) -> Iterator[Any]:
-    from newswatch.local.stack import LocalStack
+    from newswatch_tools.local.stack import LocalStack
 
     local = LocalStack(REPO, host=gateway, write_state=False, processes=False)
     local.start()

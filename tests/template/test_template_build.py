@@ -71,6 +71,11 @@ def _check_artifacts(build_dir: Path) -> dict[str, Any]:
     # The layer's Makefile puts the package under python/, which Lambda mounts on sys.path.
     assert (build_dir / "CoreLayer" / "python" / "newswatch" / "__init__.py").is_file()
     assert (build_dir / "CoreLayer" / "python" / "newswatch" / "taxonomy.yaml").is_file()
+    # The developer tools (tools/newswatch_tools) are not deployed with the runtime.
+    package = build_dir / "CoreLayer" / "python" / "newswatch"
+    assert not (build_dir / "CoreLayer" / "python" / "newswatch_tools").exists()
+    for tool in ("cli", "local", "bench", "evaluation.py", "report.py"):
+        assert not (package / tool).exists(), tool
     # samconfig.toml excludes the image function (it needs Docker); it is left as written.
     assert not (build_dir / "IngestMlFunction").exists()
     assert resources["IngestMlFunction"]["Properties"]["ImageUri"] == {"Ref": "IngestMlImageUri"}

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from newswatch.local.template import references
+from newswatch_tools.local.template import references
 
 pytestmark = [
     pytest.mark.tools,
@@ -220,7 +220,7 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     sqs = boto3.client("sqs", region_name=REGION)
     queue = sqs.get_queue_attributes(QueueUrl=outputs["IngestQueueUrl"], AttributeNames=["All"])
     attributes = queue["Attributes"]
-    assert attributes["VisibilityTimeout"] == "720"  # 6 x the ingest function's 120 s
+    assert attributes["VisibilityTimeout"] == "360"  # 6 x the ingest function's 60 s
     redrive = json.loads(attributes["RedrivePolicy"])
     dlq = sqs.get_queue_attributes(
         QueueUrl=outputs["IngestDeadLetterQueueUrl"], AttributeNames=["QueueArn"]
@@ -242,7 +242,6 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     }
     assert indexes == {
         "ByTopic": ["topic", "uploaded_at"],
-        "ByHash": ["content_sha256", "uploaded_at"],
     }
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 

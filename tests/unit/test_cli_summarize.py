@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from newswatch.build import build_pipeline, build_pipeline_from_settings
-from newswatch.cli import summarize
 from newswatch.domain.models import SummaryLength
 from newswatch.settings import Settings, SettingsError
+from newswatch_tools.cli import summarize
 
 RECORD_KEYS = {
     "path",
@@ -59,7 +59,7 @@ def write_article(path: Path, paragraphs: tuple[str, ...], title: str | None = N
 
 
 def test_command_is_registered() -> None:
-    from newswatch.cli import COMMAND_MODULES
+    from newswatch_tools.cli import COMMAND_MODULES
 
     assert "summarize" in COMMAND_MODULES
 

@@ -73,12 +73,15 @@ def test_custom_file_replaces_the_default(tmp_path: Path) -> None:
 
 def test_optional_fields_are_read(tmp_path: Path) -> None:
     text = MINIMAL + (
-        "    iptc: medtop:20000151\n    threshold: 0.5\n    weak_patterns: [rain]\n"
+        "    iptc: medtop:20000151\n    threshold: 0.5\n    alert_threshold: 0.7\n"
+        "    weak_patterns: [rain]\n"
         "    exclude: ['flood of (?:emails|letters)']\n    examples: [The river burst its banks.]\n"
     )
     topic = parse_taxonomy(text).topics[0]
     assert topic.iptc == "medtop:20000151"
     assert topic.threshold == 0.5
+    assert topic.alert_threshold == 0.7
+    assert parse_taxonomy(MINIMAL).topics[0].alert_threshold is None
     assert topic.weak_patterns == ("rain",)
     assert topic.exclude_re is not None and topic.exclude_re.search("a flood of emails")
     assert topic.examples == ("The river burst its banks.",)
@@ -127,6 +130,10 @@ def test_optional_fields_are_read(tmp_path: Path) -> None:
             "threshold must be a number",
         ),
         (
+            "topics:\n  - label: a\n    description: d\n    patterns: [x]\n    alert_threshold: -1",
+            "alert_threshold must be between 0 and 1",
+        ),
+        (
             "topics:\n  - label: a\n    description: d\n    patterns:\n      - a (?: b)\n",
             "patterns item 1 must be a non-empty string",
         ),
@@ -147,3 +154,27 @@ def test_bad_files_raise_a_clear_taxonomy_error(text: str, message: str) -> None
 def test_missing_file_is_a_taxonomy_error(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="not found"):
         load_taxonomy(tmp_path / "nope.yaml")
+
+
+def test_alert_thresholds_are_read_without_compiling_patterns(tmp_path: Path) -> None:
+    from newswatch.domain.taxonomy import read_alert_thresholds
+
+    default = read_alert_thresholds()
+    assert [label for label, _ in default] == list(load_taxonomy().labels)
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "topics:\n"
+        "  - {label: a, description: A., patterns: ['(unclosed'], alert_threshold: 0.7}\n"
+        "  - {label: b, description: B., patterns: [b]}\n",
+        encoding="utf-8",
+    )
+    assert read_alert_thresholds(path) == (("a", 0.7), ("b", None))
+    path.write_text("topics:\n  - {label: a, alert_threshold: 2}\n", encoding="utf-8")
+    with pytest.raises(TaxonomyError, match="alert_threshold must be between 0 and 1"):
+        read_alert_thresholds(path)
+    path.write_text(
+        "topics:\n  - {label: a, description: A., patterns: [a], alert_threshold: x}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TaxonomyError, match="alert_threshold must be a number"):
+        load_taxonomy(path)

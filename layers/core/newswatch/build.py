@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newswatch.budget import BudgetedAnalyzer
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.ports import Summarizer, Tagger
 from newswatch.pipeline import Pipeline, PipelineOptions
@@ -37,6 +38,8 @@ def build_pipeline(
     if max_bytes < 1:
         raise SettingsError(f"max_bytes must be at least 1, got {max_bytes}")
     options = PipelineOptions(length=length or SummaryLength(), max_bytes=max_bytes)
+    from newswatch.domain.places import PlaceDetector
+
     return Pipeline(
         build_summarizer(engine, model_dir=model_dir),
         build_tagger(
@@ -47,6 +50,8 @@ def build_pipeline(
             nli_dir=nli_dir,
         ),
         options,
+        # Cheap to build: the gazetteer is read on the first article, not here.
+        places=PlaceDetector(),
     )
 
 
@@ -128,4 +133,13 @@ def build_pipeline_from_settings(settings: Settings) -> Pipeline:
         model_dir=settings.model_dir,
         embedding_dir=settings.embedding_model_dir,
         nli_dir=settings.nli_model_dir,
+    )
+
+
+def budgeted(pipeline: Pipeline, settings: Settings) -> BudgetedAnalyzer:
+    """The pipeline with each article in a bounded child process (newswatch/budget.py)."""
+    return BudgetedAnalyzer(
+        pipeline,
+        seconds=settings.article_seconds,
+        memory_mb=settings.article_memory_mb or None,
     )

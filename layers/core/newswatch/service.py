@@ -51,6 +51,7 @@ or TTL to manage.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import traceback
@@ -58,12 +59,31 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from newswatch.adapters.dynamodb import PutResult, article_pk, article_sk, topic_sk
+from newswatch.adapters.dynamodb import (
+    REFERENCE_SK,
+    PutResult,
+    article_pk,
+    article_sk,
+    new_band_item,
+    place_index_key,
+    place_sk,
+    reference_pk,
+    topic_sk,
+)
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
-from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
-from newswatch.domain.errors import NewswatchError, TooLargeError
+from newswatch.domain.alerts import (
+    AlertMessage,
+    AlertPolicy,
+    ArticleLink,
+    MatchedTopic,
+    match_topics,
+    reference_of,
+    render_alert,
+)
+from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
 from newswatch.domain.neardup import (
     Fingerprint,
     NearDuplicate,
@@ -94,7 +114,9 @@ MAX_TITLE_CHARS = 500
 MAX_SENTENCE_CHARS = 1500
 MAX_SUMMARY_SENTENCES = 10
 MAX_TOPICS = 50
-MAX_EVIDENCE = 5
+MAX_PLACES = 10
+# As many as an alert shows (domain.alerts.EMAIL_MAX_EVIDENCE); each is in the item's size.
+MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 400
 MAX_REASON_CHARS = 500
 FLAG_CLIPPED = "clipped_for_storage"
@@ -123,7 +145,10 @@ class ArticleStore(Protocol):
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str: ...
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None: ...
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str: ...
 
@@ -151,11 +176,21 @@ class ArticleStore(Protocol):
 
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
+    def put_reference(self, reference: str, pk: str, sk: str) -> None: ...
+
 
 class NearDuplicateIndex(Protocol):
     """The band items of :mod:`newswatch.domain.neardup` (DynamoArticleStore implements it)."""
 
     def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None: ...
 
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
@@ -181,6 +216,12 @@ class Analyzer(Protocol):
 
 class AlertPublisher(Protocol):
     def publish(self, message: AlertMessage) -> str: ...
+
+
+class ArticleLinker(Protocol):
+    """The link an alert gives to open the article (a presigned URL, or a public page)."""
+
+    def link(self, bucket: str, key: str, version_id: str | None) -> ArticleLink: ...
 
 
 # -- outcomes ---------------------------------------------------------------------------------
@@ -279,11 +320,20 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
                 "evidence": evidence,
             }
         )
+    countries = [
+        {
+            "code": place.code,
+            "name": place.name,
+            "score": round(float(place.score), 4),
+            "evidence": [_clip(e, MAX_EVIDENCE_CHARS)[0] for e in place.evidence[:MAX_EVIDENCE]],
+        }
+        for place in analysis.places[:MAX_PLACES]
+    ]
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
-        "sentences": sentences,
         "summary_engine": analysis.summary.engine,
         "language": analysis.language,
         "word_count": analysis.word_count,
@@ -291,6 +341,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
         "topics": topics,
         "topic_labels": [t["label"] for t in topics],
         "top_topic": topics[0]["label"] if topics else None,
+        "countries": countries,
+        "country_codes": [c["code"] for c in countries],
         "flags": flags,
         "format": analysis.document.format,
     }
@@ -316,8 +368,38 @@ def _topic_items(
             "article_sk": item["sk"],
             # Lets the archive and digests show a re-uploaded story once (None is not stored).
             "near_duplicate_of": item.get("near_duplicate_of"),
+            "country_codes": item.get("country_codes"),
         }
         for topic in topics
+    ] + _place_items(item)
+
+
+def _place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One index entry per country the article is about: the archive's "articles about SD"."""
+    version = item["version_id"]
+    return [
+        {
+            "pk": item["pk"],
+            "sk": place_sk(country["code"], version),
+            "type": "place",
+            "topic": place_index_key(country["code"]),
+            "place": country["code"],
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "summary": item.get("summary"),
+            "score": country["score"],
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+            "near_duplicate_of": item.get("near_duplicate_of"),
+            # The article's topics, so "--place SD --topic ceasefire" needs no second read.
+            "topics": [
+                {"label": topic["label"], "score": topic["score"]}
+                for topic in item.get("topics") or ()
+            ],
+            "country_codes": item.get("country_codes"),
+        }
+        for country in item.get("countries") or ()
     ]
 
 
@@ -364,7 +446,8 @@ class _Ingest:
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
-            # The earlier delivery may have died between its write and its registration.
+            # The earlier delivery may have died between its write and its entries (idempotent).
+            self.store.put_entries(_topic_items(item, item.get("topics") or ()))
             _register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
@@ -418,20 +501,37 @@ class _Ingest:
     def processed(
         self, analysis: Analysis, sha: str, size: int, settings: Settings
     ) -> IngestOutcome:
-        """Store the analysed article, unless the same bytes were claimed by another meanwhile."""
+        """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
         fields, topic_maps = _analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
+        new_bands: list[dict[str, Any]] = []
+        old_bands: list[str] = []
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
-            matches = _near_matches(self.near_index, fp, settings, exclude=article_ref(*self.ref))
+            # The duplicate and near-duplicate checks in one read.
+            first, band_items = self.near_index.near_lookup(sha, fp.band_keys)
+            original = self.near_index.original_named_by(first, exclude=self.ref)
+            if original is not None:
+                return self.duplicate(original, sha, size)
+            members = members_from_band_items(band_items)
+            matches = find_near_duplicates(
+                fp, members, settings.near_dup_threshold, exclude={article_ref(*self.ref)}
+            )
             if fp.band_keys:
                 item["near_fingerprint"] = fp.encode()
             if matches:
-                _mark_near_duplicate(item, matches, settings.watched_topics)
-        result = self.store.put_article(item, _topic_items(item, topic_maps), claim_content=True)
+                _mark_near_duplicate(item, matches, alert_policy(settings).labels)
+            existing = {str(band["pk"]) for band in band_items}
+            member, value = _membership(fp, item)
+            new_bands = [new_band_item(k, member, value) for k in fp.band_keys if k not in existing]
+            old_bands = [k for k in fp.band_keys if k in existing]
+        _decide_alert_now(item, settings)
+        result = self.store.put_article(
+            item, _topic_items(item, topic_maps), claim_content=True, new_items=new_bands
+        )
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
@@ -440,8 +540,9 @@ class _Ingest:
             if original is None:
                 raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
             return self.duplicate(original, sha, size)
-        if self.near_index is not None and fp is not None:
-            _register(self.near_index, fp, item)
+        if self.near_index is not None and fp is not None and old_bands:
+            # Bands an earlier article is in: listed there by a conditional update each.
+            self.near_index.register_near_member(old_bands, *_membership(fp, item))
         return self.outcome(
             PROCESSED,
             topics=tuple(t["label"] for t in topic_maps),
@@ -454,14 +555,12 @@ class _Ingest:
         return self.pk, self.sk
 
 
-def _near_matches(
-    index: NearDuplicateIndex, fp: Fingerprint, settings: Settings, exclude: str
-) -> list[tuple[NearDuplicate, float]]:
-    """Earlier articles this text is a near-duplicate of, most similar first (one read)."""
-    if not fp.band_keys:
-        return []  # too short to compare; exact copies are still caught by content hash
-    members = members_from_band_items(index.near_band_items(fp.band_keys))
-    return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
+def _decide_alert_now(item: dict[str, Any], settings: Settings) -> None:
+    """An article no watched topic matches is stored with ``alert_state = none``: the stream
+    filter then passes it nowhere, and the alert function's invocation and its update are saved.
+    The rule is the alert function's own (:func:`alert_topics`)."""
+    if item.get("alert_state") == "pending" and not alert_topics(item, settings):
+        item["alert_state"] = "none"
 
 
 def _mark_near_duplicate(
@@ -482,10 +581,15 @@ def _mark_near_duplicate(
     )
 
 
-def _register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+def _membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The attribute name and value that list ``item`` in its band items."""
     ref = article_ref(str(item["pk"]), str(item["sk"]))
     value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
-    index.register_near_member(fp.band_keys, member_attribute(ref), value)
+    return member_attribute(ref), value
+
+
+def _register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+    index.register_near_member(fp.band_keys, *_membership(fp, item))
 
 
 def _register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
@@ -506,17 +610,16 @@ def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | 
         return pipeline.analyze_bytes(data, run.key.rsplit("/", 1)[-1], content_type)
     except NewswatchError as error:
         return (error.code, error.message)
+    except OutOfTimeError:
+        raise  # not the file's fault: the message is retried in a fresh invocation
     except Exception as error:
         # A bug on some input fails the same way every time: record it rather than retry it into
         # the dead-letter queue. The message is left out of the log: it may quote the article.
-        _log.error(
-            "unexpected %s analysing s3://%s/%s\n%s",
-            type(error).__name__,
-            run.bucket,
-            run.key,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        return ("internal_error", f"unexpected {type(error).__name__} while analysing")
+        # (A bug in the budget's child process arrives with the child's type and traceback.)
+        kind = getattr(error, "kind", type(error).__name__)
+        trace = getattr(error, "trace", None) or "".join(traceback.format_tb(error.__traceback__))
+        _log.error("unexpected %s analysing s3://%s/%s\n%s", kind, run.bucket, run.key, trace)
+        return ("internal_error", f"unexpected {kind} while analysing")
 
 
 def ingest_object(
@@ -576,7 +679,9 @@ def ingest_object(
         return run.failed(too_large.code, too_large.message, len(data))
 
     sha = hashlib.sha256(data).hexdigest()
-    original = store.find_original(sha, exclude=(run.pk, run.sk)) if data else None
+    # With a near-duplicate index, the duplicate check is part of its lookup (one read, after
+    # the analysis); without one, it is made here, before the analysis.
+    original = store.find_original(sha, exclude=run.ref) if data and not near_index else None
     if original is not None:
         return run.duplicate(original, sha, len(data))
 
@@ -649,11 +754,12 @@ def reprocess_object(
         item.update(fields)
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
-        _keep_near_duplicate(item, stored, settings.watched_topics)
+        _keep_near_duplicate(item, stored, alert_policy(settings).labels)
     if stored.get("alert_state") in _ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso(clock.now())
     old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
+    old_topic_sks += [place_sk(code, run.version) for code in stored.get("country_codes") or ()]
     store.replace_article(item, _topic_items(item, topic_maps), old_topic_sks)
     return run.outcome(
         REPROCESSED if item["status"] == PROCESSED else FAILED,
@@ -690,13 +796,28 @@ def _keep_near_duplicate(
 # -- alert ------------------------------------------------------------------------------------
 
 
+def alert_policy(settings: Settings) -> AlertPolicy:
+    """The stack's alert policy: every topic of its taxonomy (or of ``WatchedTopics``, when that
+    allow-list is set) alerts from its own ``alert_threshold``, else from the minimum score."""
+    return _alert_policy(settings.taxonomy_path, settings.min_topic_score, settings.watched_topics)
+
+
+@functools.cache
+def _alert_policy(
+    taxonomy_path: Path | None, min_score: float, watched: tuple[str, ...]
+) -> AlertPolicy:
+    from newswatch.domain.taxonomy import read_alert_thresholds
+
+    return AlertPolicy.build(read_alert_thresholds(taxonomy_path), min_score, watched)
+
+
 def alert_topics(record: Mapping[str, Any], settings: Settings) -> tuple[MatchedTopic, ...]:
-    """The watched topics this stored article alerts for, strongest first.
+    """The topics this stored article alerts for, strongest first.
 
     A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
     those may alert. The loadtest and the CLI count expected alerts with this same rule.
     """
-    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    matched = match_topics(record, alert_policy(settings))
     only = record.get("alert_only_topics")
     if only is None:
         return matched
@@ -712,11 +833,13 @@ def alert_record(
     settings: Settings,
     lease_seconds: float | None = None,
     clock: Clock | None = None,
+    linker: ArticleLinker | None = None,
 ) -> AlertOutcome:
     """Publish the alert for one stored article at most once (see the module docstring).
 
     ``lease_seconds``: how long our claim holds; the Lambda handler passes the invocation's
     remaining time, so a claim outlives its claimer only if the claimer has died.
+    ``linker``: makes the link the alert gives to open the article (none: no link).
     Raises :class:`AlertInProgressError` when another live invocation holds the claim and
     :class:`AlertPublishError` when SNS fails; DynamoDB errors propagate. Each makes the stream
     retry the record.
@@ -755,7 +878,16 @@ def alert_record(
         store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso(now))
         return AlertOutcome("held", pk, sk, held_topics=held_labels)
 
-    message = render_alert(record, allowed)
+    try:
+        bucket, key = str(record.get("bucket", "")), str(record.get("key", ""))
+        link = linker.link(bucket, key, _version(record)) if linker else None
+        # Before the publish: every reference a subscriber receives resolves (`newswatch show`).
+        store.put_reference(reference_of(record), pk, sk)
+    except Exception:
+        _return_quota(store, allowed, hour, settings)
+        _release(store, pk, sk, token)
+        raise
+    message = render_alert(record, allowed, link)
     try:
         message_id = publisher.publish(message)
     except Exception as error:
@@ -781,6 +913,19 @@ def alert_record(
     return AlertOutcome(
         "published", pk, sk, message.topics, message_id, marked, held_topics=held_labels
     )
+
+
+def _version(record: Mapping[str, Any]) -> str | None:
+    version = record.get("version_id")
+    return None if version in (None, "null") else str(version)
+
+
+def find_by_reference(store: ArticleStore, reference: str) -> dict[str, Any] | None:
+    """The article an alert's reference (``nw-...``, :mod:`newswatch.domain.reference`) names."""
+    pointer = store.get(reference_pk(reference), REFERENCE_SK)
+    if pointer is None:
+        return None
+    return store.get(str(pointer["article_pk"]), str(pointer["article_sk"]))
 
 
 def _apply_hourly_cap(

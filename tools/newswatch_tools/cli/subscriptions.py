@@ -1,0 +1,188 @@
+"""`newswatch subscribe | subscriptions | unsubscribe`: manage who gets which alerts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from newswatch.domain.errors import NewswatchError
+from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
+
+
+def register(subparsers: Any) -> None:
+    sub = subparsers.add_parser(
+        "subscribe",
+        help="subscribe an email address or phone number to topics",
+        description="Create an SNS subscription whose filter policy selects the chosen topics, "
+        "each judged on its own score when --min-score is given. The subscriber receives one "
+        "message per article, naming its topics. Email subscribers must click the link in the "
+        "confirmation mail AWS sends.",
+    )
+    who = sub.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="email address")
+    who.add_argument("--sms", help="phone number in E.164 form, e.g. +447700900123")
+    sub.add_argument("--topics", required=True, help="comma-separated topics, e.g. ceasefire,aid")
+    sub.add_argument(
+        "--min-score",
+        type=float,
+        help="only articles that score at least S on one of these topics (rounded up to 0.05)",
+    )
+    what = sub.add_mutually_exclusive_group()
+    what.add_argument("--digest", action="store_true", help="daily digests only")
+    what.add_argument("--both", action="store_true", help="instant alerts and daily digests")
+    sub.add_argument("--taxonomy", type=Path, help="the deployment's taxonomy, if not the default")
+    add_connection_args(sub)
+    sub.set_defaults(func=run_subscribe)
+
+    listing = subparsers.add_parser("subscriptions", help="list subscriptions and their topics")
+    listing.add_argument("--json", action="store_true", help="one JSON object per subscription")
+    add_connection_args(listing)
+    listing.set_defaults(func=run_list)
+
+    unsub = subparsers.add_parser("unsubscribe", help="remove a subscription by its id (ARN)")
+    unsub.add_argument("subscription_id")
+    add_connection_args(unsub)
+    unsub.set_defaults(func=run_unsubscribe)
+
+
+def _fail(message: str) -> int:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return 2
+
+
+def run_subscribe(args: argparse.Namespace) -> int:
+    from newswatch.domain import subscriptions as subs
+    from newswatch.domain.taxonomy import load_taxonomy
+
+    try:
+        subscriber = (
+            subs.email_subscriber(args.email) if args.email else subs.sms_subscriber(args.sms)
+        )
+        known = [topic.label for topic in load_taxonomy(args.taxonomy).topics]
+        topics = subs.validate_topics(args.topics.split(","), known)
+        kinds = ("digest",) if args.digest else ("alert", "digest") if args.both else ("alert",)
+        policy = subs.filter_policy(topics, args.min_score, kinds)
+        conn = connect(args)
+    except (NewswatchError, StackNotFoundError) as error:
+        return _fail(str(error))
+    allowed = conn.outputs.get("AlertTopicsAllowed", "*")
+    mute = [t for t in topics if allowed != "*" and t not in allowed.split(",")]
+    if "alert" in kinds and mute:
+        return _fail(
+            f"{', '.join(mute)} cannot raise alerts on this stack: its WatchedTopics allow-list "
+            f"is {allowed}. Subscribe to those topics, take --digest, or deploy with "
+            "WatchedTopics empty so that every topic alerts."
+        )
+    min_score = None if args.min_score is None else subs.min_score_level(args.min_score)
+    response = conn.client("sns").subscribe(
+        TopicArn=conn.output("AlertsTopicArn"),
+        Protocol=subscriber.protocol,
+        Endpoint=subscriber.endpoint,
+        Attributes={
+            "FilterPolicy": json.dumps(policy),
+            "FilterPolicyScope": "MessageAttributes",
+        },
+        ReturnSubscriptionArn=True,
+    )
+    print(
+        json.dumps(
+            {
+                "id": response["SubscriptionArn"],
+                "protocol": subscriber.protocol,
+                "endpoint": subscriber.endpoint,
+                "topics": topics,
+                "min_score": min_score,
+                "kinds": list(kinds),
+            }
+        )
+    )
+    if min_score is not None and min_score != args.min_score:
+        print(f"--min-score {args.min_score} is taken as {min_score:.2f} (filters use 0.05 steps).")
+    if conn.local:
+        print(
+            "Local stack: nothing leaves this machine; `newswatch local inbox` shows what this "
+            "subscriber receives."
+        )
+    elif subscriber.protocol == "email":
+        print(
+            f"AWS has sent a confirmation link to {subscriber.endpoint}; nothing is delivered "
+            "until it is clicked."
+        )
+    return 0
+
+
+def list_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
+    from newswatch.domain.subscriptions import describe_policy
+
+    rows: list[dict[str, Any]] = []
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for item in page["Subscriptions"]:
+            arn = item["SubscriptionArn"]
+            row: dict[str, Any] = {
+                "id": arn,
+                "protocol": item["Protocol"],
+                "endpoint": item["Endpoint"],
+                "confirmed": arn != "PendingConfirmation",
+                "topics": [],
+                "min_score": None,
+                "kinds": [],
+            }
+            if row["confirmed"]:
+                attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+                row["confirmed"] = attributes.get("PendingConfirmation", "false") != "true"
+                policy = json.loads(attributes.get("FilterPolicy") or "{}")
+                row["topics"], row["min_score"], row["kinds"] = describe_policy(policy)
+            rows.append(row)
+    return rows
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        conn = connect(args)
+    except StackNotFoundError as error:
+        return _fail(str(error))
+    rows = list_subscriptions(conn.client("sns"), conn.output("AlertsTopicArn"))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "protocol", "endpoint", "topics", "min score", "receives", "confirmed")
+    for row in rows:
+        table.add_row(
+            row["id"].rsplit(":", 1)[-1],
+            row["protocol"],
+            row["endpoint"],
+            ", ".join(row["topics"]) or "(all)",
+            "" if row["min_score"] is None else f"{row['min_score']:.2f}",
+            " + ".join(row["kinds"]),
+            "yes" if row["confirmed"] else "pending",
+        )
+    Console().print(table)
+    return 0
+
+
+def run_unsubscribe(args: argparse.Namespace) -> int:
+    try:
+        conn = connect(args)
+    except StackNotFoundError as error:
+        return _fail(str(error))
+    sns = conn.client("sns")
+    topic_arn = conn.output("AlertsTopicArn")
+    ids = {row["id"] for row in list_subscriptions(sns, topic_arn)}
+    target = args.subscription_id
+    if target not in ids:
+        # Accept the short id the table prints (the ARN's last part).
+        matches = [arn for arn in ids if arn.rsplit(":", 1)[-1] == target]
+        if len(matches) != 1:
+            return _fail(f"no subscription {target!r} on this stack; see `newswatch subscriptions`")
+        target = matches[0]
+    sns.unsubscribe(SubscriptionArn=target)
+    print(json.dumps({"unsubscribed": target}))
+    return 0

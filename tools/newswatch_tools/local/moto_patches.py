@@ -1,0 +1,261 @@
+"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, and one
+window onto what SNS delivered.
+
+Each is patched in this process only (the local stack runs moto's server in-process):
+
+- S3 event records lack ``versionId`` and ``sequencer``; the ingest handler keys its items by
+  object version, so the records get them, as S3 sends them for a versioned bucket.
+- ``TransactWriteItems`` deep-copies every table it touches (once per action) to roll back a
+  cancelled transaction, then swaps the copy in. That costs time linear in the table size per
+  transaction (quadratic over a load test) and, worse, replaces the table's stream shard, so a
+  stream reader's iterator silently stops seeing new records after any cancelled transaction.
+  The replacement checks every condition first and writes only if all pass, like DynamoDB; an
+  error while writing undoes the actions already applied, item by item, in the same table.
+- DynamoDB operations are not atomic across moto's request threads (see
+  :func:`patch_dynamodb_locking`).
+- moto accepts email and SMS subscriptions but delivers nothing to them, so what such a
+  subscriber would have received is invisible. :func:`patch_sns_deliveries` hands every delivery
+  that passed a subscription's filter policy (any protocol) to a sink: the local stack's inbox.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_PATCHED = "_newswatch_patched"
+
+
+def patch_s3_notifications() -> None:
+    from moto.s3 import notifications
+
+    if getattr(notifications, _PATCHED, False):
+        return
+    original = notifications._get_s3_event
+
+    def get_s3_event(
+        event_name: str, bucket: Any, key: Any, notification_id: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        event = original(event_name, bucket, key, notification_id)
+        obj = event["Records"][0]["s3"]["object"]
+        if bucket.is_versioned and key.version_id and key.version_id != "null":
+            obj["versionId"] = key.version_id
+        obj["sequencer"] = f"{time.time_ns():018X}"
+        return event
+
+    notifications._get_s3_event = get_s3_event
+    setattr(notifications, _PATCHED, True)
+
+
+def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return dict(op["Key"])
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+Action = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def _check(backend: Any, transact_items: list[dict[str, Any]]) -> list[Action]:
+    """Validate every action against the current items, writing nothing."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    actions: list[Action] = []
+    seen: set[tuple[str, str]] = set()
+    errors: list[tuple[Any, Any, Any]] = []
+    for entry in transact_items:
+        if len(entry) != 1:
+            raise TransactWriteSingleOpException()
+        op_type, op = next(iter(entry.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        key = _key_of(backend, op_type, op)
+        identity = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        actions.append((op_type, op, key))
+        current = backend.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            check = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
+            if not check.expr(current):
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    old = current.to_json()["Attributes"]
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                continue
+        errors.append((None, None, None))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    return actions
+
+
+def _apply(backend: Any, actions: list[Action]) -> None:
+    """Write the checked actions; on an error, undo those already written and re-raise."""
+    undo: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    try:
+        for op_type, op, key in actions:
+            if op_type == "ConditionCheck":
+                continue
+            table_name = op["TableName"]
+            before = backend.get_item(table_name, key)
+            undo.append((table_name, key, before.to_json()["Attributes"] if before else None))
+            if op_type == "Put":
+                backend.put_item(table_name, op["Item"])
+            elif op_type == "Delete":
+                backend.delete_item(table_name, key)
+            else:
+                backend.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=op.get("ExpressionAttributeNames"),
+                    expression_attribute_values=op.get("ExpressionAttributeValues"),
+                )
+    except Exception:
+        for table_name, key, before in reversed(undo):
+            if before is None:
+                backend.delete_item(table_name, key)
+            else:
+                backend.put_item(table_name, before)
+        raise
+
+
+def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto's DynamoDBBackend.transact_write_items without the table copies (see module doc)."""
+    from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+
+    actions = _check(self, transact_items)
+    try:
+        _apply(self, actions)
+    except MockValidationException:
+        raise
+    except Exception as error:
+        raise TransactionCanceledException(
+            [(type(error).__name__, str(error), None)] * len(transact_items)
+        ) from error
+
+
+def patch_dynamodb_transactions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, _PATCHED, False):
+        return
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    setattr(DynamoDBBackend, _PATCHED, True)
+
+
+# The DynamoDB operations the functions and the CLI use; they never wait, so a lock is cheap.
+_LOCKED_DYNAMODB_METHODS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
+
+
+def patch_dynamodb_locking() -> None:
+    """One DynamoDB operation at a time in the emulator.
+
+    moto's server handles each request in its own thread, and its tables are plain dicts: a query
+    iterating a table while another request inserts fails ("dictionary changed size during
+    iteration"), and two conditional writes of one key can both pass their check. DynamoDB makes
+    each item operation (and each transaction) atomic; one lock over the backend gives that.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, _PATCHED + "_locking", False):
+        return
+    lock = threading.RLock()
+    for name in _LOCKED_DYNAMODB_METHODS:
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+    setattr(DynamoDBBackend, _PATCHED + "_locking", True)
+
+
+@dataclass(frozen=True)
+class SnsDelivery:
+    subscription: Any  # moto's Subscription
+    body: str  # what the subscription's protocol receives
+    default: str  # the message's default body (the JSON alert)
+    message_id: str
+    subject: str | None
+    attributes: dict[str, Any]  # {"name": {"Type": ..., "Value": ...}}
+
+
+DeliverySink = Callable[[SnsDelivery], None]
+_delivery_sinks: list[DeliverySink] = []
+
+
+def patch_sns_deliveries(sink: DeliverySink) -> Callable[[], None]:
+    """Call ``sink`` for each SNS delivery; returns a function that removes the sink."""
+    from moto.sns.models import Subscription
+
+    _delivery_sinks.append(sink)
+    if not getattr(Subscription, _PATCHED, False):
+        original = Subscription.publish
+
+        @functools.wraps(original)
+        def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+            original(self, message, message_id, *args, **kwargs)
+            subject = kwargs.get("subject", args[0] if args else None)
+            attributes = kwargs.get("message_attributes", args[1] if len(args) > 1 else None)
+            structure = kwargs.get("message_structure", args[4] if len(args) > 4 else None)
+            matcher = self._filter_policy_matcher
+            if matcher is not None and not matcher.matches(attributes, message):
+                return
+            body = default = message
+            if structure == "json":
+                bodies = json.loads(message)
+                default = str(bodies.get("default", ""))
+                body = str(bodies.get(self.protocol) or default)
+            for deliver in list(_delivery_sinks):
+                deliver(
+                    SnsDelivery(self, body, default, message_id, subject, dict(attributes or {}))
+                )
+
+        Subscription.publish = publish  # type: ignore[method-assign]
+        setattr(Subscription, _PATCHED, True)
+
+    def remove() -> None:
+        if sink in _delivery_sinks:
+            _delivery_sinks.remove(sink)
+
+    return remove
+
+
+def apply() -> None:
+    patch_s3_notifications()
+    patch_dynamodb_transactions()
+    patch_dynamodb_locking()

@@ -1,0 +1,94 @@
+"""The running local stack's address book: ``.newswatch-local.json`` (``NEWSWATCH_LOCAL_STATE``).
+
+``newswatch local up`` writes it; every other command finds the stack through it (see
+:mod:`newswatch_tools.cli.connect`): ``endpoint_url``, ``region`` and ``outputs`` (the
+template's output keys, so the local stack looks like a deployed one) plus what only the local
+stack has (its process id, the demo subscribers and where their inbox is).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newswatch_tools.local.template import REGION
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def default_state_path() -> Path:
+    from newswatch_tools.cli.connect import local_state_path
+
+    return local_state_path()
+
+
+def inbox_dir_for(state_path: Path) -> Path:
+    """Where the demo subscribers' deliveries go: ``.newswatch-local-inbox/`` beside the state."""
+    return state_path.parent / f"{state_path.stem}-inbox"
+
+
+@dataclass(frozen=True)
+class LocalState:
+    endpoint_url: str
+    pid: int
+    bucket: str
+    table: str
+    topic_arn: str
+    stream_arn: str
+    # Logical ID -> queue URL (IngestQueue, IngestDeadLetterQueue, AlertFailureQueue).
+    queues: dict[str, str]
+    # Subscriber name -> {"protocol", "topics", "queue_url", "subscription_arn"}.
+    subscribers: dict[str, dict[str, Any]]
+    inbox_dir: str
+    started_at: str
+    # The template's Outputs as the local stack resolves them (ArticlesBucketName, ...).
+    outputs: dict[str, str] = field(default_factory=dict)
+    region: str = REGION
+    stack_name: str = "newswatch-local"
+
+    def client_kwargs(self) -> dict[str, str]:
+        """Arguments for ``boto3.client(service, **state.client_kwargs())``."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        # The service name is a run-time value, so boto3-stubs' per-service overloads cannot apply.
+        make_client: Any = boto3.client
+        return make_client(service, **self.client_kwargs())
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def load_state(path: Path | None = None) -> LocalState | None:
+    """The state of the running local stack, or None when there is none."""
+    path = path or default_state_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    known = LocalState.__dataclass_fields__
+    return LocalState(**{k: v for k, v in data.items() if k in known})
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
