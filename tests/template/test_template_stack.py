@@ -242,6 +242,7 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     }
     assert indexes == {
         "ByTopic": ["topic", "uploaded_at"],
+        "ByUploadDay": ["upload_day", "uploaded_at"],
     }
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 

@@ -338,11 +338,16 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         "sk": "S",
         "topic": "S",
         "uploaded_at": "S",
+        "upload_day": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {
         "ByTopic": [
             {"AttributeName": "topic", "KeyType": "HASH"},
+            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+        ],
+        "ByUploadDay": [
+            {"AttributeName": "upload_day", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
         ],
     }
