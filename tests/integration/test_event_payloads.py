@@ -14,7 +14,7 @@ from newswatch.adapters.dynamodb import deserialize_item, serialize_item
 from newswatch.adapters.s3_events import UnrecognizedMessageError
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
-LOCAL_BUCKET = "newswatch-local-articles-123456789012"
+LOCAL_BUCKET = "newswatch-local-articles-123456789012-us-east-1"
 SEED_KEY = "seeds/jeddah-ceasefire-talks.txt"
 
 

@@ -55,6 +55,12 @@ def register(subparsers: Any) -> None:
     )
     up.add_argument("--port", type=_port, default=DEFAULT_PORT, help="default %(default)s")
     up.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s); 0.0.0.0, or the Docker bridge's "
+        "gateway, lets `sam local invoke` containers reach the stack",
+    )
+    up.add_argument(
         "--foreground", action="store_true", help="run in this terminal until Ctrl-C, with logs"
     )
     up.add_argument(
@@ -196,23 +202,23 @@ def run_up(args: argparse.Namespace) -> int:
     clean_up_stale(default_state_path(), err)
     if args.port:
         try:
-            check_port_free("127.0.0.1", args.port)
+            check_port_free(args.host, args.port)
         except OSError as error:
             err.print(f"[red]error:[/red] {escape(str(error))}")
             return EXIT_USAGE
     parameters = dict(args.param)
     if args.foreground:
-        return _run_foreground(args.port, parameters)
-    return _start_background(args.port, parameters, default_state_path(), err)
+        return _run_foreground(args.port, parameters, args.host)
+    return _start_background(args.port, parameters, default_state_path(), err, args.host)
 
 
-def _run_foreground(port: int, parameters: dict[str, str]) -> int:
+def _run_foreground(port: int, parameters: dict[str, str], host: str = "127.0.0.1") -> int:
     from newswatch_tools.local.spec import ProjectNotFoundError
     from newswatch_tools.local.stack import LocalStack, PortUnavailableError
     from newswatch_tools.local.template import TemplateError
 
     err = _console(stderr=True)
-    stack = LocalStack(port=port, parameters=parameters)
+    stack = LocalStack(port=port, host=host, parameters=parameters)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -226,7 +232,7 @@ def _run_foreground(port: int, parameters: dict[str, str]) -> int:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     except OSError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
+        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {escape(str(error))}")
         return EXIT_USAGE if isinstance(error, PortUnavailableError) else EXIT_FAILED
     err.print(_banner(state, foreground=True), soft_wrap=True)
     try:
@@ -262,7 +268,9 @@ def _banner(state: LocalState, foreground: bool) -> str:
     )
 
 
-def _start_background(port: int, parameters: dict[str, str], state_path: Path, err: Console) -> int:
+def _start_background(
+    port: int, parameters: dict[str, str], state_path: Path, err: Console, host: str = "127.0.0.1"
+) -> int:
     from newswatch_tools.local.state import load_state, process_alive
 
     log_path = state_path.with_name(state_path.stem + ".log")
@@ -276,6 +284,8 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
         "--foreground",
         "--port",
         str(port),
+        "--host",
+        host,
         *(f"--param={name}={value}" for name, value in parameters.items()),
     ]
     with log_path.open("ab") as log:

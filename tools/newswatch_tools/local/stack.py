@@ -136,7 +136,9 @@ class LocalStack:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # Listening on every address (for containers): this process connects over loopback.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> LocalState:
         from moto.server import ThreadedMotoServer
