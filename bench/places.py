@@ -42,7 +42,7 @@ def names_baseline(rows: Sequence[dict[str, Any]]) -> list[set[str]]:
 
 
 def quality(path: Path) -> dict[str, Any]:
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch_tools.evaluation import read_jsonl
     from newswatch_tools.evaluation_places import (
         HALVES,
@@ -53,7 +53,7 @@ def quality(path: Path) -> dict[str, Any]:
     )
 
     rows = read_jsonl(path, ("text", "countries"))
-    pipeline = build_pipeline()
+    pipeline = build_analyzer()
     result: dict[str, Any] = {"file": path.name, "rows": len(rows)}
     for name, half in zip(HALVES, split_half(rows), strict=True):
         ours = evaluate_places(half, pipeline).as_json()

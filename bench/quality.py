@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from newswatch.build import build_pipeline
+from newswatch.composition import build_analyzer
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import words
@@ -102,7 +102,7 @@ def mean_words(summaries: Sequence[Sequence[str]]) -> float:
 def bench_summaries(path: Path, length: SummaryLength, peer_count: int | str) -> dict[str, Any]:
     rows = read_jsonl(path, ("text", "summary"))
     references = [str(row["summary"]) for row in rows]
-    pipeline = build_pipeline(length=length)
+    pipeline = build_analyzer(length=length)
     result: dict[str, Any] = {"file": path.name, "rows": len(rows)}
 
     started = time.perf_counter()
@@ -145,7 +145,7 @@ def keyword_tags(text: str) -> set[str]:
 def bench_topics(path: Path) -> dict[str, Any]:
     rows = read_jsonl(path, ("text", "project_topics"))
     started = time.perf_counter()
-    tagger = evaluate_topics(rows, build_pipeline()).as_json()
+    tagger = evaluate_topics(rows, build_analyzer()).as_json()
     seconds = time.perf_counter() - started
     gold = [set(row["project_topics"]) for row in rows]
     baseline = score_topics(gold, [keyword_tags(str(row["text"])) for row in rows]).as_json()

@@ -2,10 +2,10 @@
 
 Every figure is a ratio against a baseline measured in the same run, or a median of several runs:
 
-- throughput: ``Pipeline.analyze_bytes`` (extract + segment + language + summarize + tag, built
-  by ``newswatch.build.build_pipeline()``) on every cnndm-dev article as .txt bytes, next to sumy
-  LexRank (3 sentences, bench/quality.py's NLTK-free tokenizer) on the same texts, alternating, in
-  one child process pinned to one CPU; articles/s are medians over the repetitions;
+- throughput: ``Analyzer.analyze_bytes`` (extract + segment + language + summarize + tag, built
+  by ``newswatch.composition.build_analyzer()``) on every cnndm-dev article as .txt bytes, next to
+  sumy LexRank (3 sentences, bench/quality.py's NLTK-free tokenizer) on the same texts,
+  alternating, in one child process pinned to one CPU; articles/s are medians over the repetitions;
 - cold start: importing functions/ingest/app.py as Lambda does (``import app`` with the function
   folder on sys.path and the template's environment) in a fresh interpreter, next to a bare
   ``import boto3`` in a fresh interpreter, alternating; medians; plus the heavy modules the import
@@ -322,7 +322,7 @@ def throughput_child(data_dir: Path, repeats: int, limit: int | None) -> dict[st
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
     sumy_summarizer = load_bench_module("quality").sumy_summarizer
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch.domain.language import detect_language
     from newswatch.domain.sentences import split_sentences
     from newswatch.domain.summarize import lead_sentences
@@ -332,7 +332,7 @@ def throughput_child(data_dir: Path, repeats: int, limit: int | None) -> dict[st
     rows = read_jsonl(data_dir / "cnndm-dev.jsonl", ("text",))[:limit]
     texts = [str(row["text"]) for row in rows]
     blobs = [text.encode("utf-8") for text in texts]
-    pipeline = build_pipeline()
+    pipeline = build_analyzer()
     length = pipeline.options.length
     lexrank = sumy_summarizer("lexrank")
     textrank = sumy_summarizer("textrank")

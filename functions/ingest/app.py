@@ -1,22 +1,12 @@
 """IngestFunction: S3 ObjectCreated notifications (via SQS, or a plain S3 event for
-``sam local invoke``) -> one stored article item per object version.
-
-The work is in :func:`newswatch.service.ingest_object`; this module parses events, reports
-per-message failures to SQS, and emits logs and metrics. The text engine is built on the first
-record, not at import, so a cold start pays for boto3 and powertools only.
-"""
+``sam local invoke``) -> one stored article item per object version
+(:mod:`newswatch.usecases.ingest`)."""
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import (
@@ -25,161 +15,51 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 
-from newswatch.adapters.dynamodb import DynamoArticleStore
-from newswatch.adapters.lambda_context import LocalContext
-from newswatch.adapters.s3 import S3ArticleSource
-from newswatch.service import ALREADY_STORED, IngestOutcome, ingest_object
-from newswatch.settings import Settings
+from newswatch.composition import LocalContext, ingest_function, metrics_namespace
+from newswatch.usecases.ingest import OUTCOME_METRICS, IngestOutcome, ObjectRef, created_objects
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from newswatch.service import Analyzer
-
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch"
-
+NAMESPACE = metrics_namespace()
 logger = Logger()
-# No powertools Tracer: it imports the X-Ray SDK (about 0.23 s, half a bare `import boto3`) on
-# every cold start. `Tracing: Active` in template.yaml still traces each invocation (init,
-# invocation, errors) without the SDK; only per-call subsegments of AWS requests are lost.
+# No powertools Tracer: its X-Ray SDK costs 0.23 s of every cold start (`Tracing: Active` stays).
 metrics = Metrics(namespace=NAMESPACE)
-# Report every failed message, even when the whole batch failed, instead of raising: SQS retries
-# exactly the listed messages either way, and the response says which ones.
+# Report every failed message, even when the whole batch failed: SQS retries exactly those.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-OUTCOME_METRICS = {
-    "processed": "ArticlesProcessed",
-    "failed": "ArticlesFailed",
-    "duplicate": "ArticlesDuplicate",
-    "skipped": "ArticlesSkipped",
-    ALREADY_STORED: "DeliveriesAlreadyStored",
-}
 
-
-@dataclass(frozen=True)
-class ObjectRef:
-    bucket: str
-    key: str
-    version_id: str | None
-    event_time: str | None
-    size: int | None
-
-
-@dataclass
-class _Dependencies:
-    settings: Settings
-    source: S3ArticleSource
-    store: DynamoArticleStore
-    pipeline: Analyzer | None = None
-
-
-@functools.cache
-def dependencies() -> _Dependencies:
-    """Clients once per execution environment, created on first use."""
-    settings = Settings.from_env()
-    return _Dependencies(
-        settings=settings,
-        source=S3ArticleSource(boto3.client("s3")),
-        store=DynamoArticleStore(boto3.client("dynamodb"), settings.table_name),
-    )
-
-
-def pipeline(deps: _Dependencies) -> Analyzer:
-    if deps.pipeline is None:
-        from newswatch.build import build_pipeline_from_settings
-
-        deps.pipeline = build_pipeline_from_settings(deps.settings)
-    return deps.pipeline
-
-
-def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
-    """The created objects in an S3 notification; test events and folder markers are skipped."""
-    if notification.get("Event") == "s3:TestEvent":
-        logger.info("ignoring s3:TestEvent")
-        metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
-        return
-    for record in notification.get("Records") or ():
-        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith(
-            "ObjectCreated"
-        ):
-            continue
-        obj = record["s3"]["object"]
-        # Keys arrive URL-encoded, spaces as "+".
-        key = unquote_plus(obj["key"])
-        size = obj.get("size")
-        if key.endswith("/") and not size:
-            logger.info("ignoring folder marker", extra={"key": key})
+def ingest(notification: dict[str, Any], context: Any) -> list[IngestOutcome]:
+    outcomes = []
+    for ref in created_objects(notification):
+        if not isinstance(ref, ObjectRef):
+            logger.info(ref)  # a test event or a folder marker
             metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
             continue
-        yield ObjectRef(
-            bucket=record["s3"]["bucket"]["name"],
-            key=key,
-            version_id=obj.get("versionId") or None,
-            event_time=record.get("eventTime"),
-            size=int(size) if size is not None else None,
-        )
+        logger.set_correlation_id(ref.key)
+        logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
+        try:
+            outcome = ingest_function().ingest(ref, context.get_remaining_time_in_millis)
+        except Exception:
+            # Transient (throttling, 5xx, network): the message is retried, then dead-lettered.
+            metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
+            logger.exception("ingest failed; the message will be retried")
+            raise
+        name = OUTCOME_METRICS[outcome.status]
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if outcome.near_duplicate_of:
+            metrics.add_metric(name="ArticlesNearDuplicate", unit=MetricUnit.Count, value=1)
+        if outcome.error_code:
+            with single_metric(name, MetricUnit.Count, 1, namespace=NAMESPACE) as metric:
+                metric.add_dimension(name="error_code", value=outcome.error_code)
+        # Status, codes and topic labels only: the article's text never goes to the log.
+        logger.info("article %s", outcome.status, extra=outcome.log_fields())
+        outcomes.append(outcome)
+    return outcomes
 
 
-def count(outcome: IngestOutcome) -> None:
-    metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
-    if outcome.near_duplicate_of:
-        metrics.add_metric(name="ArticlesNearDuplicate", unit=MetricUnit.Count, value=1)
-    if outcome.error_code:
-        with single_metric(
-            name=OUTCOME_METRICS[outcome.status],
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-        ) as metric:
-            metric.add_dimension(name="error_code", value=outcome.error_code)
-
-
-def ingest(ref: ObjectRef) -> IngestOutcome:
-    logger.set_correlation_id(ref.key)
-    logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
-    deps = dependencies()
-    try:
-        outcome = ingest_object(
-            ref.bucket,
-            ref.key,
-            ref.version_id,
-            ref.event_time,
-            ref.size,
-            source=deps.source,
-            store=deps.store,
-            pipeline=pipeline(deps),
-            settings=deps.settings,
-            near_index=deps.store,
-        )
-    except Exception:
-        # Transient (throttling, 5xx, network): the message is retried, then dead-lettered.
-        metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
-        logger.exception("ingest failed; the message will be retried")
-        raise
-    count(outcome)
-    # Status, codes and topic labels only: the article's text never goes to the log.
-    logger.info(
-        "article %s",
-        outcome.status,
-        extra={
-            "status": outcome.status,
-            "version_id": outcome.version_id,
-            "error_code": outcome.error_code,
-            "reason": outcome.reason,
-            "duplicate_of": outcome.duplicate_of,
-            "near_duplicate_of": outcome.near_duplicate_of,
-            "alert_only_topics": (
-                list(outcome.alert_only_topics) if outcome.near_duplicate_of else None
-            ),
-            "topics": list(outcome.topics),
-            "stored_status": outcome.stored_status,
-        },
-    )
-    return outcome
-
-
-def record_handler(record: SQSRecord) -> list[str]:
+def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:
     try:
         notification = json.loads(record.body)
     except ValueError:
@@ -187,31 +67,24 @@ def record_handler(record: SQSRecord) -> list[str]:
         metrics.add_metric(name="IngestBadMessages", unit=MetricUnit.Count, value=1)
         logger.exception("message %s is not an S3 notification", record.message_id)
         raise
-    return [ingest(ref).status for ref in object_refs(notification)]
+    return [outcome.status for outcome in ingest(notification, lambda_context)]
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
-    # A time-bounded engine (transformers) falls back to extractive rather than time out.
-    summarizer: Any = getattr(pipeline(dependencies()), "summarizer", None)
-    if hasattr(summarizer, "set_deadline"):
-        summarizer.set_deadline(context.get_remaining_time_in_millis)
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     # A plain S3 event (sam local invoke): errors propagate, so Lambda's async retry applies.
-    outcomes = [ingest(ref) for ref in object_refs(event)]
-    return {"outcomes": [{"key": o.key, "status": o.status} for o in outcomes]}
+    return {"outcomes": [{"key": o.key, "status": o.status} for o in ingest(event, context)]}
 
 
 def lambda_handler(
     event: dict[str, Any], context: Any = None
 ) -> PartialItemFailureResponse | dict[str, Any]:
     # The local pollers and tests may pass no context; powertools needs one.
-    result: PartialItemFailureResponse | dict[str, Any] = _handler(
-        event, context if context is not None else LocalContext()
-    )
+    result: PartialItemFailureResponse | dict[str, Any] = _handler(event, context or LocalContext())
     return result

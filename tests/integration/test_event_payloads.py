@@ -7,7 +7,7 @@ from typing import Any
 
 from awsstack import REGION, TABLE, Stack, load_event, load_handler
 
-from newswatch.adapters.dynamodb import deserialize_item, serialize_item
+from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 LOCAL_BUCKET = "newswatch-local-articles-123456789012"

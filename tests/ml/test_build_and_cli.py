@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from newswatch.adapters.s3 import ObjectHead
-from newswatch.build import build_pipeline, build_pipeline_from_settings
+from newswatch.composition import analyzer_from_settings, build_analyzer
 from newswatch.engines.abstractive import (
     FLAG_FALLBACK_ERROR,
     FallbackSummarizer,
@@ -19,8 +18,9 @@ from newswatch.engines.abstractive import (
     load_model,
 )
 from newswatch.engines.semantic import HybridTagger, SemanticTagger
-from newswatch.service import ingest_object
+from newswatch.ports import ObjectHead
 from newswatch.settings import Settings, SettingsError
+from newswatch.usecases.ingest import ingest_object
 from newswatch_tools.cli import main
 
 pytestmark = pytest.mark.ml
@@ -66,29 +66,29 @@ def test_settings_select_the_transformers_engine(tiny_model_dir: Path) -> None:
     settings = Settings.from_env(
         {"NEWSWATCH_ENGINE": "transformers", "NEWSWATCH_MODEL_DIR": str(tiny_model_dir)}
     )
-    pipeline = build_pipeline_from_settings(settings)
+    pipeline = analyzer_from_settings(settings)
     assert isinstance(pipeline.summarizer, FallbackSummarizer)
     assert pipeline.summarizer.name == "transformers:tiny-random-bart"
 
 
 def test_the_transformers_engine_needs_a_model_folder(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="model folder"):
-        build_pipeline(engine="transformers")
+        build_analyzer(engine="transformers")
     with pytest.raises(SettingsError, match="model folder"):
-        build_pipeline(engine="transformers", model_dir=tmp_path)
+        build_analyzer(engine="transformers", model_dir=tmp_path)
 
 
 def test_semantic_and_hybrid_taggers_are_built() -> None:
     pytest.importorskip("all_minilm_l6_v2")
-    assert isinstance(build_pipeline(tagger="semantic").tagger, SemanticTagger)
-    assert isinstance(build_pipeline(tagger="hybrid").tagger, HybridTagger)
+    assert isinstance(build_analyzer(tagger="semantic").tagger, SemanticTagger)
+    assert isinstance(build_analyzer(tagger="hybrid").tagger, HybridTagger)
 
 
 def test_the_stored_item_records_the_engine_and_the_fallback(
     tiny_model_dir: Path, tmp_path: Path, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = GenerationSettings(num_beams=1, min_length=4, max_length=12)
-    working = build_pipeline()
+    working = build_analyzer()
     working.summarizer = FallbackSummarizer(
         TransformersSummarizer(tiny_model_dir, fast), working.summarizer
     )
@@ -101,7 +101,7 @@ def test_the_stored_item_records_the_engine_and_the_fallback(
         len(seed_bytes),
         source=MemorySource(seed_bytes),
         store=store,
-        pipeline=working,
+        analyzer=working,
         settings=Settings(),
     )
     [item] = store.items
@@ -121,7 +121,7 @@ def test_the_stored_item_records_the_engine_and_the_fallback(
         len(seed_bytes),
         source=MemorySource(seed_bytes),
         store=store,
-        pipeline=working,
+        analyzer=working,
         settings=Settings(),
     )
     fallback = store.items[-1]
@@ -184,7 +184,7 @@ def test_cli_hybrid_tagger_finds_the_paraphrase(
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
-    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model_dir: Path, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import importlib.util
     import sys
@@ -206,8 +206,28 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
     monkeypatch.setitem(sys.modules, spec.name, app)
     spec.loader.exec_module(app)
 
+    from fakes import FakeSource, FakeTable
+
+    from newswatch import composition
+
+    composition.reset()
+    function = composition.ingest_function()
+    function.source = source = FakeSource()  # type: ignore[assignment]
+    function.store = FakeTable()  # type: ignore[assignment]
+    source.put("b", "seed.txt", seed_bytes)
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": "b"}, "object": {"key": "seed.txt"}},
+            }
+        ]
+    }
     context = LocalContext(timeout_seconds=5.0)
-    assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
-    summarizer = app.dependencies().pipeline.summarizer
+    assert app.lambda_handler(event, context) == {
+        "outcomes": [{"key": "seed.txt", "status": "processed"}]
+    }
+    summarizer = function.analyzer.summarizer
     assert isinstance(summarizer, FallbackSummarizer)
     assert summarizer.remaining_ms == context.get_remaining_time_in_millis

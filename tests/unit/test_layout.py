@@ -87,3 +87,56 @@ def test_the_domain_imports_only_the_domain(path: Path) -> None:
     outside = {m for m in _ours(path) if not m.startswith("newswatch.domain")}
     assert outside == set()
     assert not {m for m in _imports(path) if m.split(".")[0] in {"boto3", "botocore"}}
+
+
+@pytest.mark.parametrize(
+    "path", _modules(RUNTIME / "usecases"), ids=lambda p: str(p.relative_to(RUNTIME))
+)
+def test_use_cases_import_only_the_domain_the_ports_and_each_other(path: Path) -> None:
+    allowed = ("newswatch.domain", "newswatch.ports", "newswatch.usecases")
+    outside = {m for m in _ours(path) if not m.startswith(allowed)}
+    assert outside == set()
+    assert not {m for m in _imports(path) if m.split(".")[0] in {"boto3", "botocore"}}
+
+
+def test_ports_import_only_the_domain() -> None:
+    outside = {m for m in _ours(RUNTIME / "ports.py") if not m.startswith("newswatch.domain")}
+    assert outside == set()
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.parent.name)
+def test_handlers_import_only_the_composition_root_the_use_cases_and_powertools(
+    path: Path,
+) -> None:
+    allowed = ("newswatch.composition", "newswatch.usecases", "newswatch.ports")
+    ours = {m for m in _ours(path) if not m.startswith(allowed)}
+    assert ours == set()
+    others = {m.split(".")[0] for m in _imports(path) if not m.startswith("newswatch")}
+    assert others <= {"__future__", "json", "typing", "aws_lambda_powertools"}
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.parent.name)
+def test_handlers_are_short(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 90
+
+
+@pytest.mark.parametrize("path", [*_modules(RUNTIME), *HANDLERS], ids=str)
+def test_only_settings_reads_the_environment(path: Path) -> None:
+    if path == RUNTIME / "settings.py":
+        return
+    assert "os.environ" not in path.read_text(encoding="utf-8")
+    assert "getenv" not in path.read_text(encoding="utf-8")
+
+
+def test_modules_over_about_400_lines_say_why_at_the_top() -> None:
+    long = []
+    for path in [*_modules(RUNTIME), *_modules(TOOLS), *HANDLERS]:
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 420 and "Why this module is long" not in text[:3000]:
+            long.append(str(path.relative_to(REPO)))
+    assert long == []
+
+
+@pytest.mark.parametrize("path", _modules(TOOLS / "local"), ids=lambda p: str(p.relative_to(TOOLS)))
+def test_the_local_stack_never_imports_the_command_line(path: Path) -> None:
+    assert not {m for m in _ours(path) if m.startswith("newswatch_tools.cli")}

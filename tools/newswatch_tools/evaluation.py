@@ -1,6 +1,6 @@
 """Quality measurement on labelled JSONL files: ROUGE for summaries, P/R/F1 for topics.
 
-Every row goes through :meth:`Pipeline.analyze_document`, exactly as an uploaded article would, so
+Every row goes through :meth:`Analyzer.analyze_document`, exactly as an uploaded article would, so
 the figures describe what is deployed. ``rouge-score`` is an evaluation dependency (the ``eval``
 extra); it is imported only when ROUGE is computed.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newswatch.analyzer import Analyzer
 from newswatch.domain.models import Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
-from newswatch.pipeline import Pipeline
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 LEAD_SENTENCES = 3
@@ -121,7 +121,7 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
-def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> SummaryScores:
+def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
     A row's ``title``, when present, is passed on as the article's title (the summarizer then
@@ -164,7 +164,7 @@ def _rouge_scorer() -> Any:
     return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
 
 
-def evaluate_topics(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> TopicScores:
+def evaluate_topics(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> TopicScores:
     """P/R/F1 of the pipeline's topic labels against ``project_topics``, per gold label."""
     predicted = [
         {tag.label for tag in pipeline.analyze_document(row_document(row)).topics} for row in rows

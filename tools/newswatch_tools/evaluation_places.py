@@ -2,7 +2,7 @@
 
 A row has ``text`` (and optionally ``title``) and ``countries``, the ISO alpha-2 codes it is
 about; codes in ``unjudged_countries`` (the annotators disagreed) count neither way. Every row
-goes through :meth:`Pipeline.analyze_document`, as an uploaded article would.
+goes through :meth:`Analyzer.analyze_document`, as an uploaded article would.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newswatch.pipeline import Pipeline
+from newswatch.analyzer import Analyzer
 from newswatch_tools.evaluation import EvaluationError, TopicScore, row_document
 
 SPLIT_SEED = "newswatch-split-1"
@@ -91,7 +91,7 @@ def score_places(
     )
 
 
-def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> PlaceScores:
+def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> PlaceScores:
     predicted = [
         {place.code for place in pipeline.analyze_document(row_document(row)).places}
         for row in rows

@@ -1,15 +1,23 @@
 """Every environment variable newswatch reads, declared and validated once.
 
-Only handlers, the CLI and the local stack call :meth:`Settings.from_env`; the domain never reads
-the environment. The README's configuration table lists the same names.
+Only :mod:`newswatch.composition` (for the handlers) and the tools' entry points call
+:meth:`Settings.from_env`; nothing else in the runtime reads the environment. The README's
+configuration table lists the same names.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES
+
+# The summary engines and taggers NEWSWATCH_ENGINE / NEWSWATCH_TAGGER (and the CLI) choose from.
+ENGINES = ("extractive", "transformers")
+TAGGERS = ("pattern", "semantic", "hybrid")
+DEFAULT_METRICS_NAMESPACE = "newswatch"
 
 
 class SettingsError(ValueError):
@@ -69,7 +77,7 @@ class Settings:
     watched_topics: tuple[str, ...] = ("ceasefire", "aid")
     min_topic_score: float = 0.3
     summary_sentences: int = 3
-    max_article_bytes: int = 10 * 1024 * 1024
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     taxonomy_path: Path | None = None
     engine: str = "extractive"
     tagger: str = "pattern"
@@ -88,7 +96,6 @@ class Settings:
     # Estimated Jaccard similarity of word shingles at or above which an article is a
     # near-duplicate of an earlier one (RELIABILITY.md 2.2: no false positive measured at 0.3+).
     near_dup_threshold: float = 0.5
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,10 +113,10 @@ class Settings:
             ),
             min_topic_score=_float(env, "NEWSWATCH_MIN_TOPIC_SCORE", 0.3, 0.0, 1.0),
             summary_sentences=_int(env, "NEWSWATCH_SUMMARY_SENTENCES", 3),
-            max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", 10 * 1024 * 1024),
+            max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES),
             taxonomy_path=Path(taxonomy) if taxonomy else None,
-            engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ("extractive", "transformers")),
-            tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
+            engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ENGINES),
+            tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", TAGGERS),
             model_dir=Path(model_dir) if model_dir else None,
             embedding_model_dir=Path(embedding_dir) if embedding_dir else None,
             nli_model_dir=Path(nli_dir) if nli_dir else None,
@@ -119,3 +126,14 @@ class Settings:
             ),
             near_dup_threshold=_threshold(env, "NEWSWATCH_NEAR_DUP_THRESHOLD", 0.5),
         )
+
+
+def metrics_namespace(env: Mapping[str, str] | None = None) -> str:
+    """The CloudWatch namespace of the handlers' metrics (powertools' own variable)."""
+    env = os.environ if env is None else env
+    return env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+
+
+def use_offline_model_hub() -> None:
+    """Tell transformers never to reach the model hub: checkpoints are local folders only."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")

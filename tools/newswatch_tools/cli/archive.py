@@ -69,8 +69,9 @@ def _error(message: str) -> int:
 
 
 def run_articles(args: argparse.Namespace) -> int:
-    from newswatch.adapters.archive import Archive, TimeRange
+    from newswatch.adapters.archive import Archive
     from newswatch.domain.taxonomy import load_taxonomy
+    from newswatch.ports import TimeRange
 
     now = datetime.now(UTC)
     try:

@@ -18,8 +18,8 @@ from newswatch_tools.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiv
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from newswatch.analyzer import Analyzer
     from newswatch.domain.models import Analysis
-    from newswatch.pipeline import Pipeline
 
 
 def register(subparsers: Any) -> None:
@@ -83,13 +83,13 @@ def run_summarize(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _pipeline(args: argparse.Namespace) -> Pipeline:
-    from newswatch.build import build_pipeline
+def _pipeline(args: argparse.Namespace) -> Analyzer:
+    from newswatch.composition import build_analyzer
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
 
     settings = Settings.from_env()
-    return build_pipeline(
+    return build_analyzer(
         engine=args.engine or settings.engine,
         tagger=args.tagger or settings.tagger,
         taxonomy_path=args.taxonomy or settings.taxonomy_path,
@@ -137,7 +137,7 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path  # a missing file is reported as a failed record
 
 
-def summarize_path(pipeline: Pipeline, path: Path, *, max_bytes: int) -> dict[str, Any]:
+def summarize_path(pipeline: Analyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
     from newswatch.domain.errors import NewswatchError, TooLargeError
 
     try:

@@ -8,6 +8,10 @@ states its subject. The article score saturates with the summed strength (more s
 articles), is damped when the topic fills only a small share of the sentences, and is damped again
 when another topic holds much more of the evidence. So a passing mention scores below the main
 subject, while one strong mention still carries a one-sentence snippet.
+
+Why this module is long: the scoring (first half) and the prefix index that finds the matches fast
+(second half, "matching") share the match kinds and the per-mention discount; the property tests
+in tests/property/test_tagger_fast_paths.py check the index against a full scan.
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ _STRONG, _WEAK, _EXCLUDE = 0, 1, 2
 
 
 class PatternTagger:
-    """Tag an article with the taxonomy's topics (a :class:`~newswatch.domain.ports.Tagger`)."""
+    """Tag an article with the taxonomy's topics (a :class:`~newswatch.ports.Tagger`)."""
 
     name = "pattern"
 

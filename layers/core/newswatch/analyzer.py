@@ -1,18 +1,27 @@
 """One article from bytes to an Analysis: extract, segment, detect language, summarize, tag.
 
-The CLI, the Lambda service and the benchmarks all call :class:`Pipeline`, so what is measured is
-what is deployed. No AWS here: the service layer adds storage and alerts around it.
+The CLI, the ingest use case and the benchmarks all call :class:`Analyzer` (built by
+:mod:`newswatch.composition`), so what is measured is what is deployed. No AWS here: the use cases
+add storage and alerts around it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from newswatch.domain.language import detect_language
-from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
-from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
+from newswatch.domain.models import (
+    DEFAULT_MAX_ARTICLE_BYTES,
+    Analysis,
+    Document,
+    PlaceTag,
+    Summary,
+    SummaryLength,
+)
 from newswatch.domain.sentences import split_sentences
+from newswatch.ports import Deadline, PlaceDetector, Summarizer, Tagger
 
 # The taxonomy's patterns are English; other languages are summarized but not tagged.
 TAGGED_LANGUAGES = frozenset({"en"})
@@ -22,27 +31,46 @@ FLAG_LANGUAGE_NOT_TAGGED = "language_not_tagged"
 
 
 @dataclass(frozen=True)
-class PipelineOptions:
+class AnalyzerOptions:
     length: SummaryLength = field(default_factory=SummaryLength)
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
 
 
-class Pipeline:
+class Analyzer:
+    """:class:`~newswatch.ports.ArticleAnalyzer`: the summarizer, tagger and place detector the
+    composition root chose, applied to one article."""
+
     def __init__(
         self,
         summarizer: Summarizer,
         tagger: Tagger,
-        options: PipelineOptions | None = None,
+        options: AnalyzerOptions | None = None,
         places: PlaceDetector | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.tagger = tagger
-        self.options = options or PipelineOptions()
+        self.options = options or AnalyzerOptions()
         self.places = places
 
-    def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
-        """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input."""
+    def analyze_bytes(
+        self,
+        data: bytes,
+        name: str,
+        content_type: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> Analysis:
+        """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input.
+
+        ``deadline``: the invocation's time left; a time-bounded summarizer (transformers) falls
+        back to extractive rather than run past it.
+        """
         from newswatch.extract import extract_document
+
+        if deadline is not None:
+            # Only the time-bounded engines take a deadline; the extractive one needs none.
+            set_deadline: Any = getattr(self.summarizer, "set_deadline", None)
+            if set_deadline is not None:
+                set_deadline(deadline)
 
         document = extract_document(data, name, content_type, max_bytes=self.options.max_bytes)
         return self.analyze_document(document, content_sha256=hashlib.sha256(data).hexdigest())

@@ -1,0 +1,93 @@
+"""The near-duplicate band items over DynamoDB (:class:`~newswatch.ports.NearDuplicateIndex`).
+
+A new article's check is one BatchGetItem of its 16 band keys; it registers itself after its article
+item is written, with one conditional UpdateItem per band (idempotent, capped at
+:data:`MAX_BAND_MEMBERS`). Band items have no status, topic or hash, so no index or stream filter
+selects them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from newswatch.adapters.dynamodb_codec import (
+    deserialize_item,
+    is_condition_failure,
+    serialize_value,
+)
+from newswatch.adapters.dynamodb_table import DynamoTable, item_key
+from newswatch.domain.records import NEAR_BAND_SK
+
+# Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
+# A full band takes no new members; the article is still found through its other bands.
+MAX_BAND_MEMBERS = 200
+# BatchGetItem may return part of the keys under load; we ask again this many times, then raise.
+BATCH_GET_ATTEMPTS = 5
+
+
+class NearDuplicateLookupError(Exception):
+    """DynamoDB kept returning unprocessed band keys: transient, the message is retried."""
+
+
+class DynamoNearDuplicateIndex(DynamoTable):
+    def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The band items that exist for these keys: one BatchGetItem (UnprocessedKeys retried).
+
+        Consistent reads, so an article registered a moment ago is seen.
+        """
+        keys = [item_key(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)]
+        if not keys:
+            return []
+        items: list[dict[str, Any]] = []
+        request: Any = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            response = self.client.batch_get_item(RequestItems=request)
+            items += [
+                deserialize_item(i) for i in response.get("Responses", {}).get(self.table, [])
+            ]
+            request = response.get("UnprocessedKeys") or {}
+            if not request.get(self.table, {}).get("Keys"):
+                return items
+        raise NearDuplicateLookupError(
+            f"{len(request[self.table]['Keys'])} band keys still unprocessed after "
+            f"{BATCH_GET_ATTEMPTS} BatchGetItem calls"
+        )
+
+    def register_near_member(
+        self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
+    ) -> int:
+        """List an article in each of its band items; returns how many bands took it.
+
+        ``member`` is the attribute name (``m#<article ref>``). The condition makes a redelivery
+        a no-op (the member is already there) and keeps a full band from growing.
+        """
+        added = 0
+        serialized = serialize_value(dict(value))
+        for key in dict.fromkeys(band_keys):
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=item_key(key, NEAR_BAND_SK),
+                    UpdateExpression="SET #m = :member, #type = :nearband ADD member_count :one",
+                    ConditionExpression="attribute_not_exists(#m) AND "
+                    "(attribute_not_exists(member_count) OR member_count < :cap)",
+                    ExpressionAttributeNames={"#m": member, "#type": "type"},
+                    ExpressionAttributeValues={
+                        ":member": serialized,
+                        ":nearband": {"S": "nearband"},
+                        ":one": {"N": "1"},
+                        ":cap": {"N": str(MAX_BAND_MEMBERS)},
+                    },
+                )
+            except ClientError as error:
+                if is_condition_failure(error):
+                    continue
+                raise
+            added += 1
+        return added

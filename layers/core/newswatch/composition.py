@@ -1,0 +1,346 @@
+"""The composition root: every object the functions, the CLI and the local stack use is built here.
+
+- :func:`build_analyzer` / :func:`analyzer_from_settings`: the engine, tagger and place detector,
+  so an engine or tagger choice means the same thing in the CLI, the handlers and the benchmarks.
+  Engines are imported only when chosen.
+- :func:`ingest_function`, :func:`alert_function`, :func:`digest_function`: each Lambda function's
+  settings, clients and adapters, built once per execution environment (cached) and lazily: the
+  handler's import costs boto3 and powertools only, and the analyzer is built on the first record.
+  :func:`reset` forgets them (a new execution environment, for tests and the local stack).
+
+The handlers import from here and from the use cases only; :class:`LocalContext` (for callers with
+no Lambda context) and :func:`metrics_namespace` are re-exported for them.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newswatch.adapters.lambda_context import LocalContext
+from newswatch.analyzer import Analyzer, AnalyzerOptions
+from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, SummaryLength
+from newswatch.ports import Deadline, Summarizer, Tagger
+from newswatch.settings import ENGINES, TAGGERS, Settings, SettingsError, metrics_namespace
+
+__all__ = [
+    "ENGINES",
+    "TAGGERS",
+    "AlertFunction",
+    "Backfill",
+    "DigestFunction",
+    "IngestFunction",
+    "LocalContext",
+    "SettingsError",
+    "alert_function",
+    "analyzer_from_settings",
+    "backfill",
+    "build_analyzer",
+    "build_summarizer",
+    "build_tagger",
+    "digest_function",
+    "ingest_function",
+    "metrics_namespace",
+    "reset",
+    "settings",
+]
+
+if TYPE_CHECKING:
+    from newswatch.adapters.archive import Archive
+    from newswatch.adapters.backfill import DynamoBackfillStore
+    from newswatch.adapters.digest_marks import DynamoDigestMarks
+    from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.adapters.s3 import S3ArticleSource
+    from newswatch.adapters.sns import SnsAlertPublisher
+    from newswatch.usecases.alert import AlertOutcome
+    from newswatch.usecases.digest import DigestResult
+    from newswatch.usecases.ingest import IngestOutcome, ObjectRef
+
+
+def build_analyzer(
+    *,
+    engine: str = "extractive",
+    tagger: str = "pattern",
+    taxonomy_path: Path | str | None = None,
+    min_score: float = 0.3,
+    length: SummaryLength | None = None,
+    max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+    model_dir: Path | str | None = None,
+    embedding_dir: Path | str | None = None,
+    nli_dir: Path | str | None = None,
+) -> Analyzer:
+    """Raise SettingsError for an unknown or unavailable engine/tagger, TaxonomyError for a bad
+    taxonomy file."""
+    if not 0.0 <= min_score <= 1.0:
+        raise SettingsError(f"min_score must be between 0 and 1, got {min_score}")
+    if max_bytes < 1:
+        raise SettingsError(f"max_bytes must be at least 1, got {max_bytes}")
+    options = AnalyzerOptions(length=length or SummaryLength(), max_bytes=max_bytes)
+    from newswatch.domain.places import PlaceDetector
+
+    return Analyzer(
+        build_summarizer(engine, model_dir=model_dir),
+        build_tagger(
+            tagger,
+            taxonomy_path=taxonomy_path,
+            min_score=min_score,
+            embedding_dir=embedding_dir,
+            nli_dir=nli_dir,
+        ),
+        options,
+        # Cheap to build: the gazetteer is read on the first article, not here.
+        places=PlaceDetector(),
+    )
+
+
+def build_summarizer(engine: str, *, model_dir: Path | str | None = None) -> Summarizer:
+    if engine == "extractive":
+        from newswatch.domain.summarize import ExtractiveSummarizer
+
+        return ExtractiveSummarizer()
+    if engine == "transformers":
+        _require_ml("the transformers engine")
+        if model_dir is None or not (Path(model_dir) / "config.json").is_file():
+            raise SettingsError(
+                "the transformers engine needs a local model folder (with config.json): "
+                f"--model-dir DIR or NEWSWATCH_MODEL_DIR (got {model_dir})"
+            )
+        from newswatch.domain.summarize import ExtractiveSummarizer
+        from newswatch.engines.abstractive import FallbackSummarizer, TransformersSummarizer
+
+        # The extractive engine stands in when the model fails or time runs out.
+        return FallbackSummarizer(TransformersSummarizer(model_dir), ExtractiveSummarizer())
+    raise SettingsError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def build_tagger(
+    tagger: str,
+    *,
+    taxonomy_path: Path | str | None = None,
+    min_score: float = 0.3,
+    embedding_dir: Path | str | None = None,
+    nli_dir: Path | str | None = None,
+) -> Tagger:
+    if tagger == "pattern":
+        from newswatch.domain.tagger import PatternTagger
+        from newswatch.domain.taxonomy import load_taxonomy
+
+        return PatternTagger(load_taxonomy(taxonomy_path), min_score=min_score)
+    if tagger in ("semantic", "hybrid"):
+        _require_ml(f"the {tagger} tagger")
+        from newswatch.domain.tagger import PatternTagger
+        from newswatch.domain.taxonomy import load_taxonomy
+        from newswatch.engines.semantic import (
+            HybridTagger,
+            ScoringTagger,
+            SemanticTagger,
+            SentenceEncoder,
+        )
+
+        taxonomy = load_taxonomy(taxonomy_path)
+        semantic: ScoringTagger
+        if nli_dir is not None:
+            from newswatch.engines.zeroshot import ZeroShotTagger
+
+            semantic = ZeroShotTagger(taxonomy, nli_dir, min_score=max(min_score, 0.5))
+        else:
+            semantic = SemanticTagger(
+                taxonomy, encoder=SentenceEncoder(embedding_dir), min_score=min_score
+            )
+        if tagger == "semantic":
+            return semantic
+        return HybridTagger(PatternTagger(taxonomy, min_score=min_score), semantic)
+    raise SettingsError(f"unknown tagger {tagger!r}; choose one of {', '.join(TAGGERS)}")
+
+
+def _require_ml(what: str) -> None:
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "transformers")):
+        raise SettingsError(f"{what} needs the ml extra: pip install 'newswatch[ml]'")
+
+
+def analyzer_from_settings(settings: Settings) -> Analyzer:
+    return build_analyzer(
+        engine=settings.engine,
+        tagger=settings.tagger,
+        taxonomy_path=settings.taxonomy_path,
+        min_score=settings.min_topic_score,
+        length=SummaryLength(sentences=settings.summary_sentences),
+        max_bytes=settings.max_article_bytes,
+        model_dir=settings.model_dir,
+        embedding_dir=settings.embedding_model_dir,
+        nli_dir=settings.nli_model_dir,
+    )
+
+
+# -- the functions' dependencies, once per execution environment --------------------------------
+
+
+def _client(service: str) -> Any:
+    import boto3
+
+    # One name for three services: boto3-stubs' per-service overloads cannot apply.
+    make_client: Any = boto3.client
+    return make_client(service)
+
+
+@dataclass
+class IngestFunction:
+    """IngestFunction's settings and adapters; the analyzer is built on the first record."""
+
+    settings: Settings
+    source: S3ArticleSource
+    store: DynamoArticleStore
+    analyzer: Any = field(default=None)
+
+    def ingest(self, ref: ObjectRef, deadline: Deadline | None = None) -> IngestOutcome:
+        from newswatch.usecases.ingest import ingest_object
+
+        if self.analyzer is None:
+            self.analyzer = analyzer_from_settings(self.settings)
+        return ingest_object(
+            ref.bucket,
+            ref.key,
+            ref.version_id,
+            ref.event_time,
+            ref.size,
+            source=self.source,
+            store=self.store,
+            analyzer=self.analyzer,
+            settings=self.settings,
+            near_index=self.store,
+            deadline=deadline,
+        )
+
+
+@dataclass
+class AlertFunction:
+    settings: Settings
+    store: DynamoArticleStore
+    publisher: SnsAlertPublisher
+
+    def alert(self, image: dict[str, Any], remaining_ms: int | None = None) -> AlertOutcome:
+        """``remaining_ms``: the invocation's time left, which sizes the claim's lease."""
+        from newswatch.usecases.alert import alert_record, lease_for
+
+        return alert_record(
+            image,
+            store=self.store,
+            publisher=self.publisher,
+            settings=self.settings,
+            lease_seconds=lease_for(remaining_ms),
+        )
+
+
+@dataclass
+class DigestFunction:
+    settings: Settings
+    archive: Archive
+    marks: DynamoDigestMarks
+    publisher: SnsAlertPublisher
+
+    def send(self, now: datetime | None = None) -> list[DigestResult]:
+        from newswatch.domain.taxonomy import load_taxonomy
+        from newswatch.usecases.digest import send_digests
+
+        return send_digests(
+            archive=self.archive,
+            marks=self.marks,
+            publisher=self.publisher,
+            # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
+            topics=load_taxonomy(self.settings.taxonomy_path).labels,
+            now=now or datetime.now(UTC),
+        )
+
+
+@dataclass
+class Backfill:
+    """What `newswatch backfill` runs: the reprocess use case over a deployment's clients."""
+
+    settings: Settings
+    source: S3ArticleSource
+    store: DynamoBackfillStore
+    analyzer: Analyzer
+
+    def reprocess(self, bucket: str, key: str, version_id: str | None) -> IngestOutcome:
+        from newswatch.usecases.reprocess import reprocess_object
+
+        return reprocess_object(
+            bucket,
+            key,
+            version_id,
+            source=self.source,
+            store=self.store,
+            analyzer=self.analyzer,
+            settings=self.settings,
+        )
+
+
+def backfill(s3: Any, dynamodb: Any, table_name: str, config: Settings) -> Backfill:
+    """The backfill's dependencies over clients the CLI made for the stack it found."""
+    from newswatch.adapters.backfill import DynamoBackfillStore
+    from newswatch.adapters.s3 import S3ArticleSource
+
+    return Backfill(
+        settings=config,
+        source=S3ArticleSource(s3),
+        store=DynamoBackfillStore(dynamodb, table_name),
+        analyzer=analyzer_from_settings(config),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@functools.cache
+def ingest_function() -> IngestFunction:
+    from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.adapters.s3 import S3ArticleSource
+
+    config = settings()
+    return IngestFunction(
+        settings=config,
+        source=S3ArticleSource(_client("s3")),
+        store=DynamoArticleStore(_client("dynamodb"), config.table_name),
+    )
+
+
+@functools.cache
+def alert_function() -> AlertFunction:
+    from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.adapters.sns import SnsAlertPublisher
+
+    config = settings()
+    return AlertFunction(
+        settings=config,
+        store=DynamoArticleStore(_client("dynamodb"), config.table_name),
+        publisher=SnsAlertPublisher(_client("sns"), config.topic_arn),
+    )
+
+
+@functools.cache
+def digest_function() -> DigestFunction:
+    from newswatch.adapters.archive import Archive
+    from newswatch.adapters.digest_marks import DynamoDigestMarks
+    from newswatch.adapters.sns import SnsAlertPublisher
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return DigestFunction(
+        settings=config,
+        archive=Archive(dynamodb, config.table_name),
+        marks=DynamoDigestMarks(dynamodb, config.table_name),
+        publisher=SnsAlertPublisher(_client("sns"), config.topic_arn),
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings and clients, as a new execution environment would."""
+    for cached in (settings, ingest_function, alert_function, digest_function):
+        cached.cache_clear()
