@@ -107,6 +107,10 @@ def _article_html(article: Mapping[str, Any], topic: str) -> str:
     tags = {t["label"]: t for t in article.get("topics", [])}
     evidence = list(tags.get(topic, {}).get("evidence", []))
     scores = ", ".join(f"{_e(label)} {float(t['score']):.2f}" for label, t in tags.items())
+    places = ", ".join(
+        f"{_e(c['name'])} ({_e(c['code'])}) {float(c['score']):.2f}"
+        for c in article.get("countries") or ()
+    )
     title = article.get("title") or article.get("key")
     summary = highlight(str(article.get("summary", "")), evidence)
     unseen = [s for s in evidence if s not in str(article.get("summary", ""))]
@@ -114,7 +118,8 @@ def _article_html(article: Mapping[str, Any], topic: str) -> str:
     return (
         f'<div class="article"><h4>{_e(title)}</h4>'
         f'<div class="score">{_e(article.get("uploaded_at"))} · {scores} · '
-        f"s3://{_e(article.get('bucket'))}/{_e(article.get('key'))}</div>"
+        + (f'<span class="places">{places}</span> · ' if places else "")
+        + f"s3://{_e(article.get('bucket'))}/{_e(article.get('key'))}</div>"
         f"<p>{summary}</p>" + (f"<ul>{extra}</ul>" if extra else "") + "</div>"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,12 @@ def register(subparsers: Any) -> None:
         "articles", help="list stored articles, newest first, by topic and time"
     )
     articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
+    articles.add_argument(
+        "--place",
+        action="append",
+        help="a country the articles are about: ISO code or name, e.g. SD or Sudan (repeatable, "
+        "or comma-separated); with --topic, both must match",
+    )
     articles.add_argument("--since", default="7d", help="7d, 12h, 30m or an ISO date (default 7d)")
     articles.add_argument("--until", help="a duration ago or an ISO date (default: now)")
     articles.add_argument("--limit", type=int, default=50, help="at most N articles (default 50)")
@@ -82,9 +89,14 @@ def run_articles(args: argparse.Namespace) -> int:
         conn = connect(args)
     except (MomentError, StackNotFoundError) as error:
         return _error(str(error))
-    topics = args.topic or list(load_taxonomy(args.taxonomy).labels)
+    try:
+        places = parse_places(args.place or ())
+    except ValueError as error:
+        return _error(str(error))
+    # By place, any topic (or none) unless --topic narrows it; by topic, every label by default.
+    topics = args.topic or (None if places else list(load_taxonomy(args.taxonomy).labels))
     archive = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName"))
-    rows = archive.articles(topics, window, args.limit)
+    rows = archive.articles(topics, window, args.limit, places=places)
     if args.json:
         for row in rows:
             print(json.dumps(_article_row(row)))
@@ -92,12 +104,17 @@ def run_articles(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("uploaded", "title", "topics", "summary", title=f"{len(rows)} articles")
+    # The places column only when some article has places (items stored before them have none).
+    with_places = any(row.get("country_codes") for row in rows)
+    columns = ["uploaded", "title", "topics", *(["places"] if with_places else []), "summary"]
+    table = Table(*columns, title=f"{len(rows)} articles")
     for row in rows:
+        places = [", ".join(row.get("country_codes") or ())] if with_places else []
         table.add_row(
             row["uploaded_at"][:16].replace("T", " "),
             row.get("title") or row["s3_uri"].rsplit("/", 1)[-1],
-            ", ".join(f"{t['label']} {t['score']:.2f}" for t in row["topics"]),
+            ", ".join(f"{t['label']} {float(t['score'] or 0):.2f}" for t in row["topics"]),
+            *places,
             _clip(row.get("summary", ""), 120),
         )
     Console().print(table)
@@ -110,8 +127,33 @@ def _article_row(entry: dict[str, Any]) -> dict[str, Any]:
         "title": entry.get("title"),
         "uploaded_at": entry.get("uploaded_at"),
         "topics": entry["topics"],
+        "places": list(entry.get("country_codes") or ()),
         "summary": entry.get("summary"),
     }
+
+
+def parse_places(values: Iterable[str]) -> list[str]:
+    """ISO alpha-2 codes for codes or country names as typed (repeated or comma-separated);
+    ValueError naming each one that is no country."""
+    from newswatch.domain.places import load_gazetteer
+
+    gazetteer = load_gazetteer()
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        if not value:
+            continue
+        code = gazetteer.resolve(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise ValueError(
+            f"unknown place(s): {', '.join(unknown)}; give ISO 3166-1 alpha-2 codes (SD, UA, "
+            "PS) or country names (Sudan, Ukraine)"
+        )
+    return codes
 
 
 def _clip(text: str, width: int) -> str:
@@ -157,6 +199,12 @@ def run_show(args: argparse.Namespace) -> int:
                 f"\n[cyan]{topic['label']}[/cyan] {topic['score']:.2f} ({topic.get('iptc')})"
             )
             lines += [f"  • {escape(sentence)}" for sentence in topic.get("evidence", [])]
+        for country in article.get("countries", []):
+            lines.append(
+                f"\n[green]{escape(country['name'])}[/green] ({country['code']}) "
+                f"{country['score']:.2f}"
+            )
+            lines += [f"  • {escape(sentence)}" for sentence in country.get("evidence", [])]
         lines.append(
             f"\nalert: {article.get('alert_state', 'none')}"
             + (f" at {article['alerted_at']}" if article.get("alerted_at") else "")

@@ -1,8 +1,8 @@
 """Reading the archive: the articles of a topic over a time range, and one article in full.
 
 Both reads are single DynamoDB Queries on the table's keys (see the data model in the README):
-the ``ByTopic`` index holds one small entry per (article, topic), sorted by upload time, and an
-article's partition holds its versions and their topic entries.
+the ``ByTopic`` index holds one small entry per (article, topic) and per (article, country),
+sorted by upload time, and an article's partition holds its versions and their entries.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from newswatch.adapters.dynamodb_codec import plain
-from newswatch.domain.records import article_pk
+from newswatch.domain.records import article_pk, place_index_key
 from newswatch.ports import TimeRange
 
 TOPIC_INDEX = "ByTopic"
@@ -57,17 +57,47 @@ class Archive:
                     return
 
     def articles(
-        self, topics: Sequence[str], window: TimeRange = _ALL_TIME, limit: int | None = None
+        self,
+        topics: Sequence[str] | None,
+        window: TimeRange = _ALL_TIME,
+        limit: int | None = None,
+        places: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
-        """Articles tagged with any of ``topics``, newest first, each once, with its topics."""
+        """Articles tagged with any of ``topics``, newest first, each once, with its topics.
+
+        With ``places`` (ISO codes): the articles about any of those countries, one Query per
+        country on the place entries; ``topics`` then narrows them (None: any topic or none).
+        """
+        if places:
+            return self._place_articles(places, topics, window, limit)
         by_article: dict[tuple[str, str], dict[str, Any]] = {}
-        for topic in topics:
+        for topic in topics or ():
             for entry in self.topic_entries(topic, window, limit):
                 key = (entry["article_pk"], entry["article_sk"])
                 merged = by_article.setdefault(key, {**entry, "topics": []})
                 merged["topics"].append({"label": entry["topic"], "score": entry.get("score")})
         for row in by_article.values():
             row["topics"].sort(key=lambda t: -float(t["score"] or 0))
+        rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    def _place_articles(
+        self,
+        places: Sequence[str],
+        topics: Sequence[str] | None,
+        window: TimeRange,
+        limit: int | None,
+    ) -> list[dict[str, Any]]:
+        wanted = set(topics) if topics is not None else None
+        by_article: dict[tuple[str, str], dict[str, Any]] = {}
+        for code in places:
+            for entry in self.topic_entries(place_index_key(code), window):
+                labels = {t["label"] for t in entry.get("topics") or ()}
+                if wanted is not None and not labels & wanted:
+                    continue
+                key = (entry["article_pk"], entry["article_sk"])
+                merged = by_article.setdefault(key, {**entry, "places": []})
+                merged["places"].append({"code": code, "score": entry.get("score")})
         rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
         return rows[:limit] if limit is not None else rows
 

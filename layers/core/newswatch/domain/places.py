@@ -308,12 +308,16 @@ class PlaceDetector:
     def mentions(self, text: str, unit: int = 0) -> list[Mention]:
         """The gazetteer's names in one sentence, longest match first, left to right."""
         gazetteer = self.gazetteer
-        tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+        tokens = _TOKEN.findall(text)
+        widths = gazetteer.widths
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
-            word = tokens[i][0]
-            if not word[0].isupper():
+            word = tokens[i]
+            # Most words start no alias: one dict lookup rules them out.
+            if not word[0].isupper() or (
+                word not in widths and _clean(word.rstrip(".")) not in widths
+            ):
                 i += 1
                 continue
             match = _longest(gazetteer, tokens, i)
@@ -326,7 +330,7 @@ class PlaceDetector:
                 i += width
                 continue
             factor = _context_factor(tokens, i, width, meanings=meanings, gazetteer=gazetteer)
-            locative = i > 0 and tokens[i - 1][0] in _LOCATIVES
+            locative = i > 0 and tokens[i - 1] in _LOCATIVES
             found.append(Mention(unit, alias, meanings, factor, locative))
             i += width
         return found
@@ -337,14 +341,12 @@ def _clean(word: str) -> str:
     return word
 
 
-def _longest(
-    gazetteer: Gazetteer, tokens: list[tuple[str, int]], start: int
-) -> tuple[str, int] | None:
+def _longest(gazetteer: Gazetteer, tokens: list[str], start: int) -> tuple[str, int] | None:
     """The longest alias starting at token ``start`` and the number of tokens it spans."""
-    first = tokens[start][0]
+    first = tokens[start]
     longest = max((gazetteer.widths.get(v, 0) for v in _variants(first)), default=0)
     for width in range(min(longest, len(tokens) - start), 0, -1):
-        words = [t for t, _ in tokens[start : start + width]]
+        words = tokens[start : start + width]
         last = words[-1]
         for candidate_last in _variants(last):
             words[-1] = candidate_last
@@ -367,7 +369,7 @@ def _variants(word: str) -> Iterable[str]:
 
 
 def _context_factor(
-    tokens: list[tuple[str, int]],
+    tokens: list[str],
     start: int,
     width: int,
     *,
@@ -376,16 +378,16 @@ def _context_factor(
 ) -> float:
     """1, or NOT_A_PLACE_FACTOR where the name at ``tokens[start:start + width]`` is a person's
     name, a dish or a language."""
-    before = tokens[start - 1][0] if start > 0 else ""
-    after = tokens[start + width][0] if start + width < len(tokens) else ""
-    if tokens[start][0] in ("Turkey", "Turkey's") and width == 1:
-        nearby_before = {t for t, _ in tokens[max(0, start - 3) : start]}
+    before = tokens[start - 1] if start > 0 else ""
+    after = tokens[start + width] if start + width < len(tokens) else ""
+    if tokens[start] in ("Turkey", "Turkey's") and width == 1:
+        nearby_before = set(tokens[max(0, start - 3) : start])
         if after.lower() in _FOOD or nearby_before & _FOOD_BEFORE:
             return NOT_A_PLACE_FACTOR
     if any(kind == "demonym" for _, kind in meanings) and (
         before.lower() in _LANGUAGE_BEFORE
         or after.lower() in _LANGUAGE_AFTER
-        or tokens[start + width - 1][0].endswith("-language")
+        or tokens[start + width - 1].endswith("-language")
     ):
         return NOT_A_PLACE_FACTOR
     if all(kind == "demonym" for _, kind in meanings):
@@ -410,7 +412,7 @@ def _context_factor(
     ):
         return NOT_A_PLACE_FACTOR
     # "Jordan Henderson": a capitalised word after that is neither a place nor a place's noun.
-    word = tokens[start][0]
+    word = tokens[start]
     if (
         after[:1].isupper()
         and _clean(word) == word  # "Jordan's King Abdullah" is the country

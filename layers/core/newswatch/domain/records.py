@@ -5,7 +5,9 @@
   Fields: :func:`article_item` plus what the analysis fills in (:func:`analysis_fields`).
 - Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``,
   :func:`topic_items`) and are written in the same transaction; the ``ByTopic`` index lists them by
-  (topic, uploaded_at), which is what the archive and the digests read.
+  (topic, uploaded_at), which is what the archive and the digests read. Place entries do the same
+  for each country the article is about (``sk = place#<code>#v#<version>``, ``topic =
+  place#<code>``), so ``ByTopic`` answers "articles about Sudan" with one Query too.
 - A ``content#<sha256>`` item (``sk = first``, :func:`content_item`) names the first processed
   article with those bytes; ``ByHash`` (content_sha256, uploaded_at) is the fallback lookup.
 - The alert state on the article item goes ``pending -> sending -> sent`` (or ``-> held`` by the
@@ -63,6 +65,15 @@ def topic_sk(label: str, version_id: str | None) -> str:
     return f"topic#{label}#v#{version_id or 'null'}"
 
 
+def place_sk(code: str, version_id: str | None) -> str:
+    return f"place#{code}#v#{version_id or 'null'}"
+
+
+def place_index_key(code: str) -> str:
+    """The ``topic`` attribute of a place entry: ``place#SD``, which no topic label can be."""
+    return f"place#{code}"
+
+
 def content_pk(content_sha256: str) -> str:
     return f"content#{content_sha256}"
 
@@ -94,6 +105,7 @@ MAX_TITLE_CHARS = 500
 MAX_SENTENCE_CHARS = 1500
 MAX_SUMMARY_SENTENCES = 10
 MAX_TOPICS = 50
+MAX_PLACES = 10
 MAX_EVIDENCE = 5
 MAX_EVIDENCE_CHARS = 400
 MAX_REASON_CHARS = 500
@@ -176,7 +188,7 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
             "score": round(float(place.score), 4),
             "evidence": [clip(e, MAX_EVIDENCE_CHARS)[0] for e in place.evidence[:MAX_EVIDENCE]],
         }
-        for place in analysis.places[:MAX_TOPICS]
+        for place in analysis.places[:MAX_PLACES]
     ]
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
@@ -201,7 +213,7 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
 def topic_items(
     item: Mapping[str, Any], topics: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The article's entries in the ``ByTopic`` index, one per topic."""
+    """The article's entries in the ``ByTopic`` index, one per topic and one per country."""
     version = item["version_id"]
     return [
         {
@@ -218,8 +230,38 @@ def topic_items(
             "article_sk": item["sk"],
             # Lets the archive and digests show a re-uploaded story once (None is not stored).
             "near_duplicate_of": item.get("near_duplicate_of"),
+            "country_codes": item.get("country_codes"),
         }
         for topic in topics
+    ] + place_items(item)
+
+
+def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One index entry per country the article is about: the archive's "articles about SD"."""
+    version = item["version_id"]
+    return [
+        {
+            "pk": item["pk"],
+            "sk": place_sk(country["code"], version),
+            "type": "place",
+            "topic": place_index_key(country["code"]),
+            "place": country["code"],
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "summary": item.get("summary"),
+            "score": country["score"],
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+            "near_duplicate_of": item.get("near_duplicate_of"),
+            # The article's topics, so "--place SD --topic ceasefire" needs no second read.
+            "topics": [
+                {"label": topic["label"], "score": topic["score"]}
+                for topic in item.get("topics") or ()
+            ],
+            "country_codes": item.get("country_codes"),
+        }
+        for country in item.get("countries") or ()
     ]
 
 

@@ -22,6 +22,7 @@ from newswatch.domain.records import (
     article_pk,
     article_sk,
     clip,
+    place_sk,
     topic_items,
     topic_sk,
 )
@@ -100,6 +101,7 @@ def reprocess_object(
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso_utc(clock.now())
     old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
+    old_topic_sks += [place_sk(code, run.version) for code in stored.get("country_codes") or ()]
     store.replace_article(item, topic_items(item, topic_maps), old_topic_sks)
     return run.outcome(
         REPROCESSED if item["status"] == PROCESSED else FAILED,
