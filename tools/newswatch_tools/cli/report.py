@@ -32,7 +32,7 @@ def run_report(args: argparse.Namespace) -> int:
     from newswatch.domain.records import article_keys
     from newswatch.domain.taxonomy import load_taxonomy
     from newswatch.ports import TimeRange
-    from newswatch_tools.report import render_report
+    from newswatch_tools.html_report import render_report
 
     console = Console(stderr=True)
     now = datetime.now(UTC)
