@@ -24,7 +24,6 @@ from newswatch.domain.records import (
     NEAR_BAND_SK,
     PROCESSED,
     alert_cap_key,
-    content_item,
     content_pk,
 )
 from newswatch.ports import (
@@ -104,18 +103,20 @@ class FakeTable:
     def find_original(
         self, content_sha256: str, exclude: tuple[str, str] | None = None
     ) -> dict[str, Any] | None:
-        with self.lock:
-            self.calls.append("find_original")
-            if not content_sha256:
-                return None
-            first = self.items.get((content_pk(content_sha256), CONTENT_SK))
-            if first is None:
-                return None
-            ref = (str(first["article_pk"]), str(first["article_sk"]))
-            if ref == exclude:
-                return None
-            article = self._read(*ref)
-            return article if article and article.get("status") == PROCESSED else None
+        if not content_sha256:
+            return None
+        return self.original_named_by(self.get(content_pk(content_sha256), CONTENT_SK), exclude)
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        if first is None:
+            return None
+        ref = (str(first["article_pk"]), str(first["article_sk"]))
+        if ref == exclude:
+            return None
+        article = self.get(*ref)
+        return article if article and article.get("status") == PROCESSED else None
 
     def put_article(
         self,
@@ -123,21 +124,41 @@ class FakeTable:
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
+        """The claim, the article and the entries as three requests, as the adapter makes them
+        (``between_writes`` runs after the article is stored: a crash there leaves no entries)."""
+        key = (str(item["pk"]), str(item["sk"]))
         with self.lock:
             self.calls.append("put_article")
-            key = (str(item["pk"]), str(item["sk"]))
+            if claim_content:
+                content = (content_pk(str(item["content_sha256"])), CONTENT_SK)
+                claimed = self.items.get(content)
+                if claimed is not None and (claimed["article_pk"], claimed["article_sk"]) != key:
+                    return PutResult.EXISTS if key in self.items else PutResult.CONTENT_TAKEN
+                self.items[content] = {
+                    "pk": content[0],
+                    "sk": content[1],
+                    "type": "content",
+                    "article_pk": key[0],
+                    "article_sk": key[1],
+                    "uploaded_at": item.get("uploaded_at"),
+                }
             if key in self.items:
                 return PutResult.EXISTS
-            content = content_item(item) if claim_content else None
-            if content is not None and (content["pk"], CONTENT_SK) in self.items:
-                return PutResult.CONTENT_TAKEN
             self.items[key] = _stored(item)
-            if content is not None:
-                self.items[(content["pk"], CONTENT_SK)] = _stored(content)
-            for topic in topic_items:
-                self.items[(str(topic["pk"]), str(topic["sk"]))] = _stored(topic)
-            return PutResult.STORED
+        self.between_writes()
+        self.put_entries([*topic_items, *new_items])
+        return PutResult.STORED
+
+    def between_writes(self) -> None:
+        """A hook for tests: runs between the article's write and its entries' write."""
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None:
+        with self.lock:
+            self.calls.append("put_entries")
+            for entry in items:
+                self.items[(str(entry["pk"]), str(entry["sk"]))] = _stored(entry)
 
     def replace_article(
         self,
@@ -257,6 +278,15 @@ class FakeTable:
             found = (self._read(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys))
             return [item for item in found if item is not None]
 
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        with self.lock:
+            self.calls.append("near_lookup")
+            first = self._read(content_pk(content_sha256), CONTENT_SK)
+            found = (self._read(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys))
+            return first, [item for item in found if item is not None]
+
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
     ) -> int:
@@ -330,20 +360,46 @@ class FakeArchive:
 
 
 class FakeDigestMarks:
+    """Each topic's last ``until`` and the claim (token, lease) of the period being sent."""
+
     def __init__(self) -> None:
         self.until: dict[str, str] = {}
+        self.claims: dict[str, tuple[str, int]] = {}
         self.lock = threading.Lock()
 
     def last_until(self, topic: str) -> str | None:
         with self.lock:
             return self.until.get(topic)
 
-    def advance(self, topic: str, previous: str | None, until: str) -> bool:
+    def claim(
+        self,
+        topic: str,
+        previous: str | None,
+        until: str,
+        *,
+        token: str,
+        now: int,
+        lease_until: int,
+    ) -> bool:
         with self.lock:
-            if self.until.get(topic) != previous:
+            held = self.claims.get(topic)
+            if self.until.get(topic) != previous or (held is not None and held[1] >= now):
                 return False
+            self.claims[topic] = (token, lease_until)
+            return True
+
+    def commit(self, topic: str, token: str, until: str) -> bool:
+        with self.lock:
+            if self.claims.get(topic, ("", 0))[0] != token:
+                return False
+            del self.claims[topic]
             self.until[topic] = until
             return True
+
+    def release(self, topic: str, token: str) -> None:
+        with self.lock:
+            if self.claims.get(topic, ("", 0))[0] == token:
+                del self.claims[topic]
 
 
 @dataclass

@@ -18,7 +18,9 @@ metrics = Metrics(namespace=metrics_namespace())
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    sent = [r for r in digest_function().send() if r.message_id]
+    sent = [
+        r for r in digest_function().send(context.get_remaining_time_in_millis()) if r.message_id
+    ]
     metrics.add_metric(name="DigestsPublished", unit=MetricUnit.Count, value=len(sent))
     logger.info("digests sent", extra={"topics": {r.topic: r.articles for r in sent}})
     return {"digests": [{"topic": r.topic, "articles": r.articles} for r in sent]}

@@ -112,7 +112,7 @@ def test_handlers_import_only_the_composition_root_the_use_cases_and_powertools(
     ours = {m for m in _ours(path) if not m.startswith(allowed)}
     assert ours == set()
     others = {m.split(".")[0] for m in _imports(path) if not m.startswith("newswatch")}
-    assert others <= {"__future__", "json", "typing", "aws_lambda_powertools"}
+    assert others <= {"__future__", "collections", "json", "typing", "aws_lambda_powertools"}
 
 
 @pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.parent.name)

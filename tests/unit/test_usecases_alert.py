@@ -20,7 +20,7 @@ from newswatch.usecases.alert import (
     alert_record,
     lease_for,
 )
-from newswatch.usecases.digest import send_digests
+from newswatch.usecases.digest import DigestPublishError, send_digests
 
 SETTINGS = Settings(watched_topics=("ceasefire", "aid"), alert_lease_seconds=60)
 
@@ -239,14 +239,39 @@ def test_a_digest_whose_period_another_run_claimed_is_not_sent() -> None:
     table, publisher, marks, clock = FakeTable(), FakePublisher(), FakeDigestMarks(), FakeClock()
     stored_article(table, "a.txt", {"aid": 0.9})
 
-    class Racing(FakeDigestMarks):
-        def advance(self, topic: str, previous: str | None, until: str) -> bool:
-            marks.advance(topic, previous, until)  # the other run wins the claim first
-            return super().advance(topic, previous, until) and False
-
+    now = int(clock.now().timestamp())
+    # Another run holds a live claim on the period.
+    assert marks.claim("aid", None, "x", token="other", now=now, lease_until=now + 60)
     results = send_digests(
-        archive=FakeArchive(table), marks=Racing(), publisher=publisher, topics=["aid"],
+        archive=FakeArchive(table), marks=marks, publisher=publisher, topics=["aid"],
         now=clock.now(),
     )  # fmt: skip
     assert results == []
     assert publisher.messages == []
+    # Once its lease has run out (it died), the period is taken over and sent once.
+    clock.advance(seconds=61)
+    results = send_digests(
+        archive=FakeArchive(table), marks=marks, publisher=publisher, topics=["aid"],
+        now=clock.now(),
+    )  # fmt: skip
+    assert [(r.topic, r.articles) for r in results] == [("aid", 1)]
+    assert len(publisher.messages) == 1
+
+
+def test_a_failed_digest_publish_releases_its_period_for_the_next_run() -> None:
+    table, publisher, marks, clock = FakeTable(), FakePublisher(), FakeDigestMarks(), FakeClock()
+    stored_article(table, "a.txt", {"aid": 0.9})
+    publisher.fail = ConnectionError("SNS is down")
+    with pytest.raises(DigestPublishError):
+        send_digests(
+            archive=FakeArchive(table), marks=marks, publisher=publisher, topics=["aid"],
+            now=clock.now(),
+        )  # fmt: skip
+    assert marks.last_until("aid") is None and marks.claims == {}
+    publisher.fail = None
+    results = send_digests(
+        archive=FakeArchive(table), marks=marks, publisher=publisher, topics=["aid"],
+        now=clock.now(),
+    )  # fmt: skip
+    assert [r.articles for r in results] == [1]
+    assert marks.last_until("aid") == results[0].until

@@ -13,7 +13,8 @@ from fakes import FakeClock, FakeSource, FakeTable
 from newswatch.composition import build_analyzer
 from newswatch.domain.records import article_pk, article_sk
 from newswatch.settings import Settings
-from newswatch.usecases.ingest import IngestOutcome, created_objects, ingest_object
+from newswatch.usecases.ingest import IngestOutcome, ingest_object
+from newswatch.usecases.notifications import created_objects
 from newswatch.usecases.reprocess import reprocess_object
 
 BUCKET = "articles"
@@ -192,17 +193,33 @@ def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
     )
 
 
-def test_a_redelivery_completes_a_registration_the_first_delivery_never_made(
+def test_a_redelivery_completes_the_entries_a_crash_left_unwritten(source: FakeSource) -> None:
+    table = FakeTable()
+
+    def crash() -> None:
+        raise ConnectionError("the invocation died between the article and its entries")
+
+    table.between_writes = crash  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        ingest(source, table, "news/jeddah.txt")
+    assert len(table.articles()) == 1
+    assert table.of_type("nearband") == [] and table.of_type("topic") == []
+    del table.between_writes
+    assert ingest(source, table, "news/jeddah.txt").status == "already_stored"
+    assert table.of_type("nearband") and table.of_type("topic")
+    assert len(table.articles()) == 1
+
+
+def test_an_article_no_watched_topic_matches_is_stored_with_no_alert_pending(
     source: FakeSource,
 ) -> None:
     table = FakeTable()
-    real_register = table.register_near_member
-    table.register_near_member = lambda *a, **k: 0  # type: ignore[method-assign]
-    ingest(source, table, "news/jeddah.txt")  # "crashed" before registering
-    assert table.of_type("nearband") == []
-    table.register_near_member = real_register  # type: ignore[method-assign]
-    assert ingest(source, table, "news/jeddah.txt").status == "already_stored"
-    assert table.of_type("nearband")
+    unwatched = Settings(watched_topics=("sanctions",))
+    outcome = ingest(source, table, "news/jeddah.txt", settings=unwatched)
+    stored = table.get(outcome.pk, outcome.sk)
+    assert stored is not None and stored["alert_state"] == "none"
+    watched = ingest(source, FakeTable(), "news/jeddah.txt")
+    assert watched.status == "processed"
 
 
 # -- reprocess (backfill) -----------------------------------------------------------------------

@@ -8,9 +8,11 @@ add storage and alerts around it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from newswatch.domain.errors import NotAnArticleError
 from newswatch.domain.language import detect_language
 from newswatch.domain.models import (
     DEFAULT_MAX_ARTICLE_BYTES,
@@ -20,6 +22,8 @@ from newswatch.domain.models import (
     Summary,
     SummaryLength,
 )
+from newswatch.domain.prose import not_prose
+from newswatch.domain.records import MAX_SENTENCE_CHARS
 from newswatch.domain.sentences import split_sentences
 from newswatch.ports import Deadline, PlaceDetector, Summarizer, Tagger
 
@@ -28,6 +32,21 @@ TAGGED_LANGUAGES = frozenset({"en"})
 
 FLAG_TOO_SHORT = "too_short"
 FLAG_LANGUAGE_NOT_TAGGED = "language_not_tagged"
+FLAG_SUMMARY_CLIPPED = "summary_clipped"
+# The documented bound on a summary (README): its sentence count, and each sentence at most
+# MAX_SENTENCE_CHARS long (the stored item's bound too); a longer "sentence" (a list or table
+# flattened into one) is cut at a word with an ellipsis.
+
+
+_WARM_UP_TEXT = (
+    "Negotiators met in Geneva on Monday to discuss a ceasefire. Aid convoys reached the city. "
+    "Officials said talks would resume next week. Residents returned to their homes."
+)
+
+
+_WARM_UP_OTHER_LANGUAGE = (
+    "Les négociateurs se sont réunis lundi à Genève pour discuter d'un cessez-le-feu."
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,17 @@ class Analyzer:
         self.options = options or AnalyzerOptions()
         self.places = places
 
+    def warm_up(self, modules: Collection[str] = ()) -> None:
+        """Build what the engines build lazily (models, patterns) by analysing a short text.
+
+        ``modules``: what an article's child process had to import (newswatch/budget.py); state
+        built on them is built here as well, so the next child inherits it: langdetect's
+        profiles (about a second to load) when a non-English article came through."""
+        if not modules:
+            self.analyze_document(Document(text=_WARM_UP_TEXT))
+        if "langdetect" in modules:
+            detect_language(_WARM_UP_OTHER_LANGUAGE)
+
     def analyze_bytes(
         self,
         data: bytes,
@@ -61,8 +91,8 @@ class Analyzer:
     ) -> Analysis:
         """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input.
 
-        ``deadline``: the invocation's time left; a time-bounded summarizer (transformers) falls
-        back to extractive rather than run past it.
+        ``deadline``: the time left for this article; a time-bounded summarizer (transformers)
+        falls back to extractive rather than run past it.
         """
         from newswatch.extract import extract_document
 
@@ -76,9 +106,13 @@ class Analyzer:
         return self.analyze_document(document, content_sha256=hashlib.sha256(data).hexdigest())
 
     def analyze_document(self, document: Document, content_sha256: str | None = None) -> Analysis:
-        sentences = split_sentences(document.text)
         language = detect_language(document.text)
-        flags: list[str] = []
+        reason = not_prose(document.text, language)
+        if reason:
+            # Not tagged, so it cannot alert: recorded as failed with this reason.
+            raise NotAnArticleError(reason)
+        sentences = split_sentences(document.text)
+        flags: list[str] = list(document.flags)
         length = self.options.length
         if len(sentences) <= length.sentences:
             summary = Summary(tuple(sentences), engine="none", too_short=True)
@@ -86,6 +120,7 @@ class Analyzer:
         else:
             summary = self.summarizer.summarize(sentences, length, title=document.title)
             flags.extend(summary.flags)
+        summary = _bounded(summary, flags)
         places: tuple[PlaceTag, ...] = ()
         if language in TAGGED_LANGUAGES:
             topics = self.tagger.tag(sentences, title=document.title)
@@ -107,3 +142,16 @@ class Analyzer:
             flags=tuple(flags),
             places=places,
         )
+
+
+def _bounded(summary: Summary, flags: list[str]) -> Summary:
+    if all(len(sentence) <= MAX_SENTENCE_CHARS for sentence in summary.sentences):
+        return summary
+    flags.append(FLAG_SUMMARY_CLIPPED)
+    clipped = tuple(
+        sentence
+        if len(sentence) <= MAX_SENTENCE_CHARS
+        else sentence[: MAX_SENTENCE_CHARS - 1].rsplit(" ", 1)[0].rstrip() + "…"
+        for sentence in summary.sentences
+    )
+    return replace(summary, sentences=clipped)

@@ -15,13 +15,14 @@ no Lambda context) and :func:`metrics_namespace` are re-exported for them.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.analyzer import Analyzer, AnalyzerOptions
+from newswatch.budget import BudgetedAnalyzer
 from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, SummaryLength
 from newswatch.ports import Deadline, Summarizer, Tagger
 from newswatch.settings import ENGINES, TAGGERS, Settings, SettingsError, metrics_namespace
@@ -38,6 +39,7 @@ __all__ = [
     "alert_function",
     "analyzer_from_settings",
     "backfill",
+    "budgeted",
     "build_analyzer",
     "build_summarizer",
     "build_tagger",
@@ -57,7 +59,8 @@ if TYPE_CHECKING:
     from newswatch.adapters.sns import SnsAlertPublisher
     from newswatch.usecases.alert import AlertOutcome
     from newswatch.usecases.digest import DigestResult
-    from newswatch.usecases.ingest import IngestOutcome, ObjectRef
+    from newswatch.usecases.ingest import IngestOutcome
+    from newswatch.usecases.notifications import ObjectRef
 
 
 def build_analyzer(
@@ -177,6 +180,15 @@ def analyzer_from_settings(settings: Settings) -> Analyzer:
     )
 
 
+def budgeted(analyzer: Analyzer, settings: Settings) -> BudgetedAnalyzer:
+    """The analyzer with each article in a bounded child process (newswatch/budget.py)."""
+    return BudgetedAnalyzer(
+        analyzer,
+        seconds=settings.article_seconds,
+        memory_mb=settings.article_memory_mb or None,
+    )
+
+
 # -- the functions' dependencies, once per execution environment --------------------------------
 
 
@@ -190,19 +202,35 @@ def _client(service: str) -> Any:
 
 @dataclass
 class IngestFunction:
-    """IngestFunction's settings and adapters; the analyzer is built on the first record."""
+    """IngestFunction's settings and adapters; the analyzer (each article in a bounded child
+    process, newswatch/budget.py) is built on the first record."""
 
     settings: Settings
     source: S3ArticleSource
     store: DynamoArticleStore
     analyzer: Any = field(default=None)
+    # The invocation's time left (Lambda's context.get_remaining_time_in_millis).
+    deadline: Deadline | None = None
 
-    def ingest(self, ref: ObjectRef, deadline: Deadline | None = None) -> IngestOutcome:
+    def start_invocation(self, context: Any) -> None:
+        """Once per invocation, with its Lambda context: each article's budget is cut from the
+        time the invocation has left (``get_remaining_time_in_millis``) and its memory."""
+        self.deadline = context.get_remaining_time_in_millis
+        self.budgeted_analyzer().start_invocation(self.deadline, context.memory_limit_in_mb)
+
+    def budgeted_analyzer(self) -> BudgetedAnalyzer:
+        if self.analyzer is None:
+            self.analyzer = budgeted(analyzer_from_settings(self.settings), self.settings)
+        analyzer: BudgetedAnalyzer = self.analyzer
+        return analyzer
+
+    def ingest(self, ref: ObjectRef) -> IngestOutcome:
         from newswatch.usecases.ingest import ingest_object
 
-        if self.analyzer is None:
-            self.analyzer = analyzer_from_settings(self.settings)
-        return ingest_object(
+        analyzer = self.analyzer if self.analyzer is not None else self.budgeted_analyzer()
+        if isinstance(analyzer, BudgetedAnalyzer):
+            analyzer.last_usage = None
+        outcome = ingest_object(
             ref.bucket,
             ref.key,
             ref.version_id,
@@ -210,11 +238,14 @@ class IngestFunction:
             ref.size,
             source=self.source,
             store=self.store,
-            analyzer=self.analyzer,
+            analyzer=analyzer,
             settings=self.settings,
             near_index=self.store,
-            deadline=deadline,
+            deadline=self.deadline,
         )
+        # What the article's analysis used (its child process), for the log.
+        usage = getattr(analyzer, "last_usage", None)
+        return replace(outcome, article_usage=asdict(usage)) if usage is not None else outcome
 
 
 @dataclass
@@ -243,9 +274,12 @@ class DigestFunction:
     marks: DynamoDigestMarks
     publisher: SnsAlertPublisher
 
-    def send(self, now: datetime | None = None) -> list[DigestResult]:
+    def send(
+        self, remaining_ms: int | None = None, now: datetime | None = None
+    ) -> list[DigestResult]:
+        """``remaining_ms``: the invocation's time left, which sizes each period's claim."""
         from newswatch.domain.taxonomy import load_taxonomy
-        from newswatch.usecases.digest import send_digests
+        from newswatch.usecases.digest import lease_for, send_digests
 
         return send_digests(
             archive=self.archive,
@@ -254,6 +288,9 @@ class DigestFunction:
             # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
             topics=load_taxonomy(self.settings.taxonomy_path).labels,
             now=now or datetime.now(UTC),
+            # Articles are read only when the hourly cap may have held alerts back.
+            held_lookup=self.settings.max_alerts_per_topic_per_hour > 0,
+            lease=lease_for(remaining_ms),
         )
 
 

@@ -126,7 +126,12 @@ class ArticleStore(Protocol):
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str: ...
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Put whole items no other article writes (topic entries, new band items); idempotent."""
+        ...
 
 
 class BackfillStore(ArticleStore, Protocol):
@@ -173,6 +178,19 @@ class NearDuplicateIndex(Protocol):
 
     def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
 
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The ``content#`` item of these bytes (or None) and the band items that exist: the
+        duplicate and near-duplicate checks in one read."""
+        ...
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """The processed article a ``content#`` item names, unless it is ``exclude``."""
+        ...
+
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
     ) -> int: ...
@@ -193,9 +211,24 @@ class ArchiveReader(Protocol):
 
 
 class DigestMarks(Protocol):
+    """Where each topic's last digest ended, and the claim of the period being sent."""
+
     def last_until(self, topic: str) -> str | None: ...
 
-    def advance(self, topic: str, previous: str | None, until: str) -> bool: ...
+    def claim(
+        self,
+        topic: str,
+        previous: str | None,
+        until: str,
+        *,
+        token: str,
+        now: int,
+        lease_until: int,
+    ) -> bool: ...
+
+    def commit(self, topic: str, token: str, until: str) -> bool: ...
+
+    def release(self, topic: str, token: str) -> None: ...
 
 
 # -- subscribers (SNS) -------------------------------------------------------------------------
@@ -208,24 +241,25 @@ class AlertPublisher(Protocol):
 # -- policy: the settings each use case reads (newswatch.settings.Settings has them all) --------
 
 
-class IngestPolicy(Protocol):
-    @property
-    def max_article_bytes(self) -> int: ...
+class TopicPolicy(Protocol):
+    """Which stored topics alert: the rule ingest (deciding ``alert_state``) and alert share."""
 
-    @property
-    def near_dup_threshold(self) -> float: ...
-
-    @property
-    def watched_topics(self) -> tuple[str, ...]: ...
-
-
-class AlertPolicy(Protocol):
     @property
     def watched_topics(self) -> tuple[str, ...]: ...
 
     @property
     def min_topic_score(self) -> float: ...
 
+
+class IngestPolicy(TopicPolicy, Protocol):
+    @property
+    def max_article_bytes(self) -> int: ...
+
+    @property
+    def near_dup_threshold(self) -> float: ...
+
+
+class AlertPolicy(TopicPolicy, Protocol):
     @property
     def alert_lease_seconds(self) -> int: ...
 

@@ -1,4 +1,4 @@
-"""The articles table over DynamoDB: article items, their topic entries and content claims
+"""The articles table over DynamoDB: article items, their index entries and content claims
 (:class:`~newswatch.ports.ArticleStore`), with the alert state machine
 (:mod:`~newswatch.adapters.dynamodb_alerts`) and the near-duplicate bands
 (:mod:`~newswatch.adapters.dynamodb_bands`) on the same table and client. Keys and item layout:
@@ -6,36 +6,35 @@
 
 - Article item: written with ``attribute_not_exists(pk)`` so each object version has exactly one
   item however often (and however concurrently) S3 delivers its notification.
-- Topic entry items are written in the same transaction, so the archive index is never half
-  written.
-- The ``content#<sha256>`` item is claimed in the first processed article's transaction, so
-  duplicates are decided race-free with consistent reads. ``ByHash`` is the fallback lookup.
+- The ``content#<sha256>`` item is claimed (a conditional update) before the first processed
+  article with those bytes is stored, so duplicates are decided race-free with consistent reads.
+- Topic and place entries, and band items the article is the first in, follow in one
+  BatchWriteItem; a crash before it is repaired by the message's retry (:meth:`put_entries`).
 
 Numbers are stored as Decimal (DynamoDB rejects floats); reads return Decimals.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from newswatch.adapters.dynamodb_alerts import DynamoAlertStates
-from newswatch.adapters.dynamodb_bands import DynamoNearDuplicateIndex
-from newswatch.adapters.dynamodb_codec import error_code, serialize_item
-from newswatch.adapters.dynamodb_table import MAX_TRANSACTION_ITEMS
-from newswatch.domain.records import (
-    CONTENT_SK,
-    PROCESSED,
-    article_pk,
-    article_sk,
-    content_item,
-    content_pk,
+from newswatch.adapters.dynamodb_bands import (
+    BATCH_GET_ATTEMPTS,
+    DynamoNearDuplicateIndex,
+    NearDuplicateLookupError,
 )
+from newswatch.adapters.dynamodb_codec import is_condition_failure, serialize_item
+from newswatch.adapters.dynamodb_table import item_key
+from newswatch.domain.records import CONTENT_SK, article_pk, article_sk, content_pk
 from newswatch.ports import PutResult
 
-BY_HASH_INDEX = "ByHash"
+# BatchWriteItem takes at most 25 items a request.
+MAX_BATCH_WRITE = 25
 
 
 class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
@@ -63,32 +62,12 @@ class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
     ) -> dict[str, Any] | None:
         """The first processed article with these bytes, other than ``exclude`` (pk, sk).
 
-        Two consistent reads: the ``content#`` item, then the article it names. Articles stored
-        without one are found through ``ByHash`` (eventually consistent; the index may project
-        keys only, as template.yaml's does, so each candidate is read in full).
+        Two consistent reads: the ``content#`` item, then the article it names. (No index is
+        queried: every processed article claims its ``content#`` item before it is stored.)
         """
         if not content_sha256:
             return None
-        first = self.get(content_pk(content_sha256), CONTENT_SK)
-        if first is not None:
-            ref = (str(first["article_pk"]), str(first["article_sk"]))
-            if ref == exclude:
-                return None
-            article = self.get(*ref)
-            if article is not None and article.get("status") == PROCESSED:
-                return article
-        for key in self._query(
-            IndexName=BY_HASH_INDEX,
-            KeyConditionExpression="content_sha256 = :h",
-            ExpressionAttributeValues={":h": {"S": content_sha256}},
-            ScanIndexForward=True,
-        ):
-            if (key.get("pk"), key.get("sk")) == exclude:
-                continue
-            item = key if "status" in key else self.get(str(key["pk"]), str(key["sk"]))
-            if item and item.get("type") == "article" and item.get("status") == PROCESSED:
-                return item
-        return None
+        return self.original_named_by(self.get(content_pk(content_sha256), CONTENT_SK), exclude)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -98,58 +77,69 @@ class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
-        """Store an article and its topic entries in one transaction (see :class:`PutResult`).
+        """Store an article, then its topic entries (see :class:`PutResult`).
 
-        ``claim_content``: also write the ``content#<sha256>`` item naming this article as the
-        first with these bytes, on condition that no article claimed them before. Two uploads of
+        ``claim_content``: first write the ``content#<sha256>`` item naming this article as the
+        first with these bytes, on condition that no other article claimed them. Two uploads of
         the same bytes under different keys, however close together, then store one original.
+
+        Each write is the cheapest that keeps its guarantee: the claim and the article are
+        conditional PutItems (a transaction would cost twice the write units); the topic entries
+        and ``new_items`` (items no other article writes, such as band items this article is
+        the first in) go in one BatchWriteItem once the article is stored. A crash before that
+        batch leaves a stored article without entries; the message's retry finds the article and
+        writes them again (:meth:`put_entries`), as puts of the same items are idempotent.
         """
-        extra = len(topic_items) + (1 if claim_content else 0)
-        if extra + 1 > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 2} topic items per article")
-        article_put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": serialize_item(item),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        if not extra:
-            try:
-                self.client.put_item(**article_put)
-            except ClientError as error:
-                if error_code(error) == "ConditionalCheckFailedException":
-                    return PutResult.EXISTS
-                raise
-            return PutResult.STORED
-        actions: list[Any] = [{"Put": article_put}]
-        if claim_content:
-            content = content_item(item)
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": serialize_item(content),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        actions += [
-            {"Put": {"TableName": self.table, "Item": serialize_item(t)}} for t in topic_items
-        ]
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = [
-                str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])
-            ]
-            if "ConditionalCheckFailed" not in reasons and "ConditionalCheckFailed" not in str(
-                error
-            ):
-                # TransactionConflict, throttling...: transient, the message is retried.
-                raise
-            if reasons[:1] == ["ConditionalCheckFailed"] or self.get(item["pk"], item["sk"]):
+        if claim_content and not self._claim_content(item):
+            if self.get(str(item["pk"]), str(item["sk"])):
                 return PutResult.EXISTS
             return PutResult.CONTENT_TAKEN
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=serialize_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return PutResult.EXISTS
+            raise
+        self.put_entries([*topic_items, *new_items])
         return PutResult.STORED
+
+    def _claim_content(self, article: Mapping[str, Any]) -> bool:
+        """Name ``article`` as the first with its bytes; False if another article was first."""
+        return self._update_if(
+            Key=item_key(content_pk(str(article["content_sha256"])), CONTENT_SK),
+            UpdateExpression="SET #type = :type, article_pk = :apk, article_sk = :ask, "
+            "uploaded_at = :at",
+            # The same article may claim again: a retry after a crash between claim and put.
+            ConditionExpression="attribute_not_exists(pk) OR "
+            "(article_pk = :apk AND article_sk = :ask)",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":type": {"S": "content"},
+                ":apk": {"S": str(article["pk"])},
+                ":ask": {"S": str(article["sk"])},
+                ":at": {"S": str(article.get("uploaded_at") or "")},
+            },
+        )
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Put whole items with BatchWriteItem (25 a request), retrying unprocessed ones."""
+        requests = [{"PutRequest": {"Item": serialize_item(i)}} for i in items]
+        for start in range(0, len(requests), MAX_BATCH_WRITE):
+            pending: Any = {self.table: requests[start : start + MAX_BATCH_WRITE]}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                if not pending:
+                    break
+            else:
+                raise NearDuplicateLookupError(
+                    f"{len(pending[self.table])} items still unprocessed after "
+                    f"{BATCH_GET_ATTEMPTS} BatchWriteItem calls"
+                )

@@ -1,7 +1,8 @@
 """The near-duplicate band items over DynamoDB (:class:`~newswatch.ports.NearDuplicateIndex`).
 
-A new article's check is one BatchGetItem of its 16 band keys; it registers itself after its article
-item is written, with one conditional UpdateItem per band (idempotent, capped at
+A new article's duplicate and near-duplicate checks are one BatchGetItem (its ``content#`` item
+and its band keys); after its article item is written, it is put whole into the bands it is the
+first in and joins the others with one conditional UpdateItem each (idempotent, capped at
 :data:`MAX_BAND_MEMBERS`). Band items have no status, topic or hash, so no index or stream filter
 selects them.
 """
@@ -20,7 +21,7 @@ from newswatch.adapters.dynamodb_codec import (
     serialize_value,
 )
 from newswatch.adapters.dynamodb_table import DynamoTable, item_key
-from newswatch.domain.records import NEAR_BAND_SK
+from newswatch.domain.records import CONTENT_SK, NEAR_BAND_SK, PROCESSED, content_pk
 
 # Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
 # A full band takes no new members; the article is still found through its other bands.
@@ -39,7 +40,32 @@ class DynamoNearDuplicateIndex(DynamoTable):
 
         Consistent reads, so an article registered a moment ago is seen.
         """
-        keys = [item_key(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)]
+        return self._batch_get([(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)])
+
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The ``content#`` item of these bytes (if any) and the band items that exist, in one
+        consistent BatchGetItem: an article's duplicate and near-duplicate checks in one read."""
+        content = (content_pk(content_sha256), CONTENT_SK)
+        found = self._batch_get([content, *((k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys))])
+        first = next((i for i in found if (i["pk"], i["sk"]) == content), None)
+        return first, [i for i in found if i is not first]
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """The processed article a ``content#`` item names (one read), unless it is ``exclude``."""
+        if first is None:
+            return None
+        ref = (str(first["article_pk"]), str(first["article_sk"]))
+        if ref == exclude:
+            return None
+        article = self.get(*ref)
+        return article if article is not None and article.get("status") == PROCESSED else None
+
+    def _batch_get(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        keys = [item_key(pk, sk) for pk, sk in pairs]
         if not keys:
             return []
         items: list[dict[str, Any]] = []

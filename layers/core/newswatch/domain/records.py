@@ -4,12 +4,13 @@
   version, written once (``attribute_not_exists(pk)``) however often S3 delivers its notification.
   Fields: :func:`article_item` plus what the analysis fills in (:func:`analysis_fields`).
 - Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``,
-  :func:`topic_items`) and are written in the same transaction; the ``ByTopic`` index lists them by
-  (topic, uploaded_at), which is what the archive and the digests read. Place entries do the same
+  :func:`topic_items`) and are written (one BatchWriteItem) once the article is stored; the
+  ``ByTopic`` index lists them by (topic, uploaded_at), which is what the archive and the digests
+  read. Place entries do the same
   for each country the article is about (``sk = place#<code>#v#<version>``, ``topic =
   place#<code>``), so ``ByTopic`` answers "articles about Sudan" with one Query too.
-- A ``content#<sha256>`` item (``sk = first``, :func:`content_item`) names the first processed
-  article with those bytes; ``ByHash`` (content_sha256, uploaded_at) is the fallback lookup.
+- A ``content#<sha256>`` item (``sk = first``: ``article_pk``, ``article_sk``, ``uploaded_at``)
+  names the first processed article with those bytes; it is claimed before the article is stored.
 - The alert state on the article item goes ``pending -> sending -> sent`` (or ``-> held`` by the
   hourly cap, ``pending -> none`` when no watched topic matched, ``sending -> retry`` after a failed
   publish, which the next attempt claims like ``pending``); ``sending`` carries ``alert_claim`` (a
@@ -106,7 +107,8 @@ MAX_SENTENCE_CHARS = 1500
 MAX_SUMMARY_SENTENCES = 10
 MAX_TOPICS = 50
 MAX_PLACES = 10
-MAX_EVIDENCE = 5
+# As many as an alert shows (domain.alerts.EMAIL_MAX_EVIDENCE); each is in the item's size.
+MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 400
 MAX_REASON_CHARS = 500
 FLAG_CLIPPED = "clipped_for_storage"
@@ -193,8 +195,8 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
-        "sentences": sentences,
         "summary_engine": analysis.summary.engine,
         "language": analysis.language,
         "word_count": analysis.word_count,
@@ -265,18 +267,6 @@ def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def content_item(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The item that names the first article stored with these bytes."""
-    return {
-        "pk": content_pk(str(article["content_sha256"])),
-        "sk": CONTENT_SK,
-        "type": "content",
-        "article_pk": article["pk"],
-        "article_sk": article["sk"],
-        "uploaded_at": article.get("uploaded_at"),
-    }
-
-
 def article_keys(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """The (pk, sk) of the articles behind topic entries, each once, in order."""
     return list(dict.fromkeys((e["article_pk"], e["article_sk"]) for e in entries))
@@ -293,6 +283,17 @@ def member_attribute(ref: str) -> str:
 def member_value(fp: Fingerprint, topics: Iterable[str], uploaded_at: str) -> dict[str, Any]:
     """The value stored under :func:`member_attribute` in each of the article's band items."""
     return {"fp": fp.encode(), "topics": list(topics), "uploaded_at": uploaded_at}
+
+
+def new_band_item(band_key: str, member: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A band item listing its first member (put whole: no other article has written it)."""
+    return {
+        "pk": band_key,
+        "sk": NEAR_BAND_SK,
+        "type": "nearband",
+        member: value,
+        "member_count": 1,
+    }
 
 
 def members_from_band_items(items: Iterable[Mapping[str, Any]]) -> list[NearDuplicate]:

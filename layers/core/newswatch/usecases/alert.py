@@ -40,7 +40,14 @@ from typing import Any
 from newswatch.domain.alerts import MatchedTopic, match_topics, render_alert
 from newswatch.domain.records import PROCESSED
 from newswatch.domain.timeutil import iso_utc
-from newswatch.ports import AlertClaim, AlertPolicy, AlertPublisher, AlertStates, Clock
+from newswatch.ports import (
+    AlertClaim,
+    AlertPolicy,
+    AlertPublisher,
+    AlertStates,
+    Clock,
+    TopicPolicy,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -94,7 +101,7 @@ def lease_for(remaining_ms: int | None) -> float | None:
     return None if remaining_ms is None else remaining_ms / 1000 + LEASE_MARGIN_SECONDS
 
 
-def alert_topics(record: Mapping[str, Any], settings: AlertPolicy) -> tuple[MatchedTopic, ...]:
+def alert_topics(record: Mapping[str, Any], settings: TopicPolicy) -> tuple[MatchedTopic, ...]:
     """The watched topics this stored article alerts for, strongest first.
 
     A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
@@ -106,6 +113,14 @@ def alert_topics(record: Mapping[str, Any], settings: AlertPolicy) -> tuple[Matc
         return matched
     allowed = {str(label) for label in only}
     return tuple(topic for topic in matched if topic.label in allowed)
+
+
+def decide_alert_now(item: dict[str, Any], settings: TopicPolicy) -> None:
+    """An article no watched topic matches is stored with ``alert_state = none``: the stream
+    filter then passes it nowhere, and the alert function's invocation and its update are saved.
+    The rule is the alert function's own (:func:`alert_topics`)."""
+    if item.get("alert_state") == "pending" and not alert_topics(item, settings):
+        item["alert_state"] = "none"
 
 
 def alert_record(

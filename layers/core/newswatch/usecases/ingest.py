@@ -23,13 +23,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
-from newswatch.domain.errors import NewswatchError, TooLargeError
+from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
 from newswatch.domain.models import Analysis
 from newswatch.domain.neardup import Fingerprint, fingerprint
 from newswatch.domain.records import (
@@ -60,53 +59,26 @@ from newswatch.ports import (
     ObjectNotFoundError,
     PutResult,
 )
+from newswatch.usecases.alert import decide_alert_now
 from newswatch.usecases.near_duplicates import (
     mark_near_duplicate,
+    membership,
     near_matches,
-    register,
     register_stored,
+    split_bands,
 )
 
+__all__ = [
+    "OUTCOME_METRICS",
+    "IngestOutcome",
+    "IngestRun",
+    "OutOfTimeError",
+    "analyze",
+    "ingest_object",
+    "normalize_event_time",
+]
+
 _log = logging.getLogger(__name__)
-
-
-# -- what arrives: S3 notifications ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ObjectRef:
-    bucket: str
-    key: str
-    version_id: str | None = None
-    event_time: str | None = None
-    size: int | None = None
-
-
-def created_objects(notification: Mapping[str, Any]) -> Iterator[ObjectRef | str]:
-    """The created objects an S3 notification names, and a reason for each entry that names none
-    (``s3:TestEvent``, a folder marker); other event types are passed over in silence."""
-    if notification.get("Event") == "s3:TestEvent":
-        yield "ignoring s3:TestEvent"
-        return
-    for record in notification.get("Records") or ():
-        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith(
-            "ObjectCreated"
-        ):
-            continue
-        obj = record["s3"]["object"]
-        # Keys arrive URL-encoded, spaces as "+".
-        key = unquote_plus(obj["key"])
-        size = obj.get("size")
-        if key.endswith("/") and not size:
-            yield f"ignoring folder marker {key}"
-            continue
-        yield ObjectRef(
-            bucket=record["s3"]["bucket"]["name"],
-            key=key,
-            version_id=obj.get("versionId") or None,
-            event_time=record.get("eventTime"),
-            size=int(size) if size is not None else None,
-        )
 
 
 # -- what comes out ----------------------------------------------------------------------------
@@ -129,6 +101,13 @@ class IngestOutcome:
     # For a near-duplicate: the earlier article's ref and the watched topics it may alert for.
     near_duplicate_of: str | None = None
     alert_only_topics: tuple[str, ...] = ()
+    # What the article's analysis used (time, memory of its child process), when it was analysed.
+    article_usage: dict[str, Any] | None = None
+
+    @property
+    def metric(self) -> str:
+        """The CloudWatch metric this outcome counts in."""
+        return OUTCOME_METRICS[self.status]
 
     def log_fields(self) -> dict[str, Any]:
         """What the handler logs: status, codes and topic labels, never the article's text."""
@@ -142,6 +121,7 @@ class IngestOutcome:
             "alert_only_topics": list(self.alert_only_topics) if self.near_duplicate_of else None,
             "topics": list(self.topics),
             "stored_status": self.stored_status,
+            "article_usage": self.article_usage,
         }
 
 
@@ -215,7 +195,8 @@ class IngestRun:
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
-            # The earlier delivery may have died between its write and its registration.
+            # The earlier delivery may have died between its write and its entries (idempotent).
+            self.store.put_entries(topic_items(item, item.get("topics") or ()))
             register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
@@ -265,20 +246,31 @@ class IngestRun:
     def processed(
         self, analysis: Analysis, sha: str, size: int, settings: IngestPolicy
     ) -> IngestOutcome:
-        """Store the analysed article, unless the same bytes were claimed by another meanwhile."""
+        """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
         fields, topic_maps = analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
+        new_bands: list[dict[str, Any]] = []
+        old_bands: list[str] = []
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
-            matches = near_matches(self.near_index, fp, settings, exclude=article_ref(*self.ref))
+            # The duplicate and near-duplicate checks in one read.
+            first, band_items = self.near_index.near_lookup(sha, fp.band_keys)
+            original = self.near_index.original_named_by(first, exclude=self.ref)
+            if original is not None:
+                return self.duplicate(original, sha, size)
+            matches = near_matches(fp, band_items, settings, exclude=article_ref(*self.ref))
             if fp.band_keys:
                 item["near_fingerprint"] = fp.encode()
             if matches:
                 mark_near_duplicate(item, matches, settings.watched_topics)
-        result = self.store.put_article(item, topic_items(item, topic_maps), claim_content=True)
+            new_bands, old_bands = split_bands(fp, band_items, item)
+        decide_alert_now(item, settings)
+        result = self.store.put_article(
+            item, topic_items(item, topic_maps), claim_content=True, new_items=new_bands
+        )
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
@@ -287,8 +279,9 @@ class IngestRun:
             if original is None:
                 raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
             return self.duplicate(original, sha, size)
-        if self.near_index is not None and fp is not None:
-            register(self.near_index, fp, item)
+        if self.near_index is not None and fp is not None and old_bands:
+            # Bands an earlier article is in: listed there by a conditional update each.
+            self.near_index.register_near_member(old_bands, *membership(fp, item))
         return self.outcome(
             PROCESSED,
             topics=tuple(t["label"] for t in topic_maps),
@@ -311,17 +304,16 @@ def analyze(
         )
     except NewswatchError as error:
         return (error.code, error.message)
+    except OutOfTimeError:
+        raise  # not the file's fault: the message is retried in a fresh invocation
     except Exception as error:
         # A bug on some input fails the same way every time: record it rather than retry it into
         # the dead-letter queue. The message is left out of the log: it may quote the article.
-        _log.error(
-            "unexpected %s analysing s3://%s/%s\n%s",
-            type(error).__name__,
-            run.bucket,
-            run.key,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        return ("internal_error", f"unexpected {type(error).__name__} while analysing")
+        # (A bug in the budget's child process arrives with the child's type and traceback.)
+        kind = getattr(error, "kind", type(error).__name__)
+        trace = getattr(error, "trace", None) or "".join(traceback.format_tb(error.__traceback__))
+        _log.error("unexpected %s analysing s3://%s/%s\n%s", kind, run.bucket, run.key, trace)
+        return ("internal_error", f"unexpected {kind} while analysing")
 
 
 def ingest_object(
@@ -383,7 +375,9 @@ def ingest_object(
         return run.failed(too_large.code, too_large.message, len(data))
 
     sha = hashlib.sha256(data).hexdigest()
-    original = store.find_original(sha, exclude=(run.pk, run.sk)) if data else None
+    # With a near-duplicate index, the duplicate check is part of its lookup (one read, after
+    # the analysis); without one, it is made here, before the analysis.
+    original = store.find_original(sha, exclude=run.ref) if data and not near_index else None
     if original is not None:
         return run.duplicate(original, sha, len(data))
 

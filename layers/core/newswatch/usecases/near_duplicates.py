@@ -1,7 +1,7 @@
-"""Near-duplicates during ingest: find the earlier copies of a text through its band items (one
-read of its 16 band keys), restrict the new copy's alert to the watched topics none of them had,
-and register it in its bands (idempotent, so a redelivery completes a registration a crash cut
-short)."""
+"""Near-duplicates during ingest: find the earlier copies of a text through its band items (read
+with the content check, in one BatchGetItem), restrict the new copy's alert to the watched topics
+none of them had, and register it in its bands (idempotent, so a redelivery completes a
+registration a crash cut short)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from newswatch.domain.records import (
     member_attribute,
     member_value,
     members_from_band_items,
+    new_band_item,
 )
 from newswatch.ports import IngestPolicy, NearDuplicateIndex
 
@@ -28,13 +29,28 @@ _log = logging.getLogger(__name__)
 
 
 def near_matches(
-    index: NearDuplicateIndex, fp: Fingerprint, settings: IngestPolicy, exclude: str
+    fp: Fingerprint,
+    band_items: Sequence[Mapping[str, Any]],
+    settings: IngestPolicy,
+    exclude: str,
 ) -> list[tuple[NearDuplicate, float]]:
-    """Earlier articles this text is a near-duplicate of, most similar first (one read)."""
+    """Earlier articles listed in these band items that this text is a near-duplicate of, most
+    similar first."""
     if not fp.band_keys:
         return []  # too short to compare; exact copies are still caught by content hash
-    members = members_from_band_items(index.near_band_items(fp.band_keys))
+    members = members_from_band_items(band_items)
     return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
+
+
+def split_bands(
+    fp: Fingerprint, band_items: Sequence[Mapping[str, Any]], item: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the band items this article is the first in, put whole with its entries; the keys of the
+    bands an earlier article is in, which it joins by a conditional update each)."""
+    existing = {str(band["pk"]) for band in band_items}
+    member, value = membership(fp, item)
+    new = [new_band_item(key, member, value) for key in fp.band_keys if key not in existing]
+    return new, [key for key in fp.band_keys if key in existing]
 
 
 def mark_near_duplicate(
@@ -55,10 +71,15 @@ def mark_near_duplicate(
     )
 
 
-def register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+def membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The attribute name and value that list ``item`` in its band items."""
     ref = article_ref(str(item["pk"]), str(item["sk"]))
     value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
-    index.register_near_member(fp.band_keys, member_attribute(ref), value)
+    return member_attribute(ref), value
+
+
+def register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+    index.register_near_member(fp.band_keys, *membership(fp, item))
 
 
 def register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
