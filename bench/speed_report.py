@@ -139,6 +139,18 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"**Total: {p['total_mb']} MB** (with the SDK: {p['with_sdk_mb']} MB); target <= "
             f"{p['target']} MB: **{p['verdict']}**.",
             "",
+            *(
+                [
+                    f"**The layer as shipped** (`{p['shipped_layer_command']}`: pinned by "
+                    "constraints.txt, unused data and modules dropped, extensions stripped, "
+                    f"precompiled): **{p['shipped_layer_mb']} MB** ({p['shipped_layer_mib']} MiB) "
+                    f"unzipped; target <= {p['shipped_layer_target_mb']} MB: "
+                    f"**{p['shipped_layer_verdict']}**.",
+                    "",
+                ]
+                if "shipped_layer_mb" in p
+                else []
+            ),
             "| distribution | MB | required by |",
             "|---|---:|---|",
             *[

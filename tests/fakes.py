@@ -25,6 +25,7 @@ from newswatch.domain.records import (
     PROCESSED,
     alert_cap_key,
     content_pk,
+    reference_key,
 )
 from newswatch.ports import (
     AlertClaim,
@@ -75,6 +76,11 @@ class FakeSource:
     def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
         self.reads += 1
         return self._find(bucket, key, version_id).data[: max_bytes + 1]
+
+    def fetch(
+        self, bucket: str, key: str, version_id: str | None, max_bytes: int
+    ) -> tuple[ObjectHead, bytes]:
+        return self.head(bucket, key, version_id), self.read(bucket, key, version_id, max_bytes)
 
 
 class FakeTable:
@@ -279,13 +285,20 @@ class FakeTable:
             return [item for item in found if item is not None]
 
     def near_lookup(
-        self, content_sha256: str, band_keys: Sequence[str]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        self, article: tuple[str, str], content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
         with self.lock:
             self.calls.append("near_lookup")
+            own = self._read(*article)
             first = self._read(content_pk(content_sha256), CONTENT_SK)
             found = (self._read(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys))
-            return first, [item for item in found if item is not None]
+            return own, first, [item for item in found if item is not None]
+
+    def put_reference(self, reference: str, pk: str, sk: str) -> None:
+        with self.lock:
+            key = reference_key(reference)
+            self.items[key] = {"pk": key[0], "sk": key[1], "type": "reference",
+                               "article_pk": pk, "article_sk": sk}  # fmt: skip
 
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]

@@ -20,10 +20,13 @@ def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_te
 
     assert spec.table["KeySchema"] == table["KeySchema"]
     assert spec.table["AttributeDefinitions"] == table["AttributeDefinitions"]
-    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {"ByTopic"}
+    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {
+        "ByTopic",
+        "ByUploadDay",
+    }
     assert spec.table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     # The bucket name is the template's !Sub with the local stack name and account.
-    assert spec.bucket_name == "newswatch-local-articles-123456789012"
+    assert spec.bucket_name == "newswatch-local-articles-123456789012-us-east-1"
     assert spec.bucket_versioning
 
     ingest_queue = spec.queue("IngestQueue")
@@ -50,7 +53,8 @@ def test_function_environment_resolves_the_template_references_to_local_names() 
     env = spec.alert.environment
     assert env["NEWSWATCH_TABLE"] == spec.table_name
     assert env["NEWSWATCH_TOPIC_ARN"].endswith(f":{spec.topic_name}")
-    assert env["NEWSWATCH_WATCHED_TOPICS"] == "ceasefire,aid"
+    assert env["NEWSWATCH_WATCHED_TOPICS"] == ""  # no allow-list: every topic may alert
+    assert env["NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS"] == "604800"
     assert float(env["NEWSWATCH_MIN_TOPIC_SCORE"]) == pytest.approx(0.3)
 
 

@@ -14,7 +14,7 @@ from template_support import REPO, resources_of_type
 
 FUNCTIONS = ("IngestFunction", "IngestMlFunction", "AlertFunction", "DigestFunction")
 ZIP_FUNCTIONS = ("IngestFunction", "AlertFunction", "DigestFunction")
-BUCKET_NAME_SUB = "${AWS::StackName}-articles-${AWS::AccountId}"
+BUCKET_NAME_SUB = "${AWS::StackName}-articles-${AWS::AccountId}-${AWS::Region}"
 # Actions that have no resource-level permissions, so "*" is the narrowest resource there is.
 STAR_ONLY_ACTIONS = {"cloudwatch:PutMetricData"}
 # Managed policies SAM attaches: logs, X-Ray, and polling the event sources.
@@ -33,6 +33,8 @@ ENVIRONMENT = {
     "NEWSWATCH_SUMMARY_SENTENCES",
     "NEWSWATCH_MAX_ARTICLE_BYTES",
     "NEWSWATCH_ENGINE",
+    "NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS",
+    "NEWSWATCH_ARTICLE_BASE_URL",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -97,8 +99,13 @@ def test_each_function_gets_only_what_it_uses(transformed: dict[str, Any]) -> No
         assert not any(
             a.startswith(("sns:", "kms:")) for s in statements(role) for a in as_list(s["Action"])
         )
+    # The alert function signs links to the article it announces: a presigned URL carries the
+    # signer's permissions, so it may read objects (and their versions), nothing else of S3.
+    alert_s3 = {a for s in statements(alert) for a in as_list(s["Action"]) if a.startswith("s3:")}
+    assert alert_s3 == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert alert_s3 <= actions_on(alert, BUCKET_NAME_SUB + "/*")
+    assert not any(a.startswith("s3:") for s in statements(digest) for a in as_list(s["Action"]))
     for role in (alert, digest):
-        assert not any(a.startswith("s3:") for s in statements(role) for a in as_list(s["Action"]))
         assert "sns:Publish" in actions_on(role, "AlertsTopic")
         assert {"kms:GenerateDataKey", "kms:Decrypt"} <= actions_on(role, "NotificationsKey")
         assert "dynamodb:UpdateItem" in actions_on(role, "ArticlesTable")
@@ -126,9 +133,21 @@ def test_everything_is_encrypted_at_rest(template: dict[str, Any]) -> None:
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationsKey"}, logical_id
     key = resources["NotificationsKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
-    # CloudWatch may use the key, or the alarm topic could not receive alarms.
-    principals = [s["Principal"] for s in key["KeyPolicy"]["Statement"]]
-    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    # CloudWatch may use the key, or the alarm topic could not receive alarms: exactly as AWS
+    # documents it for alarms publishing to an encrypted topic, with no condition that
+    # CloudWatch's KMS call might not meet.
+    (grant,) = [
+        st
+        for st in key["KeyPolicy"]["Statement"]
+        if st["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert grant == {
+        "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
 
 
 def test_bucket_is_private_and_tls_only(template: dict[str, Any]) -> None:
@@ -190,6 +209,15 @@ def test_queue_accepts_only_this_bucket_in_this_account(template: dict[str, Any]
         "Queue": {"Fn::GetAtt": ["IngestQueue", "Arn"]},
     }
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    # Versioning without a lifecycle keeps every old version (and abandoned upload) forever.
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireNoncurrentVersions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "NoncurrentVersionDays"}
+    }
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": {"Ref": "IncompleteUploadDays"}
+    }
+    assert all(r["Status"] == "Enabled" for r in rules.values())
 
 
 # -------------------------------------------------------------------------- event sources
@@ -203,9 +231,11 @@ def test_queue_timeouts_follow_the_functions(template: dict[str, Any]) -> None:
     # AWS's guidance for SQS event sources: at least 6x the function timeout.
     assert timeout[1] == 6 * resources["IngestMlFunction"]["Properties"]["Timeout"]
     assert timeout[2] == 6 * resources["IngestFunction"]["Properties"]["Timeout"]
+    # At least 5 receives (AWS's advice for Lambda): a message retried with a timed-out batch is
+    # not dead-lettered for another file's fault.
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]},
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 5,
     }
 
 
@@ -278,6 +308,23 @@ def test_stream_filter_selects_the_committed_stream_event(template: dict[str, An
 # -------------------------------------------------------------------------- the table
 
 
+def test_table_expires_items_that_carry_expires_at(template: dict[str, Any]) -> None:
+    table = template["Resources"]["ArticlesTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    service = (REPO / "layers" / "core" / "newswatch" / "service.py").read_text(encoding="utf-8")
+    assert "expires_at" in service
+
+
+@pytest.mark.tools
+def test_no_permission_the_code_does_not_use(transformed: dict[str, Any]) -> None:
+    for function in FUNCTIONS:
+        every = {
+            a for s in statements(role_of(transformed, function)) for a in as_list(s["Action"])
+        }
+        # powertools writes metrics as log lines (EMF); the Lambda code never scans or deletes.
+        assert not every & {"cloudwatch:PutMetricData", "dynamodb:Scan", "dynamodb:DeleteItem"}
+
+
 def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
     resource = template["Resources"]["ArticlesTable"]
     props = resource["Properties"]
@@ -291,11 +338,16 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         "sk": "S",
         "topic": "S",
         "uploaded_at": "S",
+        "upload_day": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {
         "ByTopic": [
             {"AttributeName": "topic", "KeyType": "HASH"},
+            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+        ],
+        "ByUploadDay": [
+            {"AttributeName": "upload_day", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
         ],
     }
@@ -310,8 +362,17 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
 def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
     params = template["Parameters"]
     defaults = {name: spec.get("Default") for name, spec in params.items()}
-    assert defaults["WatchedTopics"] == "ceasefire,aid"
+    assert defaults["WatchedTopics"] == ""  # no allow-list: every topic may alert
     assert params["WatchedTopics"]["Type"] == "CommaDelimitedList"
+    assert int(defaults["ArticleLinkExpirySeconds"]) == 604800  # SigV4's maximum
+    assert int(params["ArticleLinkExpirySeconds"]["MaxValue"]) == 604800
+    assert defaults["ArticleBaseUrl"] == ""
+    # `newswatch subscribe` reads this output to refuse a topic that cannot alert.
+    assert template["Outputs"]["AlertTopicsAllowed"]["Value"] == {
+        "Fn::If": ["HasWatchedTopics", {"Fn::Join": [",", {"Ref": "WatchedTopics"}]}, "*"]
+    }
+    assert re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "https://news.example.org/a")
+    assert not re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "news.example.org")
     assert float(defaults["MinTopicScore"]) == 0.3
     assert defaults["AlertEmail"] == "" and defaults["AlertPhoneNumber"] == ""
     assert defaults["SummarizerEngine"] == "extractive"
@@ -353,9 +414,12 @@ def test_functions_environment_tracing_and_engine_switch(template: dict[str, Any
     assert globals_["Tracing"] == "Active"
     assert set(globals_["Environment"]["Variables"]) >= ENVIRONMENT
     arch = globals_["Architectures"]
+    assert arch == [{"Ref": "Architecture"}]
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
     layer = template["Resources"]["CoreLayer"]
     assert layer["Properties"]["CompatibleArchitectures"] == arch
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": arch[0]}
+    # layers/core/Makefile builds it (for LAYER_ARCH, arm64 unless set).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["ContentUri"] == "layers/core/"
     resources = template["Resources"]
     for name in ZIP_FUNCTIONS:
@@ -423,15 +487,21 @@ def test_alarms_cover_queues_functions_and_alert_publishing(template: dict[str, 
             if isinstance(target, str)
             else target.get("Ref", target.get("Fn::GetAtt", [""])[0])
         )
-        watched.add((props["Namespace"], props["MetricName"], ref))
+        namespace = props["Namespace"]
+        namespace = namespace if isinstance(namespace, str) else namespace["Ref"]
+        watched.add((namespace, props["MetricName"], ref))
     for queue in ("IngestDeadLetterQueue", "AlertFailureQueue", "DigestDeadLetterQueue"):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue) in watched
     for function in FUNCTIONS:
         assert ("AWS/Lambda", "Errors", function) in watched
         assert ("AWS/Lambda", "Throttles", function) in watched
-    assert ("newswatch", "AlertPublishFailed", None) in watched
+    assert ("AWS::StackName", "AlertPublishFailed", "AWS::StackName") in watched
     publish = alarms["AlertPublishFailedAlarm"]["Properties"]
-    service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    service = variables["POWERTOOLS_SERVICE_NAME"]
+    # Namespace and service are the stack's name: two stacks in one account stay apart.
+    assert service == variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "AWS::StackName"}
+    assert publish["Namespace"] == {"Ref": "AWS::StackName"}
     # powertools Metrics adds the service dimension: the alarm must name the same one.
     assert publish["Dimensions"] == [{"Name": "service", "Value": service}]
     alert_app = REPO / "functions" / "alert" / "app.py"

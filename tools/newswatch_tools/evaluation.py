@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from newswatch.analyzer import Analyzer
-from newswatch.domain.models import Document
+from newswatch.domain.alerts import AlertPolicy
+from newswatch.domain.errors import NewswatchError
+from newswatch.domain.models import Analysis, Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
 from newswatch.domain.taxonomy import Taxonomy
@@ -189,6 +191,15 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
+def analyze_row(pipeline: Analyzer, row: dict[str, Any]) -> Analysis | None:
+    """The row analysed as an uploaded article would be; None when the service would refuse it
+    (text that is not prose is a failed record: no summary, no topics, no places)."""
+    try:
+        return pipeline.analyze_document(row_document(row))
+    except NewswatchError:
+        return None
+
+
 def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
@@ -199,8 +210,8 @@ def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> Su
     lead: list[list[str]] = []
     references: list[str] = []
     for row in rows:
-        analysis = pipeline.analyze_document(row_document(row))
-        engine.append(list(analysis.summary.sentences))
+        analysis = analyze_row(pipeline, row)
+        engine.append(list(analysis.summary.sentences) if analysis else [])
         lead.append(lead_sentences(split_sentences(str(row["text"])), LEAD_SENTENCES))
         references.append(str(row["summary"]))
     return SummaryScores(
@@ -233,12 +244,10 @@ def _rouge_scorer() -> Any:
 
 
 def alert_thresholds(taxonomy: Taxonomy, default: float) -> dict[str, float]:
-    """Each topic's alert threshold as deployed: its ``alert_threshold``, else ``default`` (the
-    service's minimum topic score)."""
-    return {
-        t.label: t.alert_threshold if t.alert_threshold is not None else default
-        for t in taxonomy.topics
-    }
+    """Each topic's alert threshold as the alert path decides it (:class:`AlertPolicy`): its
+    ``alert_threshold``, else ``default`` (the service's minimum topic score)."""
+    topics = ((t.label, t.alert_threshold) for t in taxonomy.topics)
+    return dict(AlertPolicy.build(topics, default).thresholds)
 
 
 def evaluate_topics(
@@ -262,7 +271,12 @@ def topic_outcome(
     row: dict[str, Any], pipeline: Analyzer, thresholds: Mapping[str, float]
 ) -> TopicOutcome:
     document = row_document(row)
-    analysis = pipeline.analyze_document(document)
+    analysis = analyze_row(pipeline, row)
+    if analysis is None:  # refused as not an article: a failed record, it alerts nothing
+        return TopicOutcome(
+            gold=frozenset(_gold_labels(row)), judged=_judged_labels(row), scores={},
+            alerted=frozenset(),
+        )  # fmt: skip
     alerted = frozenset(t.label for t in analysis.topics if t.score >= thresholds.get(t.label, 0.0))
     score_all = getattr(pipeline.tagger, "score", None)
     if callable(score_all) and analysis.language == "en":

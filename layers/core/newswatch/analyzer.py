@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from newswatch.domain.errors import NotAnArticleError
+from newswatch.domain.headline import derive_headline
 from newswatch.domain.language import detect_language
 from newswatch.domain.models import (
     DEFAULT_MAX_ARTICLE_BYTES,
@@ -140,6 +141,7 @@ class Analyzer:
             topics=topics,
             document=document,
             flags=tuple(flags),
+            headline=document.title or derive_headline(sentences),
             places=places,
         )
 

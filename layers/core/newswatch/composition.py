@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newswatch.adapters.lambda_context import LocalContext
+from newswatch.adapters.s3_events import Delivery, ObjectRef, UnrecognizedMessageError
 from newswatch.analyzer import Analyzer, AnalyzerOptions
 from newswatch.budget import BudgetedAnalyzer
 from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, SummaryLength
-from newswatch.ports import Deadline, Summarizer, Tagger
+from newswatch.ports import ArticleLinker, Deadline, Summarizer, Tagger
 from newswatch.settings import ENGINES, TAGGERS, Settings, SettingsError, metrics_namespace
 
 __all__ = [
@@ -32,10 +33,13 @@ __all__ = [
     "TAGGERS",
     "AlertFunction",
     "Backfill",
+    "Delivery",
     "DigestFunction",
     "IngestFunction",
     "LocalContext",
+    "ObjectRef",
     "SettingsError",
+    "UnrecognizedMessageError",
     "alert_function",
     "analyzer_from_settings",
     "backfill",
@@ -46,9 +50,20 @@ __all__ = [
     "digest_function",
     "ingest_function",
     "metrics_namespace",
+    "read_delivery",
     "reset",
     "settings",
 ]
+
+
+def read_delivery(payload: Any, *, body: bool = False) -> Delivery:
+    """What an ingest invocation received (an SQS message's body, or a direct invocation's
+    event), read by the S3 events adapter (:mod:`newswatch.adapters.s3_events`); raises
+    :class:`UnrecognizedMessageError` for anything that is not an object-created delivery."""
+    from newswatch.adapters.s3_events import parse_body, parse_payload
+
+    return parse_body(payload) if body else parse_payload(payload)
+
 
 if TYPE_CHECKING:
     from newswatch.adapters.archive import Archive
@@ -56,11 +71,11 @@ if TYPE_CHECKING:
     from newswatch.adapters.digest_marks import DynamoDigestMarks
     from newswatch.adapters.dynamodb import DynamoArticleStore
     from newswatch.adapters.s3 import S3ArticleSource
+    from newswatch.adapters.s3_events import ObjectRef
     from newswatch.adapters.sns import SnsAlertPublisher
     from newswatch.usecases.alert import AlertOutcome
     from newswatch.usecases.digest import DigestResult
     from newswatch.usecases.ingest import IngestOutcome
-    from newswatch.usecases.notifications import ObjectRef
 
 
 def build_analyzer(
@@ -192,12 +207,12 @@ def budgeted(analyzer: Analyzer, settings: Settings) -> BudgetedAnalyzer:
 # -- the functions' dependencies, once per execution environment --------------------------------
 
 
-def _client(service: str) -> Any:
+def _client(service: str, **options: Any) -> Any:
     import boto3
 
     # One name for three services: boto3-stubs' per-service overloads cannot apply.
     make_client: Any = boto3.client
-    return make_client(service)
+    return make_client(service, **options)
 
 
 @dataclass
@@ -253,6 +268,7 @@ class AlertFunction:
     settings: Settings
     store: DynamoArticleStore
     publisher: SnsAlertPublisher
+    linker: ArticleLinker
 
     def alert(self, image: dict[str, Any], remaining_ms: int | None = None) -> AlertOutcome:
         """``remaining_ms``: the invocation's time left, which sizes the claim's lease."""
@@ -264,6 +280,7 @@ class AlertFunction:
             publisher=self.publisher,
             settings=self.settings,
             lease_seconds=lease_for(remaining_ms),
+            linker=self.linker,
         )
 
 
@@ -301,7 +318,7 @@ class Backfill:
     settings: Settings
     source: S3ArticleSource
     store: DynamoBackfillStore
-    analyzer: Analyzer
+    analyzer: BudgetedAnalyzer
 
     def reprocess(self, bucket: str, key: str, version_id: str | None) -> IngestOutcome:
         from newswatch.usecases.reprocess import reprocess_object
@@ -326,7 +343,8 @@ def backfill(s3: Any, dynamodb: Any, table_name: str, config: Settings) -> Backf
         settings=config,
         source=S3ArticleSource(s3),
         store=DynamoBackfillStore(dynamodb, table_name),
-        analyzer=analyzer_from_settings(config),
+        # Each stored object analysed again within the deployed function's per-article budget.
+        analyzer=budgeted(analyzer_from_settings(config), config),
     )
 
 
@@ -350,7 +368,10 @@ def ingest_function() -> IngestFunction:
 
 @functools.cache
 def alert_function() -> AlertFunction:
+    from botocore.config import Config
+
     from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.adapters.links import article_linker
     from newswatch.adapters.sns import SnsAlertPublisher
 
     config = settings()
@@ -358,6 +379,10 @@ def alert_function() -> AlertFunction:
         settings=config,
         store=DynamoArticleStore(_client("dynamodb"), config.table_name),
         publisher=SnsAlertPublisher(_client("sns"), config.topic_arn),
+        # SigV4 (what allows a 7-day link); signing is local, no request to S3.
+        linker=article_linker(
+            config, lambda: _client("s3", config=Config(signature_version="s3v4"))
+        ),
     )
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from newswatch.domain.alerts import AlertMessage
+    from newswatch.domain.alerts import AlertMessage, ArticleLink
     from newswatch.domain.models import Analysis, PlaceTag, Summary, SummaryLength, TopicTag
 
 # Milliseconds left in the invocation (Lambda's ``context.get_remaining_time_in_millis``).
@@ -61,6 +62,12 @@ class ArticleSource(Protocol):
     def head(self, bucket: str, key: str, version_id: str | None) -> ObjectHead: ...
 
     def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes: ...
+
+    def fetch(
+        self, bucket: str, key: str, version_id: str | None, max_bytes: int
+    ) -> tuple[ObjectHead, bytes]:
+        """The head and (at most ``max_bytes + 1``) bytes in one request."""
+        ...
 
 
 # -- the analysis (extract, summarize, tag) ----------------------------------------------------
@@ -168,6 +175,12 @@ class AlertStates(Protocol):
 
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
+    def put_reference(self, reference: str, pk: str, sk: str) -> None:
+        """The pointer from an alert's reference to its article (idempotent)."""
+        ...
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
     def take_alert_quota(self, topic: str, hour: str, limit: int, expires_at: int) -> bool: ...
 
     def return_alert_quota(self, topic: str, hour: str) -> None: ...
@@ -179,10 +192,10 @@ class NearDuplicateIndex(Protocol):
     def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
 
     def near_lookup(
-        self, content_sha256: str, band_keys: Sequence[str]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The ``content#`` item of these bytes (or None) and the band items that exist: the
-        duplicate and near-duplicate checks in one read."""
+        self, article: tuple[str, str], content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        """The article's own item (a redelivery), the ``content#`` item of its bytes and the band
+        items that exist: the "already stored", duplicate and near-duplicate checks in one read."""
         ...
 
     def original_named_by(
@@ -238,11 +251,19 @@ class AlertPublisher(Protocol):
     def publish(self, message: AlertMessage) -> str: ...
 
 
+class ArticleLinker(Protocol):
+    """The link an alert gives to open the article (a presigned URL, or a public page)."""
+
+    def link(self, bucket: str, key: str, version_id: str | None) -> ArticleLink: ...
+
+
 # -- policy: the settings each use case reads (newswatch.settings.Settings has them all) --------
 
 
-class TopicPolicy(Protocol):
-    """Which stored topics alert: the rule ingest (deciding ``alert_state``) and alert share."""
+class TopicSettings(Protocol):
+    """Which stored topics alert: the rule ingest (deciding ``alert_state``) and alert share
+    (each taxonomy topic's ``alert_threshold``, else the minimum score; ``watched_topics`` an
+    optional allow-list)."""
 
     @property
     def watched_topics(self) -> tuple[str, ...]: ...
@@ -250,8 +271,11 @@ class TopicPolicy(Protocol):
     @property
     def min_topic_score(self) -> float: ...
 
+    @property
+    def taxonomy_path(self) -> Path | None: ...
 
-class IngestPolicy(TopicPolicy, Protocol):
+
+class IngestSettings(TopicSettings, Protocol):
     @property
     def max_article_bytes(self) -> int: ...
 
@@ -259,7 +283,7 @@ class IngestPolicy(TopicPolicy, Protocol):
     def near_dup_threshold(self) -> float: ...
 
 
-class AlertPolicy(TopicPolicy, Protocol):
+class AlertSettings(TopicSettings, Protocol):
     @property
     def alert_lease_seconds(self) -> int: ...
 

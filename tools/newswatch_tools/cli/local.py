@@ -3,11 +3,15 @@
 The stack (moto's server, the template's resources, pollers driving the real handlers) lives in
 :mod:`newswatch_tools.local`; these commands start, inspect and stop it. moto is imported only
 when a command runs (it is in the ``local`` extra, not in the Lambda layer).
+
+Why this module is long: the `local` sub-commands (up, down, status, inbox) share the state file,
+the stale-stack clean-up and the banner; demo and loadtest live in local_runs.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -60,6 +64,12 @@ def register(subparsers: Any) -> None:
     )
     up.add_argument("--port", type=_port, default=DEFAULT_PORT, help="default %(default)s")
     up.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s); 0.0.0.0, or the Docker bridge's "
+        "gateway, lets `sam local invoke` containers reach the stack",
+    )
+    up.add_argument(
         "--foreground", action="store_true", help="run in this terminal until Ctrl-C, with logs"
     )
     up.add_argument(
@@ -72,6 +82,18 @@ def register(subparsers: Any) -> None:
         "WatchedTopics=ceasefire,aid,sanctions); repeatable",
     )
     up.set_defaults(func=run_up)
+
+    inbox = commands.add_parser(
+        "inbox",
+        help="every message the local stack delivered, to every subscription",
+        description="What each subscription of the running local stack received (email, SMS, "
+        "SQS, ... including those made with `newswatch subscribe` or the AWS CLI): subscription "
+        "id, protocol, endpoint, topics, subject, the body its protocol gets, and the article key. "
+        "Nothing leaves the machine: email and SMS deliveries are only recorded here.",
+    )
+    inbox.add_argument("--json", action="store_true", help="print a JSON array")
+    inbox.add_argument("--endpoint", help="only deliveries to this endpoint (address, number, ARN)")
+    inbox.set_defaults(func=run_inbox)
 
     down = commands.add_parser("down", help="stop the stack started by `newswatch local up`")
     down.set_defaults(func=run_down)
@@ -159,6 +181,7 @@ def _running_state() -> LocalState | None:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from newswatch_tools.local.stack import check_port_free
     from newswatch_tools.local.state import default_state_path
 
     err = console(stderr=True)
@@ -169,19 +192,26 @@ def run_up(args: argparse.Namespace) -> int:
             "stop it with `newswatch local down`."
         )
         return EXIT_FAILED
+    clean_up_stale(default_state_path(), err)
+    if args.port:
+        try:
+            check_port_free(args.host, args.port)
+        except OSError as error:
+            err.print(f"[red]error:[/red] {escape(str(error))}")
+            return EXIT_USAGE
     parameters = dict(args.param)
     if args.foreground:
-        return _run_foreground(args.port, parameters)
-    return _start_background(args.port, parameters, default_state_path(), err)
+        return _run_foreground(args.port, parameters, args.host)
+    return _start_background(args.port, parameters, default_state_path(), err, args.host)
 
 
-def _run_foreground(port: int, parameters: dict[str, str]) -> int:
+def _run_foreground(port: int, parameters: dict[str, str], host: str = "127.0.0.1") -> int:
     from newswatch_tools.local.spec import ProjectNotFoundError
-    from newswatch_tools.local.stack import LocalStack
+    from newswatch_tools.local.stack import LocalStack, PortUnavailableError
     from newswatch_tools.local.template import TemplateError
 
     err = console(stderr=True)
-    stack = LocalStack(port=port, parameters=parameters)
+    stack = LocalStack(port=port, host=host, parameters=parameters)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -195,8 +225,8 @@ def _run_foreground(port: int, parameters: dict[str, str]) -> int:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {escape(str(error))}")
-        return EXIT_FAILED
+        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {escape(str(error))}")
+        return EXIT_USAGE if isinstance(error, PortUnavailableError) else EXIT_FAILED
     err.print(_banner(state, foreground=True), soft_wrap=True)
     try:
         while not stopping.wait(0.5):
@@ -231,7 +261,9 @@ def _banner(state: LocalState, foreground: bool) -> str:
     )
 
 
-def _start_background(port: int, parameters: dict[str, str], state_path: Path, err: Console) -> int:
+def _start_background(
+    port: int, parameters: dict[str, str], state_path: Path, err: Console, host: str = "127.0.0.1"
+) -> int:
     from newswatch_tools.local.state import load_state, process_alive
 
     log_path = state_path.with_name(state_path.stem + ".log")
@@ -245,6 +277,8 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
         "--foreground",
         "--port",
         str(port),
+        "--host",
+        host,
         *(f"--param={name}={value}" for name, value in parameters.items()),
     ]
     with log_path.open("ab") as log:
@@ -265,6 +299,29 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
     child.terminate()
     err.print(f"[red]error:[/red] the local stack did not start in {START_TIMEOUT:.0f} s")
     return EXIT_FAILED
+
+
+def clean_up_stale(state_path: Path, err: Console) -> list[int]:
+    """After a stack that died without `local down` (``kill -9``, a crash): stop what is left of
+    it (function environments in its process group) and remove its state file. The pids it
+    stopped; none when the state file names a live stack or there is none."""
+    from newswatch_tools.local.state import load_state, process_alive, stray_workers
+
+    state = load_state(state_path)
+    if state is None or process_alive(state.pid):
+        return []
+    stopped = []
+    for pid in stray_workers(state.pgid or state.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            stopped.append(pid)
+    state_path.unlink(missing_ok=True)
+    err.print(
+        f"Cleaned up after the local stack that was killed (pid {state.pid}): removed {state_path}"
+        + (f" and stopped {len(stopped)} leftover worker process(es)." if stopped else "."),
+        soft_wrap=True,
+    )
+    return stopped
 
 
 def run_down(args: argparse.Namespace) -> int:
@@ -332,6 +389,48 @@ def stack_status(state: LocalState) -> dict[str, Any]:
         "articles": statuses,
         "alerts": {name: len(items) for name, items in inbox.items()},
     }
+
+
+def _readable(body: str) -> str:
+    """A JSON body (SQS, Lambda, HTTPS subscribers) indented; a text body as it is."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+def run_inbox(args: argparse.Namespace) -> int:
+    from newswatch_tools.local.subscribers import read_deliveries
+
+    state = _running_state()
+    if state is None:
+        console(stderr=True).print("No local stack is running: start it with `newswatch local up`.")
+        return EXIT_FAILED
+    deliveries = read_deliveries(Path(state.inbox_dir))
+    if args.endpoint:
+        deliveries = [d for d in deliveries if d["endpoint"] == args.endpoint]
+    if args.json:
+        print(json.dumps(deliveries, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    out = console()
+    if not deliveries:
+        out.print("No deliveries yet: subscribe (`newswatch subscribe`) and upload an article.")
+        return EXIT_OK
+    for number, entry in enumerate(deliveries, start=1):
+        scope = ", ".join(entry["topics"]) or "(everything)"
+        if entry.get("min_score") is not None:
+            scope += f" from {entry['min_score']:.2f}"
+        out.print(
+            f"[bold]#{number} {escape(entry['protocol'])} {escape(entry['endpoint'])}[/bold]  "
+            f"subscription {escape(entry['subscription_id'].rsplit(':', 1)[-1])}  "
+            f"topics {escape(scope)}"
+        )
+        if entry.get("key"):
+            out.print(f"  article  {escape(entry['key'])} ({escape(str(entry.get('reference')))})")
+        if entry.get("subject") and entry["protocol"] != "sms":
+            out.print(f"  subject  {escape(entry['subject'])}")
+        out.print("  " + escape(_readable(entry["body"])).replace("\n", "\n  ") + "\n")
+    return EXIT_OK
 
 
 def run_status(args: argparse.Namespace) -> int:

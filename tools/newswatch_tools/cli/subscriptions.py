@@ -15,14 +15,20 @@ def register(subparsers: Any) -> None:
     sub = subparsers.add_parser(
         "subscribe",
         help="subscribe an email address or phone number to topics",
-        description="Create an SNS subscription whose filter policy selects the chosen topics. "
-        "Email subscribers must click the link in the confirmation mail AWS sends.",
+        description="Create an SNS subscription whose filter policy selects the chosen topics, "
+        "each judged on its own score when --min-score is given. The subscriber receives one "
+        "message per article, naming its topics. Email subscribers must click the link in the "
+        "confirmation mail AWS sends.",
     )
     who = sub.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="email address")
     who.add_argument("--sms", help="phone number in E.164 form, e.g. +447700900123")
     sub.add_argument("--topics", required=True, help="comma-separated topics, e.g. ceasefire,aid")
-    sub.add_argument("--min-score", type=float, help="only articles whose topic scores at least S")
+    sub.add_argument(
+        "--min-score",
+        type=float,
+        help="only articles that score at least S on one of these topics (rounded up to 0.05)",
+    )
     what = sub.add_mutually_exclusive_group()
     what.add_argument("--digest", action="store_true", help="daily digests only")
     what.add_argument("--both", action="store_true", help="instant alerts and daily digests")
@@ -63,6 +69,15 @@ def run_subscribe(args: argparse.Namespace) -> int:
         conn = connect(args)
     except (NewswatchError, StackNotFoundError) as error:
         return _fail(str(error))
+    allowed = conn.outputs.get("AlertTopicsAllowed", "*")
+    mute = [t for t in topics if allowed != "*" and t not in allowed.split(",")]
+    if "alert" in kinds and mute:
+        return _fail(
+            f"{', '.join(mute)} cannot raise alerts on this stack: its WatchedTopics allow-list "
+            f"is {allowed}. Subscribe to those topics, take --digest, or deploy with "
+            "WatchedTopics empty so that every topic alerts."
+        )
+    min_score = None if args.min_score is None else subs.min_score_level(args.min_score)
     response = conn.client("sns").subscribe(
         TopicArn=conn.output("AlertsTopicArn"),
         Protocol=subscriber.protocol,
@@ -80,12 +95,19 @@ def run_subscribe(args: argparse.Namespace) -> int:
                 "protocol": subscriber.protocol,
                 "endpoint": subscriber.endpoint,
                 "topics": topics,
-                "min_score": args.min_score,
+                "min_score": min_score,
                 "kinds": list(kinds),
             }
         )
     )
-    if subscriber.protocol == "email":
+    if min_score is not None and min_score != args.min_score:
+        print(f"--min-score {args.min_score} is taken as {min_score:.2f} (filters use 0.05 steps).")
+    if conn.local:
+        print(
+            "Local stack: nothing leaves this machine; `newswatch local inbox` shows what this "
+            "subscriber receives."
+        )
+    elif subscriber.protocol == "email":
         print(
             f"AWS has sent a confirmation link to {subscriber.endpoint}; nothing is delivered "
             "until it is clicked."
@@ -129,21 +151,57 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps(row))
         return 0
     from rich.console import Console
+
+    console = Console()
+    if console.width >= WIDE_TABLE_COLUMNS:
+        console.print(_subscriptions_table(rows))
+        return 0
+    # A narrow terminal: one block per subscription. The id is printed whole on a line of its
+    # own (soft wrap: the terminal may wrap it, but no character is cut or replaced by "…"), so
+    # what `unsubscribe` needs can always be copied.
+    for row in rows:
+        console.print(short_id(row["id"]), style="bold", soft_wrap=True, highlight=False)
+        for name, value in _described(row):
+            console.print(f"  {name:<10} {value}", soft_wrap=True, highlight=False)
+    return 0
+
+
+# Below this many columns the table would have to cut the ids short.
+WIDE_TABLE_COLUMNS = 110
+
+
+def short_id(arn: str) -> str:
+    """The id `subscriptions` prints and `unsubscribe` accepts: the ARN's last part."""
+    return arn.rsplit(":", 1)[-1]
+
+
+_FIELDS = ("protocol", "endpoint", "topics", "min score", "receives", "confirmed")
+
+
+def _described(row: dict[str, Any]) -> list[tuple[str, str]]:
+    values = (
+        row["protocol"],
+        row["endpoint"],
+        ", ".join(row["topics"]) or "(all)",
+        "-" if row["min_score"] is None else f"{row['min_score']:.2f}",
+        " + ".join(row["kinds"]),
+        "yes" if row["confirmed"] else "pending",
+    )
+    return list(zip(_FIELDS, values, strict=True))
+
+
+def _subscriptions_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    table = Table("id", "protocol", "endpoint", "topics", "min score", "receives", "confirmed")
+    table = Table()
+    # The id never wraps or shrinks; the other columns fold when space is short.
+    widest = max((len(short_id(row["id"])) for row in rows), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for name in _FIELDS:
+        table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(
-            row["id"].rsplit(":", 1)[-1],
-            row["protocol"],
-            row["endpoint"],
-            ", ".join(row["topics"]) or "(all)",
-            "" if row["min_score"] is None else f"{row['min_score']:.2f}",
-            " + ".join(row["kinds"]),
-            "yes" if row["confirmed"] else "pending",
-        )
-    Console().print(table)
-    return 0
+        table.add_row(short_id(row["id"]), *(value for _, value in _described(row)))
+    return table
 
 
 def run_unsubscribe(args: argparse.Namespace) -> int:
@@ -157,7 +215,7 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
     target = args.subscription_id
     if target not in ids:
         # Accept the short id the table prints (the ARN's last part).
-        matches = [arn for arn in ids if arn.rsplit(":", 1)[-1] == target]
+        matches = [arn for arn in ids if short_id(arn) == target]
         if len(matches) != 1:
             return _fail(f"no subscription {target!r} on this stack; see `newswatch subscriptions`")
         target = matches[0]

@@ -115,6 +115,7 @@ def create_resources(
         outputs=resolve_outputs(spec.template, spec.resolver, created),
         endpoint_url=endpoint_url,
         pid=os.getpid(),
+        pgid=os.getpgrp(),
         bucket=spec.bucket_name,
         table=spec.table_name,
         topic_arn=topic_arn,

@@ -6,11 +6,16 @@
 Everything runs in this process (moto is imported here, never by the Lambda code). The handlers
 see the environment the template gives them, plus ``AWS_ENDPOINT_URL`` pointing at the emulator
 and dummy credentials, so no AWS account and no network are needed.
+
+Why this module is long: one object owns the emulator's lifecycle (server, environment, resources,
+execution environments, pollers, inbox) and the order they start and stop in; the parts themselves
+live in resources.py, pollers.py, runtime.py, subscribers.py and state.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import socket
@@ -36,7 +41,7 @@ from newswatch_tools.local.state import (
     default_state_path,
     load_state,
 )
-from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, Inbox, Subscriber
+from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, DeliveryLog, Inbox, Subscriber
 from newswatch_tools.local.template import (
     ACCOUNT_ID,
     ALERT_FAILURE_QUEUE_ID,
@@ -53,14 +58,22 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 4566
 
 
-def _check_port_free(host: str, port: int) -> None:
+class PortUnavailableError(OSError):
+    """The stack's port is taken (or not ours to take); the message says which and what to do."""
+
+
+def check_port_free(host: str, port: int) -> None:
     """Fail clearly: moto's server thread would die on a busy port and leave start() waiting."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise OSError(f"{host}:{port} is in use ({error.strerror}); choose --port") from None
+            if error.errno == errno.EADDRINUSE:
+                raise PortUnavailableError(f"{host}:{port} is in use; choose --port") from None
+            raise PortUnavailableError(
+                f"cannot listen on {host}:{port} ({error.strerror}); choose --port"
+            ) from None
 
 
 class LocalStack:
@@ -103,6 +116,9 @@ class LocalStack:
         self.ingest_poller: SqsPoller | None = None
         self.alert_poller: StreamPoller | None = None
         self.inbox: Inbox | None = None
+        # Every SNS delivery to any subscription (email and SMS included): `newswatch local inbox`.
+        self.deliveries: DeliveryLog | None = None
+        self._remove_delivery_sink: Any = None
         self._inbox_stop = threading.Event()
         self._inbox_threads: list[threading.Thread] = []
 
@@ -117,13 +133,15 @@ class LocalStack:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # Listening on every address (for containers): this process connects over loopback.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> LocalState:
         from moto.server import ThreadedMotoServer
 
         if self.port:
-            _check_port_free(self.host, self.port)
+            check_port_free(self.host, self.port)
         # One line per HTTP request from werkzeug would drown the handlers' own logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # powertools warns on every invocation that publishes no metric (e.g. s3:TestEvent).
@@ -158,6 +176,9 @@ class LocalStack:
             self._digest.close()
             self._digest = None
         self._inbox_stop.set()
+        if self._remove_delivery_sink is not None:
+            self._remove_delivery_sink()
+            self._remove_delivery_sink = None
         for thread in self._inbox_threads:
             thread.join(10)
         self._inbox_threads = []
@@ -309,6 +330,10 @@ class LocalStack:
             on_failure=on_failure,
             starting_position=spec.alert_source.starting_position,
         )
+        self.deliveries = DeliveryLog(
+            state.topic_arn, Path(state.inbox_dir) if self.write_state else None
+        )
+        self._remove_delivery_sink = moto_patches.patch_sns_deliveries(self.deliveries)
         self.inbox = Inbox(
             sqs,
             state.topic_arn,

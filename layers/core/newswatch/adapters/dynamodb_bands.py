@@ -43,14 +43,17 @@ class DynamoNearDuplicateIndex(DynamoTable):
         return self._batch_get([(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)])
 
     def near_lookup(
-        self, content_sha256: str, band_keys: Sequence[str]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The ``content#`` item of these bytes (if any) and the band items that exist, in one
-        consistent BatchGetItem: an article's duplicate and near-duplicate checks in one read."""
+        self, article: tuple[str, str], content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        """The article's own item (a redelivery), the ``content#`` item of its bytes and the band
+        items that exist, in one consistent BatchGetItem: the "already stored", duplicate and
+        near-duplicate checks in one read."""
         content = (content_pk(content_sha256), CONTENT_SK)
-        found = self._batch_get([content, *((k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys))])
+        bands = [(k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys)]
+        found = self._batch_get([article, content, *bands])
+        own = next((i for i in found if (i["pk"], i["sk"]) == article), None)
         first = next((i for i in found if (i["pk"], i["sk"]) == content), None)
-        return first, [i for i in found if i is not first]
+        return own, first, [i for i in found if i is not own and i is not first]
 
     def original_named_by(
         self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None

@@ -17,7 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
-INDEX_KEYS = frozenset({"uploaded_at", "topic"})
+INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from newswatch.domain.alerts import AlertMessage, fit_sms, sanitize, to_ascii
+from newswatch.domain.headline import headline_of
 
 KIND_DIGEST = "digest"
 SUBJECT_MAX = 99
@@ -52,7 +53,7 @@ def render_digest(
     count = len(entries) if total is None else total
     noun = "article" if count == 1 else "articles"
     top = top or max(entries, key=lambda e: float(e.get("score", 0)))
-    title_of_top = sanitize(top.get("title")) or sanitize(top.get("s3_uri"))
+    title_of_top = sanitize(headline_of(top))
 
     subject = to_ascii(f"[newswatch digest: {topic}] {count} {noun}, {start[:10]} to {end[:10]}")
     lines = [
@@ -63,7 +64,7 @@ def render_digest(
     for entry in entries[:EMAIL_MAX_ARTICLES]:
         uri = str(entry.get("s3_uri", ""))
         mark = "  (no instant alert: hourly cap)" if uri in held_back else ""
-        title = sanitize(entry.get("title")) or uri
+        title = sanitize(headline_of(entry))
         lines.append(f"- {title} (score {float(entry.get('score', 0)):.2f}){mark}")
         summary = one_line(entry.get("summary"))
         if summary:
@@ -85,4 +86,6 @@ def render_digest(
         top_topic=topic,
         score=round(float(top.get("score", 0)), 4),
         kind=KIND_DIGEST,
+        # A subscriber's per-topic minimum score applies to a digest through its best article.
+        topic_scores=((topic, round(float(top.get("score", 0)), 4)),),
     )

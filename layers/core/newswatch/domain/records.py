@@ -15,6 +15,9 @@
   hourly cap, ``pending -> none`` when no watched topic matched, ``sending -> retry`` after a failed
   publish, which the next attempt claims like ``pending``); ``sending`` carries ``alert_claim`` (a
   token) and ``alert_lease_until`` so a crashed claimer can be taken over.
+- ``ref#<reference>`` / ``ref`` items point from an alert's short reference
+  (:mod:`newswatch.domain.reference`) to the article it names (``article_pk``, ``article_sk``);
+  the alert function writes one before each publish, so `newswatch show nw-...` finds the article.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
   hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
@@ -83,6 +86,11 @@ def alert_cap_key(topic: str, hour: str) -> tuple[str, str]:
     return f"alertcap#{topic}", f"hour#{hour}"
 
 
+def reference_key(reference: str) -> tuple[str, str]:
+    """The item that points from an alert's short reference (``nw-...``) to its article."""
+    return f"ref#{reference}", "ref"
+
+
 def digest_key(topic: str) -> tuple[str, str]:
     return f"digest#{topic}", "last"
 
@@ -123,7 +131,9 @@ def clip(text: str, limit: int) -> tuple[str, bool]:
 # -- the article item --------------------------------------------------------------------------
 
 # Fields a duplicate copies from the article it duplicates, so listings still show something useful.
-DUPLICATE_COPIES = ("title", "summary", "language", "word_count", "format", "top_topic")
+DUPLICATE_COPIES = (
+    "title", "headline", "summary", "language", "word_count", "format", "top_topic",
+)  # fmt: skip
 # Fields a backfill keeps from the stored item of a near-duplicate.
 NEAR_FIELDS = (
     "near_fingerprint",
@@ -154,6 +164,8 @@ def article_item(
         "version_id": version or "null",
         "status": status,
         "uploaded_at": uploaded_at,
+        # The ByUploadDay index's partition: every article of a day, whatever its status.
+        "upload_day": uploaded_at[:10],
         "processed_at": processed_at,
         "size": size,
         "alert_state": "none",
@@ -166,6 +178,7 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
     clipped = False
     title, cut = clip((analysis.title or "").strip(), MAX_TITLE_CHARS)
     clipped |= cut
+    headline = clip((analysis.headline or "").strip(), MAX_TITLE_CHARS)[0]
     sentences = []
     for sentence in analysis.summary.sentences[:MAX_SUMMARY_SENTENCES]:
         text, cut = clip(sentence, MAX_SENTENCE_CHARS)
@@ -195,6 +208,8 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # What the article is called everywhere (its title, else its first sentence shortened).
+        "headline": title or headline or None,
         # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
         "summary_engine": analysis.summary.engine,
@@ -225,6 +240,7 @@ def topic_items(
             "topic": topic["label"],
             "uploaded_at": item["uploaded_at"],
             "title": item.get("title"),
+            "headline": item.get("headline"),
             "summary": item.get("summary"),
             "score": topic["score"],
             "s3_uri": f"s3://{item['bucket']}/{item['key']}",

@@ -30,23 +30,33 @@ or TTL to manage.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from newswatch.domain.alerts import MatchedTopic, match_topics, render_alert
-from newswatch.domain.records import PROCESSED
+from newswatch.domain.alerts import (
+    AlertPolicy,
+    MatchedTopic,
+    match_topics,
+    reference_of,
+    render_alert,
+)
+from newswatch.domain.records import PROCESSED, reference_key
+from newswatch.domain.taxonomy import read_alert_thresholds
 from newswatch.domain.timeutil import iso_utc
 from newswatch.ports import (
     AlertClaim,
-    AlertPolicy,
     AlertPublisher,
+    AlertSettings,
     AlertStates,
+    ArticleLinker,
     Clock,
-    TopicPolicy,
+    TopicSettings,
 )
 
 _log = logging.getLogger(__name__)
@@ -101,13 +111,26 @@ def lease_for(remaining_ms: int | None) -> float | None:
     return None if remaining_ms is None else remaining_ms / 1000 + LEASE_MARGIN_SECONDS
 
 
-def alert_topics(record: Mapping[str, Any], settings: TopicPolicy) -> tuple[MatchedTopic, ...]:
-    """The watched topics this stored article alerts for, strongest first.
+def alert_policy(settings: TopicSettings) -> AlertPolicy:
+    """The stack's alert policy: every topic of its taxonomy (or of ``WatchedTopics``, when that
+    allow-list is set) alerts from its own ``alert_threshold``, else from the minimum score."""
+    return _alert_policy(settings.taxonomy_path, settings.min_topic_score, settings.watched_topics)
+
+
+@functools.cache
+def _alert_policy(
+    taxonomy_path: Path | None, min_score: float, watched: tuple[str, ...]
+) -> AlertPolicy:
+    return AlertPolicy.build(read_alert_thresholds(taxonomy_path), min_score, watched)
+
+
+def alert_topics(record: Mapping[str, Any], settings: TopicSettings) -> tuple[MatchedTopic, ...]:
+    """The topics this stored article alerts for, strongest first.
 
     A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
     those may alert. The loadtest and the CLI count expected alerts with this same rule.
     """
-    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    matched = match_topics(record, alert_policy(settings))
     only = record.get("alert_only_topics")
     if only is None:
         return matched
@@ -115,7 +138,7 @@ def alert_topics(record: Mapping[str, Any], settings: TopicPolicy) -> tuple[Matc
     return tuple(topic for topic in matched if topic.label in allowed)
 
 
-def decide_alert_now(item: dict[str, Any], settings: TopicPolicy) -> None:
+def decide_alert_now(item: dict[str, Any], settings: TopicSettings) -> None:
     """An article no watched topic matches is stored with ``alert_state = none``: the stream
     filter then passes it nowhere, and the alert function's invocation and its update are saved.
     The rule is the alert function's own (:func:`alert_topics`)."""
@@ -128,14 +151,16 @@ def alert_record(
     *,
     store: AlertStates,
     publisher: AlertPublisher,
-    settings: AlertPolicy,
+    settings: AlertSettings,
     lease_seconds: float | None = None,
     clock: Clock | None = None,
+    linker: ArticleLinker | None = None,
 ) -> AlertOutcome:
     """Publish the alert for one stored article at most once (see the module docstring).
 
     ``lease_seconds``: how long our claim holds; the Lambda handler passes the invocation's
     remaining time, so a claim outlives its claimer only if the claimer has died.
+    ``linker``: makes the link the alert gives to open the article (none: no link).
     Raises :class:`AlertInProgressError` when another live invocation holds the claim and
     :class:`AlertPublishError` when SNS fails; DynamoDB errors propagate. Each makes the stream
     retry the record.
@@ -174,7 +199,16 @@ def alert_record(
         store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso_utc(now))
         return AlertOutcome("held", pk, sk, held_topics=held_labels)
 
-    message = render_alert(record, allowed)
+    try:
+        bucket, key = str(record.get("bucket", "")), str(record.get("key", ""))
+        link = linker.link(bucket, key, _version(record)) if linker else None
+        # Before the publish: every reference a subscriber receives resolves (`newswatch show`).
+        store.put_reference(reference_of(record), pk, sk)
+    except Exception:
+        _return_quota(store, allowed, hour, settings)
+        _release(store, pk, sk, token)
+        raise
+    message = render_alert(record, allowed, link)
     try:
         message_id = publisher.publish(message)
     except Exception as error:
@@ -202,8 +236,21 @@ def alert_record(
     )
 
 
+def _version(record: Mapping[str, Any]) -> str | None:
+    version = record.get("version_id")
+    return None if version in (None, "null") else str(version)
+
+
+def find_by_reference(store: AlertStates, reference: str) -> dict[str, Any] | None:
+    """The article an alert's reference (``nw-...``, :mod:`newswatch.domain.reference`) names."""
+    pointer = store.get(*reference_key(reference))
+    if pointer is None:
+        return None
+    return store.get(str(pointer["article_pk"]), str(pointer["article_sk"]))
+
+
 def apply_hourly_cap(
-    matched: Sequence[MatchedTopic], store: AlertStates, settings: AlertPolicy, now: datetime
+    matched: Sequence[MatchedTopic], store: AlertStates, settings: AlertSettings, now: datetime
 ) -> tuple[list[MatchedTopic], list[MatchedTopic], str]:
     """(topics that may alert, topics the cap holds back, the clock hour counted in)."""
     hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
@@ -227,7 +274,7 @@ def apply_hourly_cap(
 
 
 def _return_quota(
-    store: AlertStates, topics: Sequence[MatchedTopic], hour: str, settings: AlertPolicy
+    store: AlertStates, topics: Sequence[MatchedTopic], hour: str, settings: AlertSettings
 ) -> None:
     if settings.max_alerts_per_topic_per_hour <= 0:
         return

@@ -54,12 +54,12 @@ from newswatch.ports import (
     ArticleStore,
     Clock,
     Deadline,
-    IngestPolicy,
+    IngestSettings,
     NearDuplicateIndex,
     ObjectNotFoundError,
     PutResult,
 )
-from newswatch.usecases.alert import decide_alert_now
+from newswatch.usecases.alert import alert_policy, decide_alert_now
 from newswatch.usecases.near_duplicates import (
     mark_near_duplicate,
     membership,
@@ -189,9 +189,10 @@ class IngestRun:
     def outcome(self, status: str, **kw: Any) -> IngestOutcome:
         return IngestOutcome(status, self.bucket, self.key, self.version, self.pk, self.sk, **kw)
 
-    def existing(self) -> IngestOutcome | None:
-        """An earlier delivery's result for this version, if there is one."""
-        item = self.store.get(self.pk, self.sk)
+    def existing(self, item: Mapping[str, Any] | None = None) -> IngestOutcome | None:
+        """An earlier delivery's result for this version, if there is one (``item``: already
+        read; else one GetItem)."""
+        item = item or self.store.get(self.pk, self.sk)
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
@@ -244,7 +245,7 @@ class IngestRun:
         return self.store_item(item, duplicate_of=duplicate_of)
 
     def processed(
-        self, analysis: Analysis, sha: str, size: int, settings: IngestPolicy
+        self, analysis: Analysis, sha: str, size: int, settings: IngestSettings
     ) -> IngestOutcome:
         """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
         fields, topic_maps = analysis_fields(analysis)
@@ -256,8 +257,10 @@ class IngestRun:
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
-            # The duplicate and near-duplicate checks in one read.
-            first, band_items = self.near_index.near_lookup(sha, fp.band_keys)
+            # The "already stored", duplicate and near-duplicate checks in one read.
+            own, first, band_items = self.near_index.near_lookup(self.ref, sha, fp.band_keys)
+            if own is not None:
+                return self.existing(own) or self.outcome(ALREADY_STORED)
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
@@ -265,7 +268,7 @@ class IngestRun:
             if fp.band_keys:
                 item["near_fingerprint"] = fp.encode()
             if matches:
-                mark_near_duplicate(item, matches, settings.watched_topics)
+                mark_near_duplicate(item, matches, alert_policy(settings).labels)
             new_bands, old_bands = split_bands(fp, band_items, item)
         decide_alert_now(item, settings)
         result = self.store.put_article(
@@ -326,7 +329,7 @@ def ingest_object(
     source: ArticleSource,
     store: ArticleStore,
     analyzer: ArticleAnalyzer,
-    settings: IngestPolicy,
+    settings: IngestSettings,
     clock: Clock | None = None,
     near_index: NearDuplicateIndex | None = None,
     deadline: Deadline | None = None,
@@ -348,11 +351,14 @@ def ingest_object(
         near_index=near_index,
     )
 
-    # A redelivery is answered from the table before touching S3.
-    if run.version and (done := run.existing()):
+    # Without a near-duplicate index, a redelivery is answered from the table before touching S3;
+    # with one, the index's lookup (one read after the analysis) answers it, saving a request on
+    # every first delivery for some work on the rare redelivery.
+    if run.version and near_index is None and (done := run.existing()):
         return done
     try:
-        head = source.head(bucket, key, run.version)
+        # One GetObject: the bytes (at most max_bytes + 1) and the head (size, version, type).
+        head, data = source.fetch(bucket, key, run.version, settings.max_article_bytes)
     except ObjectNotFoundError as error:
         return run.skipped(error, size)
     if head.version_id and head.version_id != run.version:
@@ -362,17 +368,12 @@ def ingest_object(
             return done
 
     max_bytes = settings.max_article_bytes
-    too_large = TooLargeError(
-        f"the object is {head.size} bytes; the limit (NEWSWATCH_MAX_ARTICLE_BYTES) is {max_bytes}"
-    )
-    if head.size > max_bytes:
-        return run.failed(too_large.code, too_large.message, head.size)
-    try:
-        data = source.read(bucket, key, run.version, max_bytes) if head.size > 0 else b""
-    except ObjectNotFoundError as error:
-        return run.skipped(error, head.size)
-    if len(data) > max_bytes:
-        return run.failed(too_large.code, too_large.message, len(data))
+    if head.size > max_bytes or len(data) > max_bytes:
+        too_large = TooLargeError(
+            f"the object is {max(head.size, len(data))} bytes; the limit "
+            f"(NEWSWATCH_MAX_ARTICLE_BYTES) is {max_bytes}"
+        )
+        return run.failed(too_large.code, too_large.message, max(head.size, len(data)))
 
     sha = hashlib.sha256(data).hexdigest()
     # With a near-duplicate index, the duplicate check is part of its lookup (one read, after

@@ -23,7 +23,7 @@ from newswatch.domain.records import (
     members_from_band_items,
     new_band_item,
 )
-from newswatch.ports import IngestPolicy, NearDuplicateIndex
+from newswatch.ports import IngestSettings, NearDuplicateIndex
 
 _log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ _log = logging.getLogger(__name__)
 def near_matches(
     fp: Fingerprint,
     band_items: Sequence[Mapping[str, Any]],
-    settings: IngestPolicy,
+    settings: IngestSettings,
     exclude: str,
 ) -> list[tuple[NearDuplicate, float]]:
     """Earlier articles listed in these band items that this text is a near-duplicate of, most

@@ -32,9 +32,10 @@ from newswatch.ports import (
     ArticleSource,
     BackfillStore,
     Clock,
-    IngestPolicy,
+    IngestSettings,
     ObjectNotFoundError,
 )
+from newswatch.usecases.alert import alert_policy
 from newswatch.usecases.ingest import IngestOutcome, IngestRun, analyze, ingest_object
 
 
@@ -46,7 +47,7 @@ def reprocess_object(
     source: ArticleSource,
     store: BackfillStore,
     analyzer: ArticleAnalyzer,
-    settings: IngestPolicy,
+    settings: IngestSettings,
     clock: Clock | None = None,
 ) -> IngestOutcome:
     """Analyse a stored object again and replace its record.
@@ -96,7 +97,7 @@ def reprocess_object(
         item.update(fields)
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
-        keep_near_duplicate(item, stored, settings.watched_topics)
+        keep_near_duplicate(item, stored, alert_policy(settings).labels)
     if stored.get("alert_state") in ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso_utc(clock.now())
