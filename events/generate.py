@@ -257,15 +257,12 @@ def env_files(spec: Any) -> None:
         "NEWSWATCH_TOPIC_ARN": spec.resolver.arn("AlertsTopic"),
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
     }
-    # Docker Desktop (macOS, Windows): the container reaches the host's 127.0.0.1 this way.
+    # The container reaches the host as host.docker.internal: Docker Desktop names it so, and on
+    # Linux `sam local invoke --add-host host.docker.internal:host-gateway` does (the local stack
+    # then listens on an address the bridge reaches: `newswatch local up --host 0.0.0.0`).
     write(
         "env.json",
         {"Parameters": {**common, "AWS_ENDPOINT_URL": f"http://host.docker.internal:{LOCAL_PORT}"}},
-    )
-    # Linux with `sam local invoke --docker-network host`: the container shares the host's network.
-    write(
-        "env-host-network.json",
-        {"Parameters": {**common, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{LOCAL_PORT}"}},
     )
 
 

@@ -1,8 +1,14 @@
-"""What several commands share: their exit codes and the argparse types of their options."""
+"""What several commands share: their exit codes, the argparse types of their options and the
+rich console they print through (rich is imported when a command prints, not at start-up)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -27,3 +33,19 @@ def score(raw: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def progress_printer(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(escape(message), soft_wrap=True)
