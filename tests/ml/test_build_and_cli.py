@@ -215,7 +215,9 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
     from newswatch import composition
 
     context = LocalContext(timeout_seconds=5.0)
-    assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
+    # S3's test event: a delivery with no object in it (an empty "Records" is refused now).
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "articles"}
+    assert app.lambda_handler(test_event, context) == {"outcomes": []}
     # The budget is cut from the invocation's time; each article's analysis gets its deadline
     # as an argument in its child process (tests/unit/test_usecases_ingest.py checks it arrives).
     budgeted = composition.ingest_function().budgeted_analyzer()
