@@ -207,6 +207,8 @@ def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse 
     # Invoked directly (S3, EventBridge, SNS; sam local invoke): errors propagate, so Lambda's
     # asynchronous retries and failure destination apply.
     event_id = event.get("id") if isinstance(event, dict) else None
+    if records == [] and "Records" in event:
+        return {"outcomes": []}  # an empty batch (Lambda never sends one; tools and tests may)
     try:
         delivery = parse_payload(event)
     except UnrecognizedMessageError as error:
