@@ -89,6 +89,8 @@ def _handler(event: dict[str, Any], context: Any) -> Any:
     # Invoked directly (S3, EventBridge, SNS; sam local invoke): errors propagate, so Lambda's
     # asynchronous retries and failure destination apply.
     event_id = event.get("id") if isinstance(event, dict) else None
+    if records == [] and "Records" in event:
+        return {"outcomes": []}  # an empty batch (Lambda never sends one; tools and tests may)
     return {"outcomes": [{"key": o.key, "status": o.status} for o in ingest(event, event_id)]}
 
 
