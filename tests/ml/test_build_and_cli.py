@@ -214,6 +214,7 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
 
     from newswatch import composition
 
+    composition.reset()  # a new execution environment: this test's engine settings
     context = LocalContext(timeout_seconds=5.0)
     # An s3:TestEvent is a delivery with no object (an empty Records list is refused as no S3
     # notification), so the invocation runs without touching AWS.

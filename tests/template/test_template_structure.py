@@ -311,8 +311,9 @@ def test_stream_filter_selects_the_committed_stream_event(template: dict[str, An
 def test_table_expires_items_that_carry_expires_at(template: dict[str, Any]) -> None:
     table = template["Resources"]["ArticlesTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    service = (REPO / "layers" / "core" / "newswatch" / "service.py").read_text(encoding="utf-8")
-    assert "expires_at" in service
+    # The alert use case sets it on the hourly cap's counters.
+    alert = REPO / "layers" / "core" / "newswatch" / "usecases" / "alert.py"
+    assert "expires_at" in alert.read_text(encoding="utf-8")
 
 
 @pytest.mark.tools
