@@ -16,6 +16,7 @@ from newswatch.adapters.archive import Archive
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.sns import SnsAlertPublisher
 from newswatch.digests import DynamoDigestMarks, send_digests
+from newswatch.domain.places import load_gazetteer
 from newswatch.domain.taxonomy import load_taxonomy
 from newswatch.settings import Settings
 
@@ -38,11 +39,17 @@ def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
         topics=load_taxonomy(settings.taxonomy_path).labels,
         now=datetime.now(UTC),
+        # Every country: a digest goes out for each one with articles since its last digest.
+        places=load_gazetteer().countries,
     )
     sent = [r for r in results if r.message_id]
     metrics.add_metric(name="DigestsPublished", unit=MetricUnit.Count, value=len(sent))
-    logger.info("digests sent", extra={"topics": {r.topic: r.articles for r in sent}})
-    return {"digests": [{"topic": r.topic, "articles": r.articles} for r in sent]}
+    digests = [
+        {"topic": r.topic, "articles": r.articles, **({"place": r.place} if r.place else {})}
+        for r in sent
+    ]
+    logger.info("digests sent", extra={"digests": digests})
+    return {"digests": digests}
 
 
 def lambda_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -3,11 +3,14 @@ archive's "articles about SD" answered by one Query per country."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsstack import REPO, TABLE, Stack, load_handler, sqs_event
 
 from newswatch.adapters.archive import Archive
+from newswatch.domain.subscriptions import filter_policy
 
 SUDAN = (REPO / "seeds" / "sudan-ceasefire-darfur.txt").read_bytes()
 UKRAINE = (REPO / "seeds" / "jeddah-ceasefire-talks.txt").read_bytes()
@@ -77,3 +80,54 @@ def test_reprocessing_replaces_the_place_entries(stack: Stack) -> None:
     [again] = stack.articles()
     assert again["country_codes"] == [] and again["topic_labels"] == article["topic_labels"]
     assert [i for i in stack.items(article["pk"]) if i["type"] == "place"] == []
+
+
+def subscribe_queue(stack: Stack, name: str, policy: dict[str, Any]) -> None:
+    """One more SQS stand-in subscriber with this filter policy."""
+    url = stack.sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    stack.sns.subscribe(
+        TopicArn=stack.topic_arn,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
+    )
+    stack.queues[name] = url
+
+
+def test_digests_respect_a_subscribers_places(stack: Stack) -> None:
+    from newswatch.adapters.sns import SnsAlertPublisher
+    from newswatch.digests import DynamoDigestMarks, send_digests
+
+    subscribe_queue(
+        stack, "digest-ceasefire-sd", filter_policy(["ceasefire"], kinds=("digest",), places=["SD"])
+    )
+    subscribe_queue(stack, "digest-sd", filter_policy([], kinds=("digest",), places=["SD"]))
+    subscribe_queue(stack, "digest-ceasefire-all", filter_policy(["ceasefire"], kinds=("digest",)))
+    _ingest(stack, "news/sudan.txt", SUDAN)
+    _ingest(stack, "news/ukraine.txt", UKRAINE)
+
+    send_digests(
+        archive=Archive(stack.ddb, TABLE),
+        marks=DynamoDigestMarks(stack.ddb, TABLE),
+        publisher=SnsAlertPublisher(stack.sns, stack.topic_arn),
+        topics=["ceasefire", "aid"],
+        now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+        first_period=timedelta(days=2),
+        places={"SD": "Sudan", "UA": "Ukraine", "FR": "France"},
+    )
+
+    def bodies(name: str) -> list[str]:
+        return [m["Message"] for m in stack.received(name)]
+
+    # (SQS stand-ins receive the default body: what the digest is about and how many articles.)
+    assert bodies("digest-ceasefire-sd") == [
+        "newswatch digest ceasefire in Sudan: 1 article 2026-11-28T12:00:00.000Z to "
+        "2026-11-30T12:00:00.000Z"
+    ]
+    [sudan] = bodies("digest-sd")  # every topic about Sudan, in one digest
+    assert sudan.startswith("newswatch digest Sudan: 1 article")
+    [everywhere] = bodies("digest-ceasefire-all")  # a topic-only subscriber: as before
+    assert everywhere.startswith("newswatch digest ceasefire: 2 articles")

@@ -14,11 +14,20 @@ if TYPE_CHECKING:
 
 def message_attributes(message: AlertMessage) -> dict[str, Any]:
     attributes: dict[str, Any] = {
-        # String.Array: a filter policy {"topics": ["aid"]} matches if any element is "aid".
-        "topics": {"DataType": "String.Array", "StringValue": json.dumps(list(message.topics))},
         "score": {"DataType": "Number", "StringValue": f"{message.score:.4f}"},
         "kind": {"DataType": "String", "StringValue": message.kind},
     }
+    if message.topics:  # a place-only message has none, and then no policy on topics matches it
+        # String.Array: a filter policy {"topics": ["aid"]} matches if any element is "aid".
+        attributes["topics"] = {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(list(message.topics)),
+        }
+    if message.places:
+        attributes["places"] = {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(list(message.places)),
+        }
     # SNS rejects empty attribute values.
     if message.language:
         attributes["language"] = {"DataType": "String", "StringValue": message.language}

@@ -81,6 +81,9 @@ class AlertMessage:
     top_topic: str
     score: float
     kind: str = KIND_ALERT
+    # ISO codes of the countries the message is about: the `places` attribute filter policies
+    # with --places match on (see domain/subscriptions.py).
+    places: tuple[str, ...] = ()
 
     def structured(self) -> dict[str, str]:
         """The ``Message`` of an SNS publish with ``MessageStructure=json``."""
