@@ -82,6 +82,7 @@ from newswatch.domain.neardup import (
     members_from_band_items,
     new_watched_topics,
 )
+from newswatch.domain.place_alerts import place_alert_due, render_place_alert, with_places
 
 if TYPE_CHECKING:
     from newswatch.domain.models import Analysis
@@ -781,7 +782,8 @@ def alert_record(
 
     matched = alert_topics(record, settings)
     now = clock.now()
-    if not matched:
+    # No topic to alert on: the article's countries may still have subscribers of their own.
+    if not matched and not place_alert_due(record):
         store.mark_no_alert(pk, sk, iso(now))
         return AlertOutcome("not_watched", pk, sk)
 
@@ -801,11 +803,15 @@ def alert_record(
         _release(store, pk, sk, token)
         raise
     held_labels = tuple(t.label for t in held)
-    if not allowed:
+    if matched and not allowed:
         store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso(now))
         return AlertOutcome("held", pk, sk, held_topics=held_labels)
 
-    message = render_alert(record, allowed)
+    message = (
+        with_places(render_alert(record, allowed), record)
+        if allowed
+        else (render_place_alert(record))
+    )
     try:
         message_id = publisher.publish(message)
     except Exception as error:

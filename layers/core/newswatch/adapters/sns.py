@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from newswatch.domain.alerts import AlertMessage
+from newswatch.domain.subscriptions import REPEAT_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -28,6 +29,8 @@ def message_attributes(message: AlertMessage) -> dict[str, Any]:
             "DataType": "String.Array",
             "StringValue": json.dumps(list(message.places)),
         }
+    if message.repeat:
+        attributes[REPEAT_ATTRIBUTE] = {"DataType": "String", "StringValue": "near_duplicate"}
     # SNS rejects empty attribute values.
     if message.language:
         attributes["language"] = {"DataType": "String", "StringValue": message.language}

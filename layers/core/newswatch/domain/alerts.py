@@ -84,6 +84,8 @@ class AlertMessage:
     # ISO codes of the countries the message is about: the `places` attribute filter policies
     # with --places match on (see domain/subscriptions.py).
     places: tuple[str, ...] = ()
+    # A near-duplicate's alert for topics its earlier copies lacked (domain/place_alerts.py).
+    repeat: bool = False
 
     def structured(self) -> dict[str, str]:
         """The ``Message`` of an SNS publish with ``MessageStructure=json``."""

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from awsstack import REPO, TABLE, Stack, load_handler, sqs_event
 
 from newswatch.adapters.archive import Archive
@@ -131,3 +132,82 @@ def test_digests_respect_a_subscribers_places(stack: Stack) -> None:
     assert sudan.startswith("newswatch digest Sudan: 1 article")
     [everywhere] = bodies("digest-ceasefire-all")  # a topic-only subscriber: as before
     assert everywhere.startswith("newswatch digest ceasefire: 2 articles")
+
+
+# An article about Sudan that no topic alerts on.
+SUDAN_MUSEUM = b"""Khartoum museum reopens its doors
+
+The National Museum of Sudan in Khartoum reopened to visitors on Saturday after two years of \
+restoration work on its galleries and gardens.
+
+Sudanese archaeologists have catalogued thousands of objects from the kingdoms of Kush and \
+Meroe, many of them shown to the public for the first time.
+
+Curators in Khartoum said school groups from across Sudan had already booked visits for the \
+coming months, and that a travelling exhibition would tour Port Sudan and Kassala next year.
+
+The museum's director thanked the volunteers who spent their weekends cleaning statues and \
+repainting the halls.
+"""
+
+
+@pytest.fixture
+def place_subscribers(stack: Stack) -> Stack:
+    subscribe_queue(stack, "ceasefire-in-sudan", filter_policy(["ceasefire"], places=["SD"]))
+    subscribe_queue(stack, "about-sudan", filter_policy([], places=["SD"]))
+    subscribe_queue(stack, "about-ukraine", filter_policy([], places=["UA"]))
+    return stack
+
+
+def _alert(stack: Stack) -> None:
+    batch = stack.alert_batch()
+    if batch["Records"]:
+        assert load_handler("alert").lambda_handler(batch) == OK
+
+
+def test_a_ceasefire_subscriber_in_sudan_gets_the_sudan_article_not_the_ukraine_one(
+    place_subscribers: Stack,
+) -> None:
+    stack = place_subscribers
+    _ingest(stack, "news/sudan.txt", SUDAN)
+    _ingest(stack, "news/ukraine.txt", UKRAINE)
+    _alert(stack)
+
+    [sudan] = stack.received("ceasefire-in-sudan")
+    assert "sudan.txt" in sudan["Message"] and "places: SD" in sudan["Message"]
+    assert stack.received("ceasefire-in-sudan") == []
+    # Topic subscribers without places still get both ceasefire stories.
+    assert sorted(m["Message"].rsplit("/", 1)[-1] for m in stack.received("email-ceasefire")) == [
+        "sudan.txt | places: SD",
+        "ukraine.txt | places: UA, RU, US",
+    ]
+
+
+def test_a_place_only_subscriber_gets_every_article_about_the_country_once(
+    place_subscribers: Stack,
+) -> None:
+    stack = place_subscribers
+    _ingest(stack, "news/sudan.txt", SUDAN)
+    _ingest(stack, "news/ukraine.txt", UKRAINE)
+    museum = _ingest(stack, "culture/museum.txt", SUDAN_MUSEUM)
+    assert museum["country_codes"] == ["SD"]
+    assert not {"ceasefire", "aid"} & set(museum["topic_labels"])
+    batch = stack.alert_batch()
+    alert = load_handler("alert")
+    assert alert.lambda_handler(batch) == OK
+    assert alert.lambda_handler(batch) == OK  # a replayed batch sends nothing twice
+    # The same object delivered again, and the same bytes under another key: no new alert.
+    _ingest(stack, "culture/museum.txt", SUDAN_MUSEUM)
+    _ingest(stack, "culture/museum-copy.txt", SUDAN_MUSEUM)
+    _alert(stack)
+
+    about_sudan = sorted(m["Message"] for m in stack.received("about-sudan"))
+    assert len(about_sudan) == 2, about_sudan
+    assert "culture/museum.txt" in about_sudan[0] and "news/sudan.txt" in about_sudan[1]
+    about_ukraine = [m["Message"] for m in stack.received("about-ukraine")]
+    assert len(about_ukraine) == 1, about_ukraine
+    # The museum article reached no topic subscriber.
+    assert all("museum" not in m["Message"] for m in stack.received("email-ceasefire"))
+    stored = [a for a in stack.articles() if a["key"] == "culture/museum.txt"]
+    [original] = [a for a in stored if a["status"] == "processed"]  # the re-upload: a duplicate
+    assert original["alert_state"] == "sent" and original["alert_topics"] == []
