@@ -43,9 +43,8 @@ def names_baseline(rows: Sequence[dict[str, Any]]) -> list[set[str]]:
 
 def quality(path: Path) -> dict[str, Any]:
     from newswatch.build import build_pipeline
-    from newswatch_tools.evaluation import read_jsonl
+    from newswatch_tools.evaluation import HALVES, read_jsonl
     from newswatch_tools.evaluation_places import (
-        HALVES,
         evaluate_places,
         gold_countries,
         score_places,

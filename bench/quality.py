@@ -10,11 +10,18 @@ needs no NLTK download (our sentence splitter and a regex word splitter).
   engine gets that share of the article's words, LexRank and TextRank that share of its sentences
   (sumy's percentage count). The mean summary length in words is reported next to every score.
 
-Topics: the configured tagger as ``newswatch eval topics`` runs it (default taxonomy and
-thresholds) next to a plain keyword list (one word list per topic, any match tags), on
-topics-dev.jsonl and conflict-topics-dev.jsonl.
+Topics: the configured tagger as ``newswatch eval topics`` runs it (default taxonomy, the tags
+that would alert at each topic's alert threshold) next to a plain keyword list (one word list per
+topic, any match tags), on topics-dev.jsonl, conflict-topics-dev.jsonl and the article-level
+cnndm-topics-dev.jsonl (``judged_topics`` honoured).
 
-Writes bench/out/quality.md (tables) and bench/out/quality.json.
+Both halves: every dev file is also cut by ``newswatch_tools.evaluation.split_half`` (fixed seed)
+into a fit half (the only one tuning may look at) and an untouched half (the one quoted against
+the targets); the summarizer and the tagger are reported on each. The article-level set gets a table
+per topic for both halves and a chart of each topic's precision and recall across thresholds
+(bench/topics-pr.png).
+
+Writes bench/out/quality.md (tables), bench/out/quality.json and bench/topics-pr.png.
 
     .venv/bin/python bench/quality.py [--data-dir ../shared/data] [--out bench/out] [--ratio 0.4]
 """
@@ -35,16 +42,33 @@ from newswatch.build import build_pipeline
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import words
+from newswatch.domain.taxonomy import load_taxonomy
+from newswatch.pipeline import Pipeline
+from newswatch.settings import Settings
 from newswatch_tools.evaluation import (
+    HALVES,
+    SPLIT_SEED,
+    TopicOutcome,
+    alert_thresholds,
     evaluate_summaries,
     evaluate_topics,
     read_jsonl,
     rouge,
-    score_topics,
+    score_outcomes,
+    split_half,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+PR_CHART = REPO / "bench" / "topics-pr.png"
+TOPIC_FILES = ("topics-dev.jsonl", "conflict-topics-dev.jsonl", "cnndm-topics-dev.jsonl")
+ARTICLE_LEVEL = "cnndm-topics-dev.jsonl"
+FOCUS_TOPICS = ("ceasefire", "negotiations", "sanctions", "elections")
+# Thresholds shown in the precision/recall table (the chart has every 0.05).
+TABLE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+# Score bands of the calibration check: the share of a band's tags that are right should be the
+# same on every topic if one threshold is to mean the same on each.
+BANDS = ((0.3, 0.5), (0.5, 0.7), (0.7, None))
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 # The keyword baseline: the obvious words a newsroom would list per topic, matched as whole words.
@@ -134,6 +158,10 @@ def bench_summaries(path: Path, length: SummaryLength, peer_count: int | str) ->
             "articles_per_s": round(len(rows) / seconds, 1),
         }
     result["reference_words"] = mean_words([[r] for r in references])
+    result["halves"] = {
+        half: {"rows": len(part), **evaluate_summaries(part, pipeline).as_json()}
+        for half, part in zip(HALVES, split_half(rows), strict=True)
+    }
     return result
 
 
@@ -142,20 +170,106 @@ def keyword_tags(text: str) -> set[str]:
     return {label for label, keys in KEYWORDS.items() if tokens.intersection(keys)}
 
 
+def deployed() -> tuple[Pipeline, dict[str, float]]:
+    """The pipeline and each topic's alert threshold as the service runs them by default."""
+    settings = Settings.from_env({})
+    pipeline = build_pipeline(min_score=settings.min_topic_score)
+    return pipeline, alert_thresholds(load_taxonomy(), settings.min_topic_score)
+
+
+def keyword_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The keyword list scored like the tagger (same judged topics)."""
+    outcomes = []
+    for row in rows:
+        judged = row.get("judged_topics")
+        outcomes.append(
+            TopicOutcome(
+                gold=frozenset(row["project_topics"]),
+                judged=frozenset(judged) if isinstance(judged, list) else None,
+                scores={},
+                alerted=frozenset(keyword_tags(str(row["text"]))),
+            )
+        )
+    return score_outcomes(outcomes).as_json()
+
+
 def bench_topics(path: Path) -> dict[str, Any]:
     rows = read_jsonl(path, ("text", "project_topics"))
+    pipeline, thresholds = deployed()
     started = time.perf_counter()
-    tagger = evaluate_topics(rows, build_pipeline()).as_json()
+    tagger = evaluate_topics(rows, pipeline, thresholds).as_json()
     seconds = time.perf_counter() - started
-    gold = [set(row["project_topics"]) for row in rows]
-    baseline = score_topics(gold, [keyword_tags(str(row["text"])) for row in rows]).as_json()
+    halves = {
+        half: evaluate_topics(part, pipeline, thresholds).as_json()
+        for half, part in zip(HALVES, split_half(rows), strict=True)
+    }
     return {
         "file": path.name,
         "rows": len(rows),
         "tagger": tagger,
         "tagger_seconds": round(seconds, 2),
-        "keywords": baseline,
+        "keywords": keyword_scores(rows),
+        "halves": halves,
+        "support": {label: t["support"] for label, t in tagger["topics"].items()},
     }
+
+
+def draw_pr_chart(topics: Sequence[dict[str, Any]], png: Path) -> str:
+    """Precision and recall across thresholds per topic: one panel per (file, half)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        (entry, half)
+        for entry in topics
+        if entry["file"] in (ARTICLE_LEVEL, "conflict-topics-dev.jsonl")
+        for half in HALVES
+    ]
+    if not panels:
+        return "no article-level or conflict-topics data: chart not drawn"
+    figure, axes = plt.subplots(
+        len(panels) // 2, 2, figsize=(12, 4.5 * (len(panels) // 2)), squeeze=False
+    )
+    colours = plt.get_cmap("tab10")
+    for axis, (entry, half) in zip(axes.flat, panels, strict=True):
+        scores = entry["halves"][half]
+        # topics with at least two gold rows in the half (one row draws a step, not a curve)
+        labels = [
+            label
+            for label in scores["curves"]
+            if (entry["file"] == ARTICLE_LEVEL or label in FOCUS_TOPICS)
+            and scores["topics"][label]["support"] >= 2
+        ]
+        lines = [
+            (label, scores["curves"][label], scores["topics"][label]["support"]) for label in labels
+        ]
+        if entry["file"] == ARTICLE_LEVEL:
+            micro = scores["micro"]
+            lines.append(("micro, all topics", scores["micro_curve"], micro["tp"] + micro["fn"]))
+        for index, (label, curve, support) in enumerate(lines):
+            x = [point["threshold"] for point in curve]
+            colour = "black" if label.startswith("micro") else colours(index % 10)
+            # precision is undefined where nothing alerts: a gap, not a zero
+            precision = [p["p"] if p["tp"] + p["fp"] else float("nan") for p in curve]
+            axis.plot(x, precision, "-", color=colour, label=f"{label} ({support})")
+            axis.plot(x, [p["r"] for p in curve], "--", color=colour)
+        # the deployed alert thresholds of the topics drawn
+        for threshold in {scores["topics"][label].get("alert_threshold") for label in labels}:
+            if threshold is not None:
+                axis.axvline(threshold, color="grey", linewidth=0.8)
+        axis.set_title(f"{entry['file']}, {half} half ({scores['rows']} rows)", fontsize=10)
+        axis.set_xlabel("threshold (score >= x alerts)")
+        axis.set_ylim(-0.02, 1.02)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7, title="precision -, recall --", title_fontsize=7, loc="lower left")
+    figure.suptitle("Precision (solid) and recall (dashed) of each topic across thresholds")
+    figure.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(png, dpi=90)
+    plt.close(figure)
+    return f"wrote {png}"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -190,7 +304,10 @@ def markdown(report: dict[str, Any]) -> str:
         )
         lines.append("")
         lines.append(f"Engine minus Lead-3: {delta}.")
+    lines += summary_halves(report)
     for topics in report["topics"]:
+        if topics["file"] == ARTICLE_LEVEL:
+            continue
         lines += [
             "",
             f"## Topics: {topics['file']} ({topics['rows']} rows)",
@@ -210,7 +327,175 @@ def markdown(report: dict[str, Any]) -> str:
             f"| **macro-F1** | | | | **{tagger['macro_f1']:.3f}** | | | "
             f"**{keywords['macro_f1']:.3f}** |"
         )
+        lines += topic_halves(topics)
+    article = next((t for t in report["topics"] if t["file"] == ARTICLE_LEVEL), None)
+    if article is not None:
+        lines += article_level(article, report.get("pr_chart", ""))
     return "\n".join(lines) + "\n"
+
+
+def _prf(scores: dict[str, Any]) -> str:
+    return f"{scores['p']:.3f} | {scores['r']:.3f} | {scores['f1']:.3f}"
+
+
+def _curve_cell(point: dict[str, Any] | None) -> str:
+    if point is None:
+        return "-"
+    precision = f"{point['p']:.2f}" if point["tp"] + point["fp"] else "n/a"
+    return f"{precision}/{point['r']:.2f}"
+
+
+def summary_halves(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"## Summaries on both halves (split_half, seed `{SPLIT_SEED}`)",
+        "",
+        "Tune on the fit half only; the untouched half is the one quoted against the targets.",
+        "",
+        "| file | half | rows | ours R1 / R2 / RLsum | Lead-3 R1 / R2 / RLsum | ours - Lead-3 |",
+        "|---|---|---:|---|---|---|",
+    ]
+    keys = ("rouge1", "rouge2", "rougeLsum")
+    for summary in report["summaries"]:
+        for half in HALVES:
+            h = summary["halves"][half]
+            engine, lead = h["engine"], h["lead3"]
+            lines.append(
+                f"| {summary['file']} | {half} | {h['rows']} "
+                f"| {' / '.join(f'{engine[k]:.2f}' for k in keys)} "
+                f"| {' / '.join(f'{lead[k]:.2f}' for k in keys)} "
+                f"| {' / '.join(f'{engine[k] - lead[k]:+.2f}' for k in keys)} |"
+            )
+    return lines
+
+
+def topic_halves(topics: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"Both halves (alerting tags; seed `{SPLIT_SEED}`):",
+        "",
+        "| half | rows | micro P | micro R | micro F1 | macro-F1 | "
+        + " | ".join(f"{t} F1" for t in FOCUS_TOPICS)
+        + " |",
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * len(FOCUS_TOPICS),
+    ]
+    for half in HALVES:
+        h = topics["halves"][half]
+        focus = [h["topics"].get(t) for t in FOCUS_TOPICS]
+        lines.append(
+            f"| {half} | {h['rows']} | {_prf(h['micro'])} | {h['macro_f1']:.3f} | "
+            + " | ".join("-" if f is None else f"{f['f1']:.3f}" for f in focus)
+            + " |"
+        )
+    return lines
+
+
+def article_level(topics: dict[str, Any], chart: str) -> list[str]:
+    halves = topics["halves"]
+    lines = [
+        "",
+        f"## Topics, article level: {topics['file']} ({topics['rows']} whole articles)",
+        "",
+        "The tags that would alert (each topic's alert threshold as deployed), scored only where "
+        "the topic is in the row's `judged_topics`. n: gold articles in the half; FA: false "
+        f"alerts. Split: `split_half`, seed `{SPLIT_SEED}`.",
+        "",
+        "| topic | alert at | fit P | fit R | fit F1 | fit n | fit FA | untouched P "
+        "| untouched R | untouched F1 | untouched n | untouched FA |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    labels = sorted(set(halves["fit"]["topics"]) | set(halves["untouched"]["topics"]))
+    empty = {"p": 0.0, "r": 0.0, "f1": 0.0, "support": 0, "fp": 0}
+    for label in labels:
+        fit = halves["fit"]["topics"].get(label, empty)
+        untouched = halves["untouched"]["topics"].get(label, empty)
+        threshold = fit.get("alert_threshold", untouched.get("alert_threshold", ""))
+        lines.append(
+            f"| {label} | {threshold} | {_prf(fit)} | {fit['support']} | {fit['fp']} "
+            f"| {_prf(untouched)} | {untouched['support']} | {untouched['fp']} |"
+        )
+    fit, untouched = halves["fit"]["micro"], halves["untouched"]["micro"]
+    lines.append(
+        f"| **micro** | | {_prf(fit)} | {fit['tp'] + fit['fn']} | {fit['fp']} "
+        f"| {_prf(untouched)} | {untouched['tp'] + untouched['fn']} | {untouched['fp']} |"
+    )
+    lines.append(
+        f"| **macro-F1** | | | | {halves['fit']['macro_f1']:.3f} | | "
+        f"| | | {halves['untouched']['macro_f1']:.3f} | | |"
+    )
+    whole = topics["tagger"]["micro"]
+    keywords = topics["keywords"]["micro"]
+    lines += [
+        "",
+        f"Whole file: micro P {whole['p']:.3f}, R {whole['r']:.3f}, F1 {whole['f1']:.3f} "
+        f"(keyword list: P {keywords['p']:.3f}, R {keywords['r']:.3f}, F1 {keywords['f1']:.3f}).",
+        "",
+        "### Precision and recall across thresholds",
+        "",
+        f"![Precision and recall per topic across thresholds]({PR_CHART.name})",
+        "",
+        f"Chart: `{chart}`. The same curves in numbers (P/R, score >= threshold alerts; n/a: "
+        "nothing alerts):",
+        "",
+        "| topic | half | n | " + " | ".join(f"{t:.1f}" for t in TABLE_THRESHOLDS) + " |",
+        "|---|---|---:|" + "---|" * len(TABLE_THRESHOLDS),
+    ]
+    for half in HALVES:
+        curve = {p["threshold"]: p for p in halves[half]["micro_curve"]}
+        support = halves[half]["micro"]["tp"] + halves[half]["micro"]["fn"]
+        cells = [_curve_cell(curve.get(t)) for t in TABLE_THRESHOLDS]
+        lines.append(f"| **micro** | {half} | {support} | " + " | ".join(cells) + " |")
+    for label in labels:
+        for half in HALVES:
+            curve = {p["threshold"]: p for p in halves[half]["curves"].get(label, ())}
+            if not curve:
+                continue
+            support = halves[half]["topics"][label]["support"]
+            cells = [_curve_cell(curve.get(t)) for t in TABLE_THRESHOLDS]
+            lines.append(f"| {label} | {half} | {support} | " + " | ".join(cells) + " |")
+    return lines + calibration_check(halves, labels)
+
+
+def calibration_check(halves: dict[str, Any], labels: Sequence[str]) -> list[str]:
+    """Right tags / tags per score band, per topic and both halves pooled (from the curves)."""
+    bands = [f"{low:.1f}-{high:.1f}" if high else f">= {low:.1f}" for low, high in BANDS]
+    lines = [
+        "",
+        "### Does one score mean the same on every topic?",
+        "",
+        "Right tags / tags in each score band, both halves pooled (topics with gold rows). A "
+        "calibrated score would show about the same share in a band on every topic.",
+        "",
+        "| topic | " + " | ".join(bands) + " |",
+        "|---|" + "---:|" * len(bands),
+    ]
+
+    def counts(points: Sequence[dict[str, Any]], low: float, high: float | None) -> tuple[int, int]:
+        at = {round(p["threshold"], 2): p for p in points}
+        above = at.get(round(low, 2))
+        if above is None:
+            return 0, 0
+        top = at.get(round(high, 2)) if high else None
+        tp = above["tp"] - (top["tp"] if top else 0)
+        fp = above["fp"] - (top["fp"] if top else 0)
+        return tp, tp + fp
+
+    for label in [*labels, "all topics"]:
+        cells = []
+        for low, high in BANDS:
+            right = total = 0
+            for half in HALVES:
+                points = (
+                    halves[half]["micro_curve"]
+                    if label == "all topics"
+                    else halves[half]["curves"].get(label, [])
+                )
+                tp, n = counts(points, low, high)
+                right, total = right + tp, total + n
+            cells.append(f"{right}/{total}" if total else "-")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--ratio", type=float, default=0.4, help="BBC budget (share of article)")
+    parser.add_argument("--chart", type=Path, default=PR_CHART, help="precision/recall PNG")
     args = parser.parse_args(argv)
     if not (args.data_dir / "cnndm-dev.jsonl").exists():
         print(f"no evaluation data in {args.data_dir}", file=sys.stderr)
@@ -237,9 +523,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summaries": [cnndm, bbc],
         "topics": [
             bench_topics(args.data_dir / name)
-            for name in ("topics-dev.jsonl", "conflict-topics-dev.jsonl")
+            for name in TOPIC_FILES
+            if (args.data_dir / name).exists()
         ],
+        "split_seed": SPLIT_SEED,
     }
+    report["pr_chart"] = draw_pr_chart(report["topics"], args.chart)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     text = markdown(report)

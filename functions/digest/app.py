@@ -5,7 +5,7 @@ digest, published to the alerts topic with ``kind = digest``. The work is in
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -39,6 +39,10 @@ def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Every topic of the taxonomy: subscribers may follow digests of unwatched topics too.
         topics=load_taxonomy(settings.taxonomy_path).labels,
         now=datetime.now(UTC),
+        # Articles are read only when the hourly cap may have held alerts back.
+        held_lookup=settings.max_alerts_per_topic_per_hour > 0,
+        # The claim outlives this invocation only if it dies: Lambda's retry then takes it over.
+        lease=timedelta(milliseconds=context.get_remaining_time_in_millis() + 2000),
         # Every country: a digest goes out for each one with articles since its last digest.
         places=load_gazetteer().countries,
     )

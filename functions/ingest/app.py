@@ -12,7 +12,7 @@ import functools
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.batch import (
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.s3 import S3ArticleSource
+from newswatch.domain.errors import OutOfTimeError
 from newswatch.service import ALREADY_STORED, IngestOutcome, ingest_object
 from newswatch.settings import Settings
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from newswatch.service import Analyzer
+    from newswatch.budget import BudgetedAnalyzer
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "newswatch"
 
@@ -71,7 +72,7 @@ class _Dependencies:
     settings: Settings
     source: S3ArticleSource
     store: DynamoArticleStore
-    pipeline: Analyzer | None = None
+    pipeline: BudgetedAnalyzer | None = None
 
 
 @functools.cache
@@ -85,11 +86,12 @@ def dependencies() -> _Dependencies:
     )
 
 
-def pipeline(deps: _Dependencies) -> Analyzer:
+def pipeline(deps: _Dependencies) -> BudgetedAnalyzer:
     if deps.pipeline is None:
-        from newswatch.build import build_pipeline_from_settings
+        from newswatch.build import budgeted, build_pipeline_from_settings
 
-        deps.pipeline = build_pipeline_from_settings(deps.settings)
+        # Each article in a child process with its own time budget and memory ceiling.
+        deps.pipeline = budgeted(build_pipeline_from_settings(deps.settings), deps.settings)
     return deps.pipeline
 
 
@@ -139,6 +141,8 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
     logger.set_correlation_id(ref.key)
     logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
     deps = dependencies()
+    analyzer = pipeline(deps)
+    analyzer.last_usage = None
     try:
         outcome = ingest_object(
             ref.bucket,
@@ -148,10 +152,15 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
             ref.size,
             source=deps.source,
             store=deps.store,
-            pipeline=pipeline(deps),
+            pipeline=analyzer,
             settings=deps.settings,
             near_index=deps.store,
         )
+    except OutOfTimeError:
+        # Too little of the invocation was left for this article: judged in a fresh one.
+        metrics.add_metric(name="ArticlesDeferred", unit=MetricUnit.Count, value=1)
+        logger.warning("no time left for the article in this invocation; it will be retried")
+        raise
     except Exception:
         # Transient (throttling, 5xx, network): the message is retried, then dead-lettered.
         metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
@@ -174,6 +183,8 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
             ),
             "topics": list(outcome.topics),
             "stored_status": outcome.stored_status,
+            # What the article's analysis used (its child process), when it was analysed.
+            "article_usage": asdict(analyzer.last_usage) if analyzer.last_usage else None,
         },
     )
     return outcome
@@ -193,10 +204,10 @@ def record_handler(record: SQSRecord) -> list[str]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
-    # A time-bounded engine (transformers) falls back to extractive rather than time out.
-    summarizer: Any = getattr(pipeline(dependencies()), "summarizer", None)
-    if hasattr(summarizer, "set_deadline"):
-        summarizer.set_deadline(context.get_remaining_time_in_millis)
+    # Each article's budget is cut from what is left of this invocation and its memory.
+    pipeline(dependencies()).start_invocation(
+        context.get_remaining_time_in_millis, context.memory_limit_in_mb
+    )
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(

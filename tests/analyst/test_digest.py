@@ -14,9 +14,9 @@ import pytest
 
 from newswatch.adapters.archive import Archive
 from newswatch.adapters.sns import SnsAlertPublisher
-from newswatch.digests import DynamoDigestMarks, send_digests
+from newswatch.digests import DigestPublishError, DigestResult, DynamoDigestMarks, send_digests
 from newswatch.domain.alerts import AlertMessage
-from newswatch.domain.digest import one_line, render_digest
+from newswatch.domain.digest import EMAIL_MAX_ARTICLES, one_line, render_digest
 from newswatch.domain.subscriptions import filter_policy
 from newswatch.domain.timeutil import iso_utc
 
@@ -182,3 +182,88 @@ def test_digest_handler_runs_on_the_scheduled_event(
     assert {"topic": "aid", "articles": 1} in result["digests"]
     (digest,) = _drain(digest_setup["digests"])
     assert digest["Subject"].startswith("[newswatch digest: aid] 1 article, ")
+
+
+class Spy:
+    """A boto3 client that records the keyword arguments of every call to ``operation``."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client = client
+        self._operation = operation
+        self.calls: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name != self._operation:
+            return attr
+        return lambda **kwargs: self.calls.append(kwargs) or attr(**kwargs)
+
+
+class FailingPublisher:
+    def publish(self, message: AlertMessage) -> str:
+        raise ConnectionError("SNS is unreachable")
+
+
+def _run(setup: dict[str, Any], now: datetime, **kwargs: Any) -> list[DigestResult]:
+    options: dict[str, Any] = {
+        "archive": Archive(setup["dynamodb"], TABLE),
+        "marks": DynamoDigestMarks(setup["dynamodb"], TABLE),
+        "topics": ["aid"],
+        "now": now,
+        "first_period": timedelta(days=30),
+        "publisher": RecordingPublisher(setup["sns"], setup["topic_arn"]),
+    }
+    return send_digests(**(options | kwargs))
+
+
+def test_a_failed_publish_after_the_claim_loses_no_period(digest_setup: dict[str, Any]) -> None:
+    with pytest.raises(DigestPublishError, match="aid: ConnectionError"):
+        _run(digest_setup, NOW, publisher=FailingPublisher())
+    assert _drain(digest_setup["digests"]) == []
+
+    # The next run sends the same period: the failure released the claim, nothing was marked.
+    [result] = _run(digest_setup, NOW + timedelta(hours=1))
+    assert result.articles == 2 and result.message_id
+    assert len(_drain(digest_setup["digests"])) == 1
+
+
+def test_a_run_that_died_after_claiming_is_taken_over_once_its_lease_expires(
+    digest_setup: dict[str, Any],
+) -> None:
+    marks = DynamoDigestMarks(digest_setup["dynamodb"], TABLE)
+    epoch = int(NOW.timestamp())
+    # A run claimed the period and died before publishing.
+    assert marks.claim("aid", None, iso_utc(NOW), token="dead", now=epoch, lease_until=epoch + 150)
+    assert _run(digest_setup, NOW + timedelta(seconds=60)) == []  # its lease still holds
+    assert _drain(digest_setup["digests"]) == []
+
+    [result] = _run(digest_setup, NOW + timedelta(seconds=200))
+    assert result.articles == 2 and result.message_id
+    assert marks.last_until("aid") == iso_utc(NOW + timedelta(seconds=200))
+    assert not marks.commit("aid", "dead", iso_utc(NOW))  # the dead run's claim is gone
+    assert len(_drain(digest_setup["digests"])) == 1
+
+
+def test_without_the_hourly_cap_no_article_is_read(digest_setup: dict[str, Any]) -> None:
+    spy = Spy(digest_setup["dynamodb"], "batch_get_item")
+    [result] = _run(digest_setup, NOW, archive=Archive(spy, TABLE), held_lookup=False)
+    assert result.articles == 2 and result.message_id
+    assert spy.calls == []
+
+
+def test_a_period_longer_than_the_message_is_counted_whole(
+    digest_setup: dict[str, Any], seed_article: Callable[[str, str, dict[str, float]], None]
+) -> None:
+    for i in range(EMAIL_MAX_ARTICLES + 5):
+        seed_article(
+            f"bulk-{i:03d}.txt", f"2026-11-2{i % 9}T0{i % 10}:00:00.{i:03d}Z", {"aid": 0.4}
+        )
+    seed_article("best.txt", "2026-11-01T00:00:00.000Z", {"aid": 0.99})
+    publisher = RecordingPublisher(digest_setup["sns"], digest_setup["topic_arn"])
+    [result] = _run(digest_setup, NOW, publisher=publisher)
+    total = EMAIL_MAX_ARTICLES + 5 + 1 + 2
+    [message] = publisher.sent
+    assert result.articles == total
+    assert message.subject.startswith(f"[newswatch digest: aid] {total} articles")
+    assert "Title of best.txt" in message.sms  # the top score, though not among those shown
+    assert message.email.count("\n- ") == EMAIL_MAX_ARTICLES

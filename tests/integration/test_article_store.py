@@ -47,7 +47,7 @@ def test_serialize_item_stores_floats_as_decimals_and_drops_what_dynamodb_reject
             "nan": float("nan"),
             "scores": [0.5, float("inf")],
             "none": None,
-            "content_sha256": "",  # an index key may not be empty
+            "topic": "",  # an index key may not be empty
             "flag": True,
         }
     )
@@ -82,15 +82,19 @@ def test_the_first_article_claims_its_bytes(store: DynamoArticleStore) -> None:
     assert store.find_original("unknown") is None
 
 
-def test_articles_without_a_content_item_are_found_through_the_index(
+def test_only_a_processed_article_named_by_a_content_item_is_an_original(
     stack: Stack, store: DynamoArticleStore
 ) -> None:
+    # Without a content# item nothing is an original: no index is queried.
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(article("old.txt", sha="legacy")))
-    found = store.find_original("legacy")
-    assert found is not None and found["key"] == "old.txt"
+    assert store.find_original("legacy") is None
+    bad = article("bad.txt", version="2", sha="bad", status="failed")
+    stack.ddb.put_item(TableName=TABLE, Item=serialize_item(bad))
     stack.ddb.put_item(
         TableName=TABLE,
-        Item=serialize_item(article("bad.txt", version="2", sha="bad", status="failed")),
+        Item=serialize_item(
+            {"pk": "content#bad", "sk": "first", "article_pk": bad["pk"], "article_sk": bad["sk"]}
+        ),
     )
     assert store.find_original("bad") is None  # a failed article is nobody's original
 

@@ -186,16 +186,21 @@ def test_a_redelivery_completes_a_registration_cut_short(stack: Stack, seed_byte
     def crash(*args: Any, **kwargs: Any) -> int:
         raise ConnectionError("the execution environment died here")
 
-    deps.store.register_near_member = crash
+    # The band items and topic entries go in one batch after the article is stored.
+    deps.store.put_entries = crash
     event = stack.put("news/jeddah.txt", seed_bytes)
     [failed] = ingest.lambda_handler(sqs_event(event))["batchItemFailures"]
     assert failed["itemIdentifier"]
     assert band_items(stack) == []  # stored, not registered
+    assert [i for i in stack.items() if i["type"] == "topic"] == []
+    [article] = stack.articles()
 
     assert load_handler("ingest").lambda_handler(sqs_event(event)) == OK
     assert [b["member_count"] for b in band_items(stack)] == [1] * BANDS
     [article] = stack.articles()
     assert article["status"] == "processed" and "near_fingerprint" in article
+    entries = [i for i in stack.items() if i["type"] == "topic"]
+    assert sorted(e["topic"] for e in entries) == sorted(article["topic_labels"])
 
 
 def test_the_check_is_one_batch_get_of_the_band_keys(stack: Stack, seed_bytes: bytes) -> None:
@@ -208,9 +213,13 @@ def test_the_check_is_one_batch_get_of_the_band_keys(stack: Stack, seed_bytes: b
 
     assert ingest.lambda_handler(sqs_event(copy)) == OK
 
+    # One read answers both checks: the content# item of its bytes and its band items.
     [call] = spy.calls
     keys = call["RequestItems"][TABLE]["Keys"]
-    assert len(keys) == BANDS and all(k["sk"] == {"S": "band"} for k in keys)
+    bands = [k for k in keys if k["sk"] == {"S": "band"}]
+    content = [k for k in keys if k["sk"] == {"S": "first"}]
+    assert len(bands) == BANDS and len(content) == 1 and len(keys) == BANDS + 1
+    assert content[0]["pk"]["S"].startswith("content#")
     assert call["RequestItems"][TABLE]["ConsistentRead"] is True
 
 

@@ -57,6 +57,7 @@ class MemoryStore:
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         self.items.append(dict(item))
         return "stored"

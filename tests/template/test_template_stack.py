@@ -242,7 +242,6 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     }
     assert indexes == {
         "ByTopic": ["topic", "uploaded_at"],
-        "ByHash": ["content_sha256", "uploaded_at"],
     }
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 

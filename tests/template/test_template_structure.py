@@ -291,16 +291,11 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         "sk": "S",
         "topic": "S",
         "uploaded_at": "S",
-        "content_sha256": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {
         "ByTopic": [
             {"AttributeName": "topic", "KeyType": "HASH"},
-            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-        ],
-        "ByHash": [
-            {"AttributeName": "content_sha256", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
         ],
     }

@@ -93,6 +93,66 @@ def test_targets_compare_each_figure_with_its_threshold() -> None:
     assert package.verdict == "met"
 
 
+def _half(p: float, r: float, topics: dict[str, Any]) -> dict[str, Any]:
+    return {"micro": {"p": p, "r": r}, "topics": topics}
+
+
+def test_untouched_half_targets_use_the_untouched_half() -> None:
+    quality = {
+        "summaries": [
+            {
+                **QUALITY["summaries"][0],
+                "halves": {
+                    "fit": {"engine": _scores(40, 17, 36), "lead3": _scores(41, 17, 36)},
+                    "untouched": {"engine": _scores(42, 18, 37), "lead3": _scores(41, 18, 36.5)},
+                },
+            }
+        ],
+        "topics": [
+            {
+                "file": "cnndm-topics-dev.jsonl",
+                "support": {"security": 24, "casualties": 10, "elections": 5},
+                "halves": {
+                    # the fit half would meet the target; only the untouched half counts
+                    "fit": _half(0.9, 0.8, {"security": {"p": 0.9}, "casualties": {"p": 0.9}}),
+                    "untouched": _half(
+                        0.86,
+                        0.76,
+                        {
+                            "security": {"p": 0.9},
+                            "casualties": {"p": 0.6},
+                            "elections": {"p": 0.1},
+                        },
+                    ),
+                },
+            },
+            {
+                "file": "conflict-topics-dev.jsonl",
+                "halves": {
+                    "fit": _half(0.5, 0.9, {t: {"f1": 1.0} for t in run.FOCUS_TOPICS}),
+                    "untouched": _half(
+                        0.5,
+                        0.9,
+                        {t: {"f1": 0.8 if t != "elections" else 0.7} for t in run.FOCUS_TOPICS},
+                    ),
+                },
+            },
+        ],
+    }
+    rows = {t.what: t for t in run.untouched_targets(quality)}
+    micro = next(t for what, t in rows.items() if "micro precision and recall" in what)
+    assert micro.verdict == "met"
+    assert "P 0.860, R 0.760 (fit half: P 0.900, R 0.800)" in micro.measured
+    frequent = next(t for what, t in rows.items() if "more than 5 dev articles" in what)
+    # casualties (10 articles) is below 0.7; elections has only 5 articles and is not judged
+    assert frequent.verdict == "not met"
+    assert frequent.measured == "casualties 0.600, security 0.900"
+    conflict = next(t for what, t in rows.items() if "conflict-topics-dev untouched" in what)
+    assert conflict.verdict == "not met"  # elections 0.7
+    summaries = next(t for what, t in rows.items() if "cnndm-dev untouched" in what)
+    assert summaries.verdict == "met"  # +1, +0, +0.5 on the untouched half; the fit half is worse
+
+
 def test_targets_without_figures_say_not_measured() -> None:
     rows = run.targets(None, None)
     assert rows

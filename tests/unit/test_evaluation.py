@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from newswatch_tools.cli import main
-from newswatch_tools.evaluation import EvaluationError, read_jsonl, rouge, score_topics
+from newswatch_tools.evaluation import (
+    EvaluationError,
+    read_jsonl,
+    rouge,
+    score_topics,
+    select_half,
+    split_half,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
 
@@ -65,12 +72,136 @@ def test_eval_topics_per_topic_and_macro(capsys: pytest.CaptureFixture[str]) -> 
         str(FIXTURES / "taxonomy.yaml"),
     )
     assert result["rows"] == 6
+    # No alert_threshold in the taxonomy: a topic alerts from the minimum score (0.3).
     assert result["topics"] == {
-        "fires": {"p": 0.5, "r": 1.0, "f1": round(2 / 3, 4), "support": 1},
-        "floods": {"p": 1.0, "r": round(2 / 3, 4), "f1": 0.8, "support": 3},
-        "quakes": {"p": 0.0, "r": 0.0, "f1": 0.0, "support": 1},
+        "fires": {
+            "p": 0.5,
+            "r": 1.0,
+            "f1": round(2 / 3, 4),
+            "support": 1,
+            "tp": 1,
+            "fp": 1,
+            "alert_threshold": 0.3,
+        },
+        "floods": {
+            "p": 1.0,
+            "r": round(2 / 3, 4),
+            "f1": 0.8,
+            "support": 3,
+            "tp": 2,
+            "fp": 0,
+            "alert_threshold": 0.3,
+        },
+        "quakes": {"p": 0.0, "r": 0.0, "f1": 0.0, "support": 1, "tp": 0, "fp": 0},
     }
     assert result["macro_f1"] == round((0.8 + 2 / 3) / 3, 4)
+    # micro: tp 3, fp 1, fn 1 + 0 + 1 = 2 -> P 3/4, R 3/5, F1 2/3
+    assert result["micro"] == {
+        "p": 0.75,
+        "r": 0.6,
+        "f1": round(2 / 3, 4),
+        "tp": 3,
+        "fp": 1,
+        "fn": 2,
+    }
+
+
+ARTICLES = [
+    # judged on every topic: floods found (tp), fires found but not gold (fp)
+    {"id": "a1", "text": "The floods and fires hit the town.", "project_topics": ["floods"]},
+    # fires not judged here (the annotators disagreed): its tag counts neither way
+    {
+        "id": "a2",
+        "text": "A wildfire burned for days.",
+        "project_topics": [],
+        "judged_topics": ["floods"],
+    },
+    # floods judged and gold, never found (fn); fires judged, neither gold nor found
+    {
+        "id": "a3",
+        "text": "Heavy rain fell on the valley.",
+        "project_topics": ["floods"],
+        "judged_topics": ["floods", "fires"],
+    },
+]
+
+
+def write_rows(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_eval_topics_honours_judged_topics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = write_rows(tmp_path / "articles.jsonl", ARTICLES)
+    result = run_json(
+        capsys, "eval", "topics", str(rows), "--taxonomy", str(FIXTURES / "taxonomy.yaml")
+    )
+    topics = result["topics"]
+    assert isinstance(topics, dict)
+    assert (topics["floods"]["tp"], topics["floods"]["fp"], topics["floods"]["support"]) == (
+        1,
+        0,
+        2,
+    )
+    # fires: one false alert (a1); a2's fires tag is not judged and does not count
+    assert (topics["fires"]["tp"], topics["fires"]["fp"], topics["fires"]["support"]) == (0, 1, 0)
+    assert result["micro"] == {"p": 0.5, "r": 0.5, "f1": 0.5, "tp": 1, "fp": 1, "fn": 1}
+    # macro over the topics with gold rows only (fires has none)
+    assert result["macro_f1"] == round(2 * 1 * 0.5 / 1.5, 4)
+
+
+def test_eval_topics_counts_only_tags_that_would_alert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fires alerts only from 0.99: its tag on a1 is stored but would not alert
+    taxonomy = tmp_path / "taxonomy.yaml"
+    taxonomy.write_text(
+        (FIXTURES / "taxonomy.yaml").read_text(encoding="utf-8") + "    alert_threshold: 0.99\n",
+        encoding="utf-8",
+    )
+    rows = write_rows(tmp_path / "articles.jsonl", ARTICLES)
+    result = run_json(capsys, "eval", "topics", str(rows), "--taxonomy", str(taxonomy))
+    topics = result["topics"]
+    assert isinstance(topics, dict)
+    assert "fires" not in topics  # no gold row and no alert: nothing to score
+    assert result["micro"] == {"p": 1.0, "r": 0.5, "f1": round(2 / 3, 4), "tp": 1, "fp": 0, "fn": 1}
+    # the P/R curve still shows what lower thresholds would give
+    curve = result["curves"]
+    assert isinstance(curve, dict)
+    floods = curve["floods"]
+    assert [point["threshold"] for point in floods] == sorted(p["threshold"] for p in floods)
+    assert floods[0]["r"] == 0.5
+    assert floods[-1]["threshold"] == 0.95
+    # micro over every judged topic at one threshold: the fires tag on a1 is a false alert there
+    low = result["micro_curve"][0]  # type: ignore[index]
+    assert (low["tp"], low["fp"], low["r"]) == (1, 1, 0.5)
+
+
+def test_split_half_is_fixed_disjoint_and_balanced() -> None:
+    rows = [
+        {"id": f"r{i}", "text": f"t{i}", "project_topics": ["a"] if i % 5 == 0 else []}
+        for i in range(40)
+    ]
+    fit, untouched = split_half(rows)
+    assert split_half(rows) == (fit, untouched)
+    assert len(fit) == len(untouched) == 20
+    assert {r["id"] for r in fit}.isdisjoint(r["id"] for r in untouched)
+    # the 8 rows with topic "a" are dealt out evenly
+    assert sum(1 for r in fit if r["project_topics"]) == 4
+    assert select_half(rows, "untouched") == untouched
+    assert select_half(rows, None) == rows
+    # another seed, another split
+    assert split_half(rows, seed="other")[0] != fit
+
+
+def test_eval_half_option_measures_one_half(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["eval", "topics", str(FIXTURES / "topics.jsonl")]
+    argv += ["--taxonomy", str(FIXTURES / "taxonomy.yaml")]
+    fit = run_json(capsys, *argv, "--half", "fit")
+    untouched = run_json(capsys, *argv, "--half", "untouched")
+    assert fit["rows"] == untouched["rows"] == 3
 
 
 def test_eval_topics_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,6 +209,7 @@ def test_eval_topics_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--taxonomy", str(FIXTURES / "taxonomy.yaml")]) == 0
     out = capsys.readouterr().out
     assert "floods" in out
+    assert "micro" in out
     assert "macro" in out
 
 

@@ -7,15 +7,17 @@ extra); it is imported only when ROUGE is computed.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newswatch.domain.models import Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
+from newswatch.domain.taxonomy import Taxonomy
 from newswatch.pipeline import Pipeline
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
@@ -62,33 +64,96 @@ class TopicScore:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+# Thresholds at which each topic's precision and recall are reported (the P/R curves).
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    threshold: float
+    score: TopicScore
+
+
 @dataclass(frozen=True)
 class TopicScores:
-    """Per-topic scores over the labels present in the gold data, and their macro-F1."""
+    """Per-topic and micro-averaged scores of the tags that would alert, and per-topic P/R across
+    thresholds. ``topics`` holds every label judged on some row where it was gold or alerted; the
+    macro-F1 averages the labels with at least one gold row (recall is undefined for the others,
+    whose false alerts still count in their own entry and in the micro average)."""
 
     rows: int
     topics: dict[str, TopicScore]
+    alert_thresholds: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, tuple[CurvePoint, ...]] = field(default_factory=dict)
+    # micro-averaged over every judged topic, one threshold for all
+    micro_curve: tuple[CurvePoint, ...] = ()
+
+    @property
+    def micro(self) -> TopicScore:
+        return TopicScore(
+            tp=sum(t.tp for t in self.topics.values()),
+            fp=sum(t.fp for t in self.topics.values()),
+            fn=sum(t.fn for t in self.topics.values()),
+        )
 
     @property
     def macro_f1(self) -> float:
-        if not self.topics:
+        supported = [t for t in self.topics.values() if t.support]
+        if not supported:
             return 0.0
-        return sum(t.f1 for t in self.topics.values()) / len(self.topics)
+        return sum(t.f1 for t in supported) / len(supported)
 
     def as_json(self) -> dict[str, Any]:
+        micro = self.micro
         return {
             "rows": self.rows,
+            "micro": {**_prf(micro), "tp": micro.tp, "fp": micro.fp, "fn": micro.fn},
+            "macro_f1": round(self.macro_f1, 4),
             "topics": {
                 label: {
-                    "p": round(t.precision, 4),
-                    "r": round(t.recall, 4),
-                    "f1": round(t.f1, 4),
+                    **_prf(t),
                     "support": t.support,
+                    "tp": t.tp,
+                    "fp": t.fp,
+                    **(
+                        {"alert_threshold": self.alert_thresholds[label]}
+                        if label in self.alert_thresholds
+                        else {}
+                    ),
                 }
                 for label, t in self.topics.items()
             },
-            "macro_f1": round(self.macro_f1, 4),
+            "curves": {
+                label: [
+                    {"threshold": c.threshold, **_prf(c.score), "tp": c.score.tp, "fp": c.score.fp}
+                    for c in points
+                ]
+                for label, points in self.curves.items()
+            },
+            "micro_curve": [
+                {"threshold": c.threshold, **_prf(c.score), "tp": c.score.tp, "fp": c.score.fp}
+                for c in self.micro_curve
+            ],
         }
+
+
+def _prf(score: TopicScore) -> dict[str, float]:
+    return {
+        "p": round(score.precision, 4),
+        "r": round(score.recall, 4),
+        "f1": round(score.f1, 4),
+    }
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    """One row as the tagger saw it: gold labels, judged labels (None: every label the file
+    uses), the score of every topic the tagger found (thresholds not applied) and what alerts."""
+
+    gold: frozenset[str]
+    judged: frozenset[str] | None
+    scores: dict[str, float]
+    alerted: frozenset[str]
 
 
 def read_jsonl(path: Path | str, required: Sequence[str]) -> list[dict[str, Any]]:
@@ -164,29 +229,117 @@ def _rouge_scorer() -> Any:
     return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
 
 
-def evaluate_topics(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> TopicScores:
-    """P/R/F1 of the pipeline's topic labels against ``project_topics``, per gold label."""
-    predicted = [
-        {tag.label for tag in pipeline.analyze_document(row_document(row)).topics} for row in rows
-    ]
-    return score_topics([_gold_labels(row) for row in rows], predicted)
+def alert_thresholds(taxonomy: Taxonomy, default: float) -> dict[str, float]:
+    """Each topic's alert threshold as deployed: its ``alert_threshold``, else ``default`` (the
+    service's minimum topic score)."""
+    return {
+        t.label: t.alert_threshold if t.alert_threshold is not None else default
+        for t in taxonomy.topics
+    }
+
+
+def evaluate_topics(
+    rows: Sequence[dict[str, Any]],
+    pipeline: Pipeline,
+    thresholds: Mapping[str, float] | None = None,
+) -> TopicScores:
+    """P/R/F1 of the tags that would alert against ``project_topics``, per topic and micro.
+
+    A tag alerts when the pipeline stores it and its score reaches its topic's alert threshold
+    (``thresholds``; a topic without one alerts whenever stored). A row's ``judged_topics``, when
+    present, lists the topics scored on it; without it, every label the file uses (as gold or
+    judged anywhere) is scored. The P/R curves use the tagger's scores before any threshold where
+    the tagger gives them.
+    """
+    thresholds = thresholds or {}
+    return score_outcomes([topic_outcome(row, pipeline, thresholds) for row in rows], thresholds)
+
+
+def topic_outcome(
+    row: dict[str, Any], pipeline: Pipeline, thresholds: Mapping[str, float]
+) -> TopicOutcome:
+    document = row_document(row)
+    analysis = pipeline.analyze_document(document)
+    alerted = frozenset(t.label for t in analysis.topics if t.score >= thresholds.get(t.label, 0.0))
+    score_all = getattr(pipeline.tagger, "score", None)
+    if callable(score_all) and analysis.language == "en":
+        tags = score_all(split_sentences(document.text), title=document.title)
+    else:
+        tags = analysis.topics
+    return TopicOutcome(
+        gold=frozenset(_gold_labels(row)),
+        judged=_judged_labels(row),
+        scores={t.label: float(t.score) for t in tags},
+        alerted=alerted,
+    )
+
+
+def score_outcomes(
+    outcomes: Sequence[TopicOutcome], thresholds: Mapping[str, float] | None = None
+) -> TopicScores:
+    """Count tp/fp/fn of the alerting tags for every label judged, and the P/R curves."""
+    # A row without judged_topics is judged on every label the file uses (gold or judged
+    # anywhere): the file says nothing about the others.
+    used: set[str] = set()
+    for o in outcomes:
+        used |= o.gold | (o.judged or frozenset())
+    judged = [o.judged if o.judged is not None else frozenset(used) for o in outcomes]
+    gold = [o.gold & j for o, j in zip(outcomes, judged, strict=True)]
+    alerted = [o.alerted & j for o, j in zip(outcomes, judged, strict=True)]
+    labels = sorted(set().union(*gold, *alerted)) if outcomes else []
+    topics = {label: _count(label, gold, alerted) for label in labels}
+    curves: dict[str, list[CurvePoint]] = {label: [] for label in labels if topics[label].support}
+    micro_curve: list[CurvePoint] = []
+    scored = {
+        label for o, j in zip(outcomes, judged, strict=True) for label in o.scores if label in j
+    }
+    curve_labels = sorted(scored | set(labels))
+    for threshold in CURVE_THRESHOLDS:
+        above = [
+            frozenset(label for label, score in o.scores.items() if score >= threshold) & j
+            for o, j in zip(outcomes, judged, strict=True)
+        ]
+        counts = {label: _count(label, gold, above) for label in curve_labels}
+        for label, points in curves.items():
+            points.append(CurvePoint(threshold, counts[label]))
+        micro_curve.append(
+            CurvePoint(
+                threshold,
+                TopicScore(
+                    tp=sum(c.tp for c in counts.values()),
+                    fp=sum(c.fp for c in counts.values()),
+                    fn=sum(c.fn for c in counts.values()),
+                ),
+            )
+        )
+    return TopicScores(
+        rows=len(outcomes),
+        topics=topics,
+        alert_thresholds={k: v for k, v in (thresholds or {}).items() if k in topics},
+        curves={label: tuple(points) for label, points in curves.items()},
+        micro_curve=tuple(micro_curve),
+    )
+
+
+def _count(
+    label: str, gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]]
+) -> TopicScore:
+    pairs = list(zip(gold, predicted, strict=True))
+    return TopicScore(
+        tp=sum(1 for g, p in pairs if label in g and label in p),
+        fp=sum(1 for g, p in pairs if label not in g and label in p),
+        fn=sum(1 for g, p in pairs if label in g and label not in p),
+    )
 
 
 def score_topics(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]]) -> TopicScores:
     """Count tp/fp/fn for every label that occurs in ``gold``; labels only predicted are not
     scored (the file says nothing about them), a gold label never predicted scores zero."""
-    gold_sets = [set(g) for g in gold]
-    predicted_sets = [set(p) for p in predicted]
-    labels = sorted(set().union(*gold_sets)) if gold_sets else []
-    topics: dict[str, TopicScore] = {}
-    for label in labels:
-        pairs = list(zip(gold_sets, predicted_sets, strict=True))
-        topics[label] = TopicScore(
-            tp=sum(1 for g, p in pairs if label in g and label in p),
-            fp=sum(1 for g, p in pairs if label not in g and label in p),
-            fn=sum(1 for g, p in pairs if label in g and label not in p),
-        )
-    return TopicScores(rows=len(gold_sets), topics=topics)
+    outcomes = [
+        TopicOutcome(gold=frozenset(g), judged=None, scores={}, alerted=frozenset(p))
+        for g, p in zip(gold, predicted, strict=True)
+    ]
+    return score_outcomes(outcomes)
 
 
 def _gold_labels(row: dict[str, Any]) -> set[str]:
@@ -196,3 +349,73 @@ def _gold_labels(row: dict[str, Any]) -> set[str]:
     if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
         raise EvaluationError("project_topics must be a list of topic labels")
     return set(labels)
+
+
+def _judged_labels(row: dict[str, Any]) -> frozenset[str] | None:
+    if "judged_topics" not in row:
+        return None
+    labels = row["judged_topics"]
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise EvaluationError("judged_topics must be a list of topic labels")
+    return frozenset(labels)
+
+
+# -- split halves ---------------------------------------------------------------------------
+
+SPLIT_SEED = "newswatch-split-1"
+HALVES = ("fit", "untouched")
+
+
+def split_half(
+    rows: Sequence[dict[str, Any]],
+    seed: str = SPLIT_SEED,
+    labels: Callable[[dict[str, Any]], Iterable[str]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows cut into a fit half and an untouched half, the same way on every run.
+
+    Rows are grouped by their rarest gold label (``labels(row)``, by default its topics; else its
+    category, for summary rows), ordered by a seeded hash of their id (or text) within each group,
+    and dealt out alternately, so every label and category falls about evenly into both halves.
+    Tune on the first; measure on the second.
+    """
+    labels_of = labels or _row_labels
+    frequency: dict[str, int] = {}
+    for row in rows:
+        for label in labels_of(row):
+            frequency[label] = frequency.get(label, 0) + 1
+
+    def key(row: dict[str, Any]) -> tuple[str, str]:
+        found = list(labels_of(row))
+        stratum = (
+            min(found, key=lambda label: (frequency[label], label))
+            if found
+            else "~" + str(row.get("category"))
+        )
+        identity = str(row.get("id") or row.get("text", ""))
+        return stratum, hashlib.sha256(f"{seed}:{identity}".encode()).hexdigest()
+
+    fit: list[dict[str, Any]] = []
+    untouched: list[dict[str, Any]] = []
+    for position, row in enumerate(sorted(rows, key=key)):
+        (fit if position % 2 == 0 else untouched).append(row)
+    return fit, untouched
+
+
+def select_half(
+    rows: Sequence[dict[str, Any]],
+    half: str | None,
+    labels: Callable[[dict[str, Any]], Iterable[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """``rows`` whole (``half`` None) or one of the :data:`HALVES` of :func:`split_half`."""
+    if half is None:
+        return list(rows)
+    if half not in HALVES:
+        raise EvaluationError(f"half must be one of {', '.join(HALVES)}, got {half!r}")
+    return split_half(rows, labels=labels)[HALVES.index(half)]
+
+
+def _row_labels(row: dict[str, Any]) -> list[str]:
+    labels = row.get("project_topics")
+    if isinstance(labels, list):
+        return [str(label) for label in labels]
+    return [labels] if isinstance(labels, str) and labels else []

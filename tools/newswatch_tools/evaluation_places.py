@@ -7,16 +7,13 @@ goes through :meth:`Pipeline.analyze_document`, as an uploaded article would.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from newswatch.pipeline import Pipeline
-from newswatch_tools.evaluation import EvaluationError, TopicScore, row_document
-
-SPLIT_SEED = "newswatch-split-1"
-HALVES = ("fit", "untouched")
+from newswatch_tools import evaluation
+from newswatch_tools.evaluation import SPLIT_SEED, EvaluationError, TopicScore, row_document
 
 
 @dataclass(frozen=True)
@@ -105,29 +102,12 @@ def split_half(
     """The rows cut into a fit half and an untouched half, the same way on every run: grouped by
     their rarest gold country (or category, without one), ordered by a seeded hash of their id
     within each group and dealt out alternately, so each country falls about evenly into both."""
-    frequency: dict[str, int] = {}
-    for row in rows:
-        for code in gold_countries(row)[0]:
-            frequency[code] = frequency.get(code, 0) + 1
-
-    def key(row: dict[str, Any]) -> tuple[str, str]:
-        codes = gold_countries(row)[0]
-        stratum = (
-            min(codes, key=lambda c: (frequency[c], c)) if codes else "~" + str(row.get("category"))
-        )
-        identity = str(row.get("id") or row.get("text", ""))
-        return stratum, hashlib.sha256(f"{seed}:{identity}".encode()).hexdigest()
-
-    fit: list[dict[str, Any]] = []
-    untouched: list[dict[str, Any]] = []
-    for position, row in enumerate(sorted(rows, key=key)):
-        (fit if position % 2 == 0 else untouched).append(row)
-    return fit, untouched
+    return evaluation.split_half(rows, seed, labels=_countries)
 
 
 def select_half(rows: Sequence[dict[str, Any]], half: str | None) -> list[dict[str, Any]]:
-    if half is None:
-        return list(rows)
-    if half not in HALVES:
-        raise EvaluationError(f"half must be one of {', '.join(HALVES)}, got {half!r}")
-    return split_half(rows)[HALVES.index(half)]
+    return evaluation.select_half(rows, half, labels=_countries)
+
+
+def _countries(row: dict[str, Any]) -> Iterable[str]:
+    return gold_countries(row)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newswatch.budget import BudgetedAnalyzer
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.ports import Summarizer, Tagger
 from newswatch.pipeline import Pipeline, PipelineOptions
@@ -132,4 +133,13 @@ def build_pipeline_from_settings(settings: Settings) -> Pipeline:
         model_dir=settings.model_dir,
         embedding_dir=settings.embedding_model_dir,
         nli_dir=settings.nli_model_dir,
+    )
+
+
+def budgeted(pipeline: Pipeline, settings: Settings) -> BudgetedAnalyzer:
+    """The pipeline with each article in a bounded child process (newswatch/budget.py)."""
+    return BudgetedAnalyzer(
+        pipeline,
+        seconds=settings.article_seconds,
+        memory_mb=settings.article_memory_mb or None,
     )

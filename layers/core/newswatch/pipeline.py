@@ -7,11 +7,14 @@ what is deployed. No AWS here: the service layer adds storage and alerts around 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 
+from newswatch.domain.errors import NotAnArticleError
 from newswatch.domain.language import detect_language
 from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
 from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
+from newswatch.domain.prose import not_prose
 from newswatch.domain.sentences import split_sentences
 
 # The taxonomy's patterns are English; other languages are summarized but not tagged.
@@ -19,6 +22,21 @@ TAGGED_LANGUAGES = frozenset({"en"})
 
 FLAG_TOO_SHORT = "too_short"
 FLAG_LANGUAGE_NOT_TAGGED = "language_not_tagged"
+FLAG_SUMMARY_CLIPPED = "summary_clipped"
+# The documented bound on a summary (README): its sentence count, and each sentence at most this
+# long; a longer "sentence" (a list or table flattened into one) is cut at a word with an ellipsis.
+MAX_SUMMARY_SENTENCE_CHARS = 1500
+
+
+_WARM_UP_TEXT = (
+    "Negotiators met in Geneva on Monday to discuss a ceasefire. Aid convoys reached the city. "
+    "Officials said talks would resume next week. Residents returned to their homes."
+)
+
+
+_WARM_UP_OTHER_LANGUAGE = (
+    "Les négociateurs se sont réunis lundi à Genève pour discuter d'un cessez-le-feu."
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,17 @@ class Pipeline:
         self.options = options or PipelineOptions()
         self.places = places
 
+    def warm_up(self, modules: Collection[str] = ()) -> None:
+        """Build what the engines build lazily (models, patterns) by analysing a short text.
+
+        ``modules``: what an article's child process had to import (newswatch/budget.py); state
+        built on them is built here as well, so the next child inherits it: langdetect's
+        profiles (about a second to load) when a non-English article came through."""
+        if not modules:
+            self.analyze_document(Document(text=_WARM_UP_TEXT))
+        if "langdetect" in modules:
+            detect_language(_WARM_UP_OTHER_LANGUAGE)
+
     def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
         """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input."""
         from newswatch.extract import extract_document
@@ -48,9 +77,13 @@ class Pipeline:
         return self.analyze_document(document, content_sha256=hashlib.sha256(data).hexdigest())
 
     def analyze_document(self, document: Document, content_sha256: str | None = None) -> Analysis:
-        sentences = split_sentences(document.text)
         language = detect_language(document.text)
-        flags: list[str] = []
+        reason = not_prose(document.text, language)
+        if reason:
+            # Not tagged, so it cannot alert: recorded as failed with this reason.
+            raise NotAnArticleError(reason)
+        sentences = split_sentences(document.text)
+        flags: list[str] = list(document.flags)
         length = self.options.length
         if len(sentences) <= length.sentences:
             summary = Summary(tuple(sentences), engine="none", too_short=True)
@@ -58,6 +91,7 @@ class Pipeline:
         else:
             summary = self.summarizer.summarize(sentences, length, title=document.title)
             flags.extend(summary.flags)
+        summary = _bounded(summary, flags)
         places: tuple[PlaceTag, ...] = ()
         if language in TAGGED_LANGUAGES:
             topics = self.tagger.tag(sentences, title=document.title)
@@ -79,3 +113,16 @@ class Pipeline:
             flags=tuple(flags),
             places=places,
         )
+
+
+def _bounded(summary: Summary, flags: list[str]) -> Summary:
+    if all(len(sentence) <= MAX_SUMMARY_SENTENCE_CHARS for sentence in summary.sentences):
+        return summary
+    flags.append(FLAG_SUMMARY_CLIPPED)
+    clipped = tuple(
+        sentence
+        if len(sentence) <= MAX_SUMMARY_SENTENCE_CHARS
+        else sentence[: MAX_SUMMARY_SENTENCE_CHARS - 1].rsplit(" ", 1)[0].rstrip() + "…"
+        for sentence in summary.sentences
+    )
+    return replace(summary, sentences=clipped)

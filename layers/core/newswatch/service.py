@@ -64,13 +64,14 @@ from newswatch.adapters.dynamodb import (
     PutResult,
     article_pk,
     article_sk,
+    new_band_item,
     place_index_key,
     place_sk,
     topic_sk,
 )
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
 from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
-from newswatch.domain.errors import NewswatchError, TooLargeError
+from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
 from newswatch.domain.neardup import (
     Fingerprint,
     NearDuplicate,
@@ -103,7 +104,8 @@ MAX_SENTENCE_CHARS = 1500
 MAX_SUMMARY_SENTENCES = 10
 MAX_TOPICS = 50
 MAX_PLACES = 10
-MAX_EVIDENCE = 5
+# As many as an alert shows (domain.alerts.EMAIL_MAX_EVIDENCE); each is in the item's size.
+MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 400
 MAX_REASON_CHARS = 500
 FLAG_CLIPPED = "clipped_for_storage"
@@ -132,7 +134,10 @@ class ArticleStore(Protocol):
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str: ...
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None: ...
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str: ...
 
@@ -165,6 +170,14 @@ class NearDuplicateIndex(Protocol):
     """The band items of :mod:`newswatch.domain.neardup` (DynamoArticleStore implements it)."""
 
     def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None: ...
 
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]
@@ -300,8 +313,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
-        "sentences": sentences,
         "summary_engine": analysis.summary.engine,
         "language": analysis.language,
         "word_count": analysis.word_count,
@@ -414,7 +427,8 @@ class _Ingest:
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
-            # The earlier delivery may have died between its write and its registration.
+            # The earlier delivery may have died between its write and its entries (idempotent).
+            self.store.put_entries(_topic_items(item, item.get("topics") or ()))
             _register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
@@ -468,20 +482,37 @@ class _Ingest:
     def processed(
         self, analysis: Analysis, sha: str, size: int, settings: Settings
     ) -> IngestOutcome:
-        """Store the analysed article, unless the same bytes were claimed by another meanwhile."""
+        """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
         fields, topic_maps = _analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
+        new_bands: list[dict[str, Any]] = []
+        old_bands: list[str] = []
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
-            matches = _near_matches(self.near_index, fp, settings, exclude=article_ref(*self.ref))
+            # The duplicate and near-duplicate checks in one read.
+            first, band_items = self.near_index.near_lookup(sha, fp.band_keys)
+            original = self.near_index.original_named_by(first, exclude=self.ref)
+            if original is not None:
+                return self.duplicate(original, sha, size)
+            members = members_from_band_items(band_items)
+            matches = find_near_duplicates(
+                fp, members, settings.near_dup_threshold, exclude={article_ref(*self.ref)}
+            )
             if fp.band_keys:
                 item["near_fingerprint"] = fp.encode()
             if matches:
                 _mark_near_duplicate(item, matches, settings.watched_topics)
-        result = self.store.put_article(item, _topic_items(item, topic_maps), claim_content=True)
+            existing = {str(band["pk"]) for band in band_items}
+            member, value = _membership(fp, item)
+            new_bands = [new_band_item(k, member, value) for k in fp.band_keys if k not in existing]
+            old_bands = [k for k in fp.band_keys if k in existing]
+        _decide_alert_now(item, settings)
+        result = self.store.put_article(
+            item, _topic_items(item, topic_maps), claim_content=True, new_items=new_bands
+        )
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
@@ -490,8 +521,9 @@ class _Ingest:
             if original is None:
                 raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
             return self.duplicate(original, sha, size)
-        if self.near_index is not None and fp is not None:
-            _register(self.near_index, fp, item)
+        if self.near_index is not None and fp is not None and old_bands:
+            # Bands an earlier article is in: listed there by a conditional update each.
+            self.near_index.register_near_member(old_bands, *_membership(fp, item))
         return self.outcome(
             PROCESSED,
             topics=tuple(t["label"] for t in topic_maps),
@@ -504,14 +536,17 @@ class _Ingest:
         return self.pk, self.sk
 
 
-def _near_matches(
-    index: NearDuplicateIndex, fp: Fingerprint, settings: Settings, exclude: str
-) -> list[tuple[NearDuplicate, float]]:
-    """Earlier articles this text is a near-duplicate of, most similar first (one read)."""
-    if not fp.band_keys:
-        return []  # too short to compare; exact copies are still caught by content hash
-    members = members_from_band_items(index.near_band_items(fp.band_keys))
-    return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
+def _decide_alert_now(item: dict[str, Any], settings: Settings) -> None:
+    """An article no watched topic matches, and about no country, is stored with ``alert_state =
+    none``: the stream filter then passes it nowhere, and the alert function's invocation and its
+    update are saved. The rule is the alert function's own (:func:`alert_topics`,
+    :func:`place_alert_due`)."""
+    if (
+        item.get("alert_state") == "pending"
+        and not alert_topics(item, settings)
+        and not place_alert_due(item)  # its countries' subscribers still get it
+    ):
+        item["alert_state"] = "none"
 
 
 def _mark_near_duplicate(
@@ -532,10 +567,15 @@ def _mark_near_duplicate(
     )
 
 
-def _register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+def _membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The attribute name and value that list ``item`` in its band items."""
     ref = article_ref(str(item["pk"]), str(item["sk"]))
     value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
-    index.register_near_member(fp.band_keys, member_attribute(ref), value)
+    return member_attribute(ref), value
+
+
+def _register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+    index.register_near_member(fp.band_keys, *_membership(fp, item))
 
 
 def _register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
@@ -556,17 +596,16 @@ def _analyze(pipeline: Analyzer, data: bytes, run: _Ingest, content_type: str | 
         return pipeline.analyze_bytes(data, run.key.rsplit("/", 1)[-1], content_type)
     except NewswatchError as error:
         return (error.code, error.message)
+    except OutOfTimeError:
+        raise  # not the file's fault: the message is retried in a fresh invocation
     except Exception as error:
         # A bug on some input fails the same way every time: record it rather than retry it into
         # the dead-letter queue. The message is left out of the log: it may quote the article.
-        _log.error(
-            "unexpected %s analysing s3://%s/%s\n%s",
-            type(error).__name__,
-            run.bucket,
-            run.key,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        return ("internal_error", f"unexpected {type(error).__name__} while analysing")
+        # (A bug in the budget's child process arrives with the child's type and traceback.)
+        kind = getattr(error, "kind", type(error).__name__)
+        trace = getattr(error, "trace", None) or "".join(traceback.format_tb(error.__traceback__))
+        _log.error("unexpected %s analysing s3://%s/%s\n%s", kind, run.bucket, run.key, trace)
+        return ("internal_error", f"unexpected {kind} while analysing")
 
 
 def ingest_object(
@@ -626,7 +665,9 @@ def ingest_object(
         return run.failed(too_large.code, too_large.message, len(data))
 
     sha = hashlib.sha256(data).hexdigest()
-    original = store.find_original(sha, exclude=(run.pk, run.sk)) if data else None
+    # With a near-duplicate index, the duplicate check is part of its lookup (one read, after
+    # the analysis); without one, it is made here, before the analysis.
+    original = store.find_original(sha, exclude=run.ref) if data and not near_index else None
     if original is not None:
         return run.duplicate(original, sha, len(data))
 

@@ -88,6 +88,11 @@ class Settings:
     # Estimated Jaccard similarity of word shingles at or above which an article is a
     # near-duplicate of an earlier one (RELIABILITY.md 2.2: no false positive measured at 0.3+).
     near_dup_threshold: float = 0.5
+    # Each article's analysis runs in a child process with this wall-clock budget (cut to what the
+    # invocation has left) and memory ceiling (0: a share of the function's memory);
+    # newswatch/budget.py says why and how.
+    article_seconds: float = 20.0
+    article_memory_mb: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -118,4 +123,6 @@ class Settings:
                 env, "NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", 0, minimum=0
             ),
             near_dup_threshold=_threshold(env, "NEWSWATCH_NEAR_DUP_THRESHOLD", 0.5),
+            article_seconds=_float(env, "NEWSWATCH_ARTICLE_SECONDS", 20.0, 1.0, 900.0),
+            article_memory_mb=_int(env, "NEWSWATCH_ARTICLE_MEMORY_MB", 0, minimum=0),
         )

@@ -3,11 +3,13 @@ place detector on your own labelled examples (for instance to tune a custom taxo
 
 ``eval summaries`` reads rows with ``text`` and a reference ``summary`` (optional ``title``) and
 prints ROUGE-1/2/Lsum F1 x 100 for the engine next to Lead-3 (the first three sentences of the
-same segmentation). ``eval topics`` reads rows with ``text`` and ``project_topics`` (a list of
-labels) and prints precision, recall and F1 per gold label and their macro-F1, with the tagger's
-thresholds as configured. ``eval places`` reads rows with ``text`` and ``countries`` (ISO codes;
-``unjudged_countries`` count neither way) and prints per-country and micro P/R/F1. Exit code 2
-for a bad file or option.
+same segmentation). ``eval topics`` reads rows (snippets or whole articles) with ``text`` and
+``project_topics`` (a list of labels), optionally ``judged_topics`` (the labels scored on that row),
+and prints precision, recall and F1 of the tags that would alert (each topic's alert threshold as
+deployed) per topic, micro-averaged and macro-averaged. ``eval places`` reads rows with ``text``
+and ``countries`` (ISO codes; ``unjudged_countries`` count neither way) and prints per-country and
+micro P/R/F1. ``--half fit|untouched`` measures one half of the file's fixed split (tune on the fit
+half, quote the untouched one). Exit code 2 for a bad file or option.
 """
 
 from __future__ import annotations
@@ -63,20 +65,25 @@ def register(subparsers: Any) -> None:
         "extractive references",
     )
     summaries.add_argument("--words", type=positive_int, help="summary word budget")
+    _half_option(summaries)
     summaries.add_argument("--json", action="store_true", help="print one JSON object")
     summaries.set_defaults(func=run_eval_summaries)
 
     topics = commands.add_parser(
         "topics",
-        help="precision, recall and F1 per topic, and macro-F1",
-        description="Rows need 'text' and 'project_topics' (a list of labels). Scores every "
-        "label that occurs in the file; a label your taxonomy lacks scores zero.",
+        help="precision, recall and F1 of the tags that would alert, per topic and micro",
+        description="Rows need 'text' and 'project_topics' (a list of labels); 'judged_topics' "
+        "(optional) lists the labels scored on a row, otherwise every label the file uses (as "
+        "gold or judged anywhere) is scored. A tag counts when it would alert: its score "
+        "reaches the topic's alert_threshold (else the minimum topic score). A label your "
+        "taxonomy lacks scores zero.",
     )
     topics.add_argument("file", type=Path, metavar="FILE.jsonl")
     topics.add_argument("--taxonomy", type=Path, metavar="FILE", help="your own taxonomy YAML")
     topics.add_argument("--min-score", type=score, help="lowest topic score reported (0..1)")
     topics.add_argument("--tagger", choices=("pattern", "semantic", "hybrid"), help="topic tagger")
     topics.add_argument("--model-dir", type=Path, help="local model folder (semantic tagger)")
+    _half_option(topics)
     topics.add_argument("--json", action="store_true", help="print one JSON object")
     topics.set_defaults(func=run_eval_topics)
 
@@ -88,13 +95,17 @@ def register(subparsers: Any) -> None:
         "F1 per country (gold or predicted) and micro-averaged over all of them.",
     )
     places.add_argument("file", type=Path, metavar="FILE.jsonl")
-    places.add_argument(
+    _half_option(places)
+    places.add_argument("--json", action="store_true", help="print one JSON object")
+    places.set_defaults(func=run_eval_places)
+
+
+def _half_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--half",
         choices=("fit", "untouched"),
         help="only one half of the file's fixed split: 'fit' to tune on, 'untouched' to measure",
     )
-    places.add_argument("--json", action="store_true", help="print one JSON object")
-    places.set_defaults(func=run_eval_places)
 
 
 def _ratio(raw: str) -> float:
@@ -111,7 +122,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
-    from newswatch_tools.evaluation import evaluate_summaries, read_jsonl
+    from newswatch_tools.evaluation import evaluate_summaries, read_jsonl, select_half
 
     def run() -> SummaryScores:
         settings = Settings.from_env()
@@ -127,12 +138,13 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             length=length,
             model_dir=args.model_dir or settings.model_dir,
         )
-        return evaluate_summaries(read_jsonl(args.file, ("text", "summary")), pipeline)
+        rows = select_half(read_jsonl(args.file, ("text", "summary")), args.half)
+        return evaluate_summaries(rows, pipeline)
 
     def summary_table(scores: SummaryScores) -> Table:
         from rich.table import Table
 
-        table = Table(title=f"ROUGE F1 x 100 on {args.file} ({scores.rows} rows)")
+        table = Table(title=f"ROUGE F1 x 100 on {args.file}{_half_note(args)} ({scores.rows} rows)")
         table.add_column("summarizer")
         for key in ("ROUGE-1", "ROUGE-2", "ROUGE-Lsum"):
             table.add_column(key, justify="right")
@@ -145,36 +157,60 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 
 def run_eval_topics(args: argparse.Namespace) -> int:
     from newswatch.build import build_pipeline
+    from newswatch.domain.taxonomy import load_taxonomy
     from newswatch.settings import Settings
-    from newswatch_tools.evaluation import evaluate_topics, read_jsonl
+    from newswatch_tools.evaluation import (
+        alert_thresholds,
+        evaluate_topics,
+        read_jsonl,
+        select_half,
+    )
 
     def run() -> TopicScores:
         settings = Settings.from_env()
+        taxonomy_path = args.taxonomy or settings.taxonomy_path
+        min_score = settings.min_topic_score if args.min_score is None else args.min_score
         pipeline = build_pipeline(
             engine="extractive",
             tagger=args.tagger or settings.tagger,
-            taxonomy_path=args.taxonomy or settings.taxonomy_path,
-            min_score=settings.min_topic_score if args.min_score is None else args.min_score,
+            taxonomy_path=taxonomy_path,
+            min_score=min_score,
             model_dir=args.model_dir or settings.model_dir,
         )
-        return evaluate_topics(read_jsonl(args.file, ("text", "project_topics")), pipeline)
+        rows = select_half(read_jsonl(args.file, ("text", "project_topics")), args.half)
+        thresholds = alert_thresholds(load_taxonomy(taxonomy_path), min_score)
+        return evaluate_topics(rows, pipeline, thresholds)
 
     def topics_table(scores: TopicScores) -> Table:
         from rich.table import Table
 
-        table = Table(title=f"Topics on {args.file} ({scores.rows} rows)")
-        for column in ("topic", "precision", "recall", "F1", "support"):
+        table = Table(title=f"Alerting tags on {args.file}{_half_note(args)} ({scores.rows} rows)")
+        columns = ("topic", "alert at", "precision", "recall", "F1", "support", "false alerts")
+        for column in columns:
             table.add_column(column, justify="left" if column == "topic" else "right")
         for label, topic in scores.topics.items():
+            threshold = scores.alert_thresholds.get(label)
             table.add_row(
                 label,
+                "" if threshold is None else f"{threshold:.2f}",
                 f"{topic.precision:.3f}",
                 f"{topic.recall:.3f}",
                 f"{topic.f1:.3f}",
                 str(topic.support),
+                str(topic.fp),
             )
         table.add_section()
-        table.add_row("macro", "", "", f"{scores.macro_f1:.3f}", "")
+        micro = scores.micro
+        table.add_row(
+            "micro",
+            "",
+            f"{micro.precision:.3f}",
+            f"{micro.recall:.3f}",
+            f"{micro.f1:.3f}",
+            str(micro.support),
+            str(micro.fp),
+        )
+        table.add_row("macro", "", "", "", f"{scores.macro_f1:.3f}", "", "")
         return table
 
     return _run_and_print(run, topics_table, as_json=args.json)
@@ -192,8 +228,7 @@ def run_eval_places(args: argparse.Namespace) -> int:
     def places_table(scores: PlaceScores) -> Table:
         from rich.table import Table
 
-        half = f", {args.half} half" if args.half else ""
-        table = Table(title=f"Countries on {args.file} ({scores.rows} rows{half})")
+        table = Table(title=f"Countries on {args.file}{_half_note(args)} ({scores.rows} rows)")
         for column in ("country", "precision", "recall", "F1", "support", "fp"):
             table.add_column(column, justify="left" if column == "country" else "right")
         for code, country in sorted(scores.countries.items(), key=lambda c: -c[1].support):
@@ -218,6 +253,10 @@ def run_eval_places(args: argparse.Namespace) -> int:
         return table
 
     return _run_and_print(run, places_table, as_json=args.json)
+
+
+def _half_note(args: argparse.Namespace) -> str:
+    return f", {args.half} half" if args.half else ""
 
 
 def _run_and_print(run: Callable[[], S], table: Callable[[S], Table], *, as_json: bool) -> int:

@@ -18,8 +18,9 @@ from newswatch_tools.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiv
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from newswatch.budget import BudgetedAnalyzer
     from newswatch.domain.models import Analysis
-    from newswatch.pipeline import Pipeline
+    from newswatch.service import Analyzer
 
 
 def register(subparsers: Any) -> None:
@@ -83,13 +84,14 @@ def run_summarize(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _pipeline(args: argparse.Namespace) -> Pipeline:
-    from newswatch.build import build_pipeline
+def _pipeline(args: argparse.Namespace) -> BudgetedAnalyzer:
+    from newswatch.build import budgeted, build_pipeline
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
 
     settings = Settings.from_env()
-    return build_pipeline(
+    # The deployed function's per-article budget, so a file fails here as it would there.
+    pipeline = build_pipeline(
         engine=args.engine or settings.engine,
         tagger=args.tagger or settings.tagger,
         taxonomy_path=args.taxonomy or settings.taxonomy_path,
@@ -100,6 +102,7 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
         max_bytes=args.max_bytes or settings.max_article_bytes,
         model_dir=args.model_dir or settings.model_dir,
     )
+    return budgeted(pipeline, settings)
 
 
 class _Progress:
@@ -137,7 +140,7 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path  # a missing file is reported as a failed record
 
 
-def summarize_path(pipeline: Pipeline, path: Path, *, max_bytes: int) -> dict[str, Any]:
+def summarize_path(pipeline: Analyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
     from newswatch.domain.errors import NewswatchError, TooLargeError
 
     try:

@@ -40,11 +40,11 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-BY_HASH_INDEX = "ByHash"
 BY_TOPIC_INDEX = "ByTopic"
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
-_INDEX_KEYS = frozenset({"content_sha256", "uploaded_at", "topic"})
+_INDEX_KEYS = frozenset({"uploaded_at", "topic"})
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_WRITE = 25
 NEAR_BAND_SK = "band"
 # Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
 # A full band takes no new members; the article is still found through its other bands.
@@ -112,15 +112,14 @@ def content_pk(content_sha256: str) -> str:
     return f"content#{content_sha256}"
 
 
-def content_item(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The item that names the first article stored with these bytes."""
+def new_band_item(band_key: str, member: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A band item listing its first member (put whole: no other article has written it)."""
     return {
-        "pk": content_pk(str(article["content_sha256"])),
-        "sk": "first",
-        "type": "content",
-        "article_pk": article["pk"],
-        "article_sk": article["sk"],
-        "uploaded_at": article.get("uploaded_at"),
+        "pk": band_key,
+        "sk": NEAR_BAND_SK,
+        "type": "nearband",
+        member: value,
+        "member_count": 1,
     }
 
 
@@ -179,32 +178,24 @@ class DynamoArticleStore:
     ) -> dict[str, Any] | None:
         """The first processed article with these bytes, other than ``exclude`` (pk, sk).
 
-        Two consistent reads: the ``content#`` item, then the article it names. Articles stored
-        without one are found through ``ByHash`` (eventually consistent; the index may project
-        keys only, as template.yaml's does, so each candidate is read in full).
+        Two consistent reads: the ``content#`` item, then the article it names. (No index is
+        queried: every processed article claims its ``content#`` item before it is stored.)
         """
         if not content_sha256:
             return None
-        first = self.get(content_pk(content_sha256), "first")
-        if first is not None:
-            ref = (str(first["article_pk"]), str(first["article_sk"]))
-            if ref == exclude:
-                return None
-            article = self.get(*ref)
-            if article is not None and article.get("status") == "processed":
-                return article
-        for key in self._query(
-            IndexName=BY_HASH_INDEX,
-            KeyConditionExpression="content_sha256 = :h",
-            ExpressionAttributeValues={":h": {"S": content_sha256}},
-            ScanIndexForward=True,
-        ):
-            if (key.get("pk"), key.get("sk")) == exclude:
-                continue
-            item = key if "status" in key else self.get(str(key["pk"]), str(key["sk"]))
-            if item and item.get("type") == "article" and item.get("status") == "processed":
-                return item
-        return None
+        return self.original_named_by(self.get(content_pk(content_sha256), "first"), exclude)
+
+    def original_named_by(
+        self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """The processed article a ``content#`` item names (one read), unless it is ``exclude``."""
+        if first is None:
+            return None
+        ref = (str(first["article_pk"]), str(first["article_sk"]))
+        if ref == exclude:
+            return None
+        article = self.get(*ref)
+        return article if article is not None and article.get("status") == "processed" else None
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         start: dict[str, Any] | None = None
@@ -227,61 +218,72 @@ class DynamoArticleStore:
         topic_items: Sequence[Mapping[str, Any]] = (),
         *,
         claim_content: bool = False,
+        new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
-        """Store an article and its topic entries in one transaction (see :class:`PutResult`).
+        """Store an article, then its topic entries (see :class:`PutResult`).
 
-        ``claim_content``: also write the ``content#<sha256>`` item naming this article as the
-        first with these bytes, on condition that no article claimed them before. Two uploads of
+        ``claim_content``: first write the ``content#<sha256>`` item naming this article as the
+        first with these bytes, on condition that no other article claimed them. Two uploads of
         the same bytes under different keys, however close together, then store one original.
+
+        Each write is the cheapest that keeps its guarantee: the claim and the article are
+        conditional PutItems (a transaction would cost twice the write units); the topic entries
+        and ``new_items`` (items no other article writes, such as band items this article is
+        the first in) go in one BatchWriteItem once the article is stored. A crash before that
+        batch leaves a stored article without entries; the message's retry finds the article and
+        writes them again (:meth:`put_entries`), as puts of the same items are idempotent.
         """
-        extra = len(topic_items) + (1 if claim_content else 0)
-        if extra + 1 > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 2} topic items per article")
-        article_put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": serialize_item(item),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        if not extra:
-            try:
-                self.client.put_item(**article_put)
-            except ClientError as error:
-                if _error_code(error) == "ConditionalCheckFailedException":
-                    return PutResult.EXISTS
-                raise
-            return PutResult.STORED
-        actions: list[Any] = [{"Put": article_put}]
-        if claim_content:
-            content = content_item(item)
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": serialize_item(content),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        actions += [
-            {"Put": {"TableName": self.table, "Item": serialize_item(t)}} for t in topic_items
-        ]
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if _error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = [
-                str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])
-            ]
-            if "ConditionalCheckFailed" not in reasons and "ConditionalCheckFailed" not in str(
-                error
-            ):
-                # TransactionConflict, throttling...: transient, the message is retried.
-                raise
-            if reasons[:1] == ["ConditionalCheckFailed"] or self.get(item["pk"], item["sk"]):
+        if claim_content and not self._claim_content(item):
+            if self.get(str(item["pk"]), str(item["sk"])):
                 return PutResult.EXISTS
             return PutResult.CONTENT_TAKEN
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=serialize_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return PutResult.EXISTS
+            raise
+        self.put_entries([*topic_items, *new_items])
         return PutResult.STORED
+
+    def _claim_content(self, article: Mapping[str, Any]) -> bool:
+        """Name ``article`` as the first with its bytes; False if another article was first."""
+        return self._update_if(
+            Key={"pk": {"S": content_pk(str(article["content_sha256"]))}, "sk": {"S": "first"}},
+            UpdateExpression="SET #type = :type, article_pk = :apk, article_sk = :ask, "
+            "uploaded_at = :at",
+            # The same article may claim again: a retry after a crash between claim and put.
+            ConditionExpression="attribute_not_exists(pk) OR "
+            "(article_pk = :apk AND article_sk = :ask)",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":type": {"S": "content"},
+                ":apk": {"S": str(article["pk"])},
+                ":ask": {"S": str(article["sk"])},
+                ":at": {"S": str(article.get("uploaded_at") or "")},
+            },
+        )
+
+    def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Put whole items with BatchWriteItem (25 a request), retrying unprocessed ones."""
+        requests = [{"PutRequest": {"Item": serialize_item(i)}} for i in items]
+        for start in range(0, len(requests), MAX_BATCH_WRITE):
+            pending: Any = {self.table: requests[start : start + MAX_BATCH_WRITE]}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                if not pending:
+                    break
+            else:
+                raise NearDuplicateLookupError(
+                    f"{len(pending[self.table])} items still unprocessed after "
+                    f"{BATCH_GET_ATTEMPTS} BatchWriteItem calls"
+                )
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str:
         """Take the right to publish this article's alert (see :class:`AlertClaim`)."""
@@ -450,7 +452,20 @@ class DynamoArticleStore:
 
         Consistent reads, so an article registered a moment ago is seen.
         """
-        keys = [{"pk": {"S": key}, "sk": {"S": NEAR_BAND_SK}} for key in dict.fromkeys(band_keys)]
+        return self._batch_get([(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)])
+
+    def near_lookup(
+        self, content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The ``content#`` item of these bytes (if any) and the band items that exist, in one
+        consistent BatchGetItem: an article's duplicate and near-duplicate checks in one read."""
+        content = (content_pk(content_sha256), "first")
+        found = self._batch_get([content, *((k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys))])
+        first = next((i for i in found if (i["pk"], i["sk"]) == content), None)
+        return first, [i for i in found if i is not first]
+
+    def _batch_get(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in pairs]
         if not keys:
             return []
         items: list[dict[str, Any]] = []

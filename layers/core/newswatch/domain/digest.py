@@ -40,6 +40,9 @@ def render_digest(
     entries: Sequence[Mapping[str, Any]],
     period: tuple[str, str],
     held_back: frozenset[str] = frozenset(),
+    *,
+    total: int | None = None,
+    top: Mapping[str, Any] | None = None,
     place: tuple[str, str] | None = None,
 ) -> AlertMessage:
     """The digest of ``entries`` (index entries, newest first) for one topic, one topic in one
@@ -47,15 +50,17 @@ def render_digest(
     None).
 
     ``held_back`` holds the ``s3_uri`` of articles whose instant alert the hourly cap suppressed.
+    ``total`` and ``top``: the period's article count and highest-scoring entry when ``entries``
+    holds only the first EMAIL_MAX_ARTICLES of them (the default: ``entries`` is all of them).
     """
     if not entries:
         raise ValueError("a digest needs at least one article")
     if topic is None and place is None:
         raise ValueError("a digest is about a topic, a place or both")
     start, end = period
-    count = len(entries)
+    count = len(entries) if total is None else total
     noun = "article" if count == 1 else "articles"
-    top = max(entries, key=lambda e: float(e.get("score", 0)))
+    top = top or max(entries, key=lambda e: float(e.get("score", 0)))
     title_of_top = sanitize(top.get("title")) or sanitize(top.get("s3_uri"))
     if place is None:
         what, kind = str(topic), KIND_DIGEST

@@ -44,8 +44,16 @@ class NoTextError(ExtractionError):
     code = "no_text"
 
 
+class TooComplexError(ExtractionError):
+    """A file that needs more time or memory than one article may have (a decompression bomb,
+    a page of a million tags, a PDF whose pages share one huge content stream)."""
+
+    code = "too_complex"
+
+
 class NotAnArticleError(ExtractionError):
-    """Structured input (JSON) that is valid but is not one article object."""
+    """Input that reads but is not an article: a JSON list, one endless line, one character
+    repeated, keyword soup."""
 
     code = "not_an_article"
 
@@ -60,3 +68,8 @@ class EngineError(NewswatchError):
     """An optional engine (transformers) could not be loaded or run."""
 
     code = "engine_failed"
+
+
+class OutOfTimeError(Exception):
+    """Not a NewswatchError (not permanent): the invocation had too little time left to give this
+    article its full budget, so it must be retried in a fresh invocation, not recorded."""

@@ -15,6 +15,8 @@ class Document:
     url: str | None = None
     source: str | None = None
     published: str | None = None
+    # What extraction noticed and the record should say, e.g. "pdf_pages_skipped".
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

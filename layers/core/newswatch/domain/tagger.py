@@ -6,8 +6,10 @@ Per topic, every sentence gets a strength from its matches (a strong phrase coun
 or hypothetical ("if sanctions were imposed"), and boosted in the title and the lead, where news
 states its subject. The article score saturates with the summed strength (more slowly in longer
 articles), is damped when the topic fills only a small share of the sentences, and is damped again
-when another topic holds much more of the evidence. So a passing mention scores below the main
-subject, while one strong mention still carries a one-sentence snippet.
+when another topic holds much more of the evidence. In a long article, a topic that is neither in
+the headline or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the
+labelling rule of the article-level dev set) call that a passing mention. So a passing mention
+scores below the main subject, while one strong mention still carries a one-sentence snippet.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ LEAD_WEIGHTS = (1.3, 1.15, 1.15)
 FULL_COVERAGE_SHARE = 0.25
 DAMPING_FLOOR = 0.5
 MAX_EVIDENCE = 3
+# The headline-or-lead-or-a-paragraph rule: from this many body sentences on, a topic with less
+# than LEAD_MENTION of plain strength in the title and the first LEAD_SENTENCES sentences, and
+# fewer than PARAGRAPH_SENTENCES sentences with a plain strong mention, scores OFF_LEAD_FACTOR of
+# itself. Set a priori from the labelling rule (a paragraph: about three sentences), then checked
+# on the dev split halves (bench/quality.py).
+LONG_FORM_SENTENCES = 10
+LEAD_SENTENCES = 3
+LEAD_MENTION = 0.5
+PARAGRAPH_SENTENCES = 3
+OFF_LEAD_FACTOR = 0.5
 
 # How far back a cue may sit before the match, in characters and words, within the same clause.
 _WINDOW_CHARS = 80
@@ -195,8 +207,9 @@ class PatternTagger:
         if not units:
             return ()
         hits = self._index.find(units)
+        lead_units = LEAD_SENTENCES + (len(units) - body)  # the title, when there is one
         evidence = [
-            self._evidence(self.taxonomy.topics[i], units, found, max(1, body))
+            self._evidence(self.taxonomy.topics[i], units, found, max(1, body), lead_units)
             for i, found in hits.items()
         ]
         found_topics = [e for e in evidence if e is not None]
@@ -221,7 +234,7 @@ class PatternTagger:
 
     @staticmethod
     def _evidence(
-        topic: Topic, units: list[_Unit], hits: list[_Hit], total: int
+        topic: Topic, units: list[_Unit], hits: list[_Hit], total: int, lead_units: int
     ) -> _Evidence | None:
         strong: dict[int, float] = {}
         weak: dict[int, float] = {}
@@ -233,19 +246,23 @@ class PatternTagger:
             single[hit.unit] = max(single.get(hit.unit, 0.0), hit.weight)
             if not hit.discounted:
                 asserted.add(hit.unit)
-        strong_mass = weak_mass = covered = 0.0
+        strong_mass = weak_mass = covered = lead = 0.0
+        paragraph = 0  # sentences with a plain strong mention
         ranked: list[tuple[float, int]] = []
         for unit_index in strong.keys() | weak.keys():
             unit = units[unit_index]
             # Negated or hypothetical mentions in one sentence make one statement ("no deaths or
             # injuries"): together they count as much as the strongest of them, not their sum.
             cap = SENTENCE_CAP if unit_index in asserted else single[unit_index]
-            value = min(cap, strong.get(unit_index, 0.0) + weak.get(unit_index, 0.0))
-            value *= unit.weight
+            plain = min(cap, strong.get(unit_index, 0.0) + weak.get(unit_index, 0.0))
+            value = plain * unit.weight
             if value <= 0.0:
                 continue
+            if unit_index < lead_units:
+                lead += min(1.0, plain)
             if unit_index in strong:
                 strong_mass += value
+                paragraph += unit_index in asserted
             else:
                 weak_mass += value
             covered += min(1.0, value)
@@ -261,6 +278,8 @@ class PatternTagger:
         saturation = 1.0 - math.exp(-mass / scale)
         coverage = min(1.0, covered / total / FULL_COVERAGE_SHARE)
         score = saturation * (DAMPING_FLOOR + (1.0 - DAMPING_FLOOR) * coverage)
+        if total >= LONG_FORM_SENTENCES and lead < LEAD_MENTION and paragraph < PARAGRAPH_SENTENCES:
+            score *= OFF_LEAD_FACTOR
         ranked.sort(key=lambda r: (-r[0], r[1]))
         return _Evidence(topic, mass, score, tuple(units[i].original for _, i in ranked))
 

@@ -12,6 +12,7 @@ File shape::
         description: One line.
         iptc: medtop:20000073            # optional, closest IPTC Media Topic
         threshold: 0.35                  # optional, overrides the tagger's min_score
+        alert_threshold: 0.6             # optional, lowest score that alerts subscribers
         patterns: ["cease-?fires?", ...] # strong phrases: one mention can carry a short text
         weak_patterns: ["guns fell silent"]  # optional, context cues (0.4 of a phrase)
         exclude: ["hearing aids?"]       # optional, text whose matches do not count
@@ -36,7 +37,7 @@ DEFAULT_RESOURCE = "taxonomy.yaml"
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _IPTC_RE = re.compile(r"^medtop:\d{8}$")
 _REQUIRED = ("label", "description", "patterns")
-_OPTIONAL = ("iptc", "threshold", "weak_patterns", "exclude", "examples")
+_OPTIONAL = ("iptc", "threshold", "alert_threshold", "weak_patterns", "exclude", "examples")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Topic:
     patterns: tuple[str, ...]
     iptc: str | None = None
     threshold: float | None = None
+    alert_threshold: float | None = None
     weak_patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
@@ -152,24 +154,31 @@ def _parse_topic(raw: Any, where: str) -> Topic:
     iptc = raw.get("iptc")
     if iptc is not None and (not isinstance(iptc, str) or not _IPTC_RE.match(iptc)):
         raise TaxonomyError(f"{where}: iptc must look like 'medtop:20000073', got {iptc!r}")
-    threshold = raw.get("threshold")
-    if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise TaxonomyError(f"{where}: threshold must be a number, got {threshold!r}")
-        if not 0.0 <= float(threshold) <= 1.0:
-            raise TaxonomyError(f"{where}: threshold must be between 0 and 1, got {threshold}")
-        threshold = float(threshold)
+    threshold = _score(raw, "threshold", where)
+    alert_threshold = _score(raw, "alert_threshold", where)
     topic = Topic(
         label=label,
         description=description.strip(),
         iptc=iptc,
         threshold=threshold,
+        alert_threshold=alert_threshold,
         patterns=_patterns(raw, "patterns", where),
         weak_patterns=_patterns(raw, "weak_patterns", where),
         exclude=_patterns(raw, "exclude", where),
         examples=_strings(raw, "examples", where),
     )
     return topic
+
+
+def _score(raw: dict[str, Any], key: str, where: str) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TaxonomyError(f"{where}: {key} must be a number, got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise TaxonomyError(f"{where}: {key} must be between 0 and 1, got {value}")
+    return float(value)
 
 
 def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:

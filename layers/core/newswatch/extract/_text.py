@@ -36,6 +36,8 @@ def decode_text(data: bytes, hint: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return check_printable(data[len(bom) :].decode(encoding, errors="replace"))
+    if b"\x00" in data[:4096] and (utf16 := _utf16_without_bom(data)) is not None:
+        return check_printable(utf16)
     try:
         return check_printable(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -57,6 +59,24 @@ def decode_text(data: bytes, hint: str | None = None) -> str:
     if best is None:
         raise UnsupportedFormatError("binary data, not text (no character encoding fits it)")
     return check_printable(str(best))
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte order mark: in Latin-script text every other byte is
+    zero (the odd ones in little-endian, the even ones in big-endian), which binary data and
+    UTF-8 text never show."""
+    head = data[:4096]
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 0.3 * pairs and even <= 0.02 * pairs:
+        encoding = "utf-16-le"
+    elif even >= 0.3 * pairs and odd <= 0.02 * pairs:
+        encoding = "utf-16-be"
+    else:
+        return None
+    return _try_codec(data[: len(data) - len(data) % 2], encoding)
 
 
 def _mostly_utf8(data: bytes) -> str | None:
@@ -367,7 +387,20 @@ def finish(text: str, *, what: str) -> str:
     return text
 
 
+# Scripts written without spaces between words: Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+# A line of that many such characters says as much as MIN_WORDS_IN_LINE words.
+MIN_UNSPACED_CHARS_IN_LINE = 12
+
+
 def require_prose(text: str, *, what: str) -> None:
-    """A web page whose only "text" is menu labels has no article."""
-    if not any(len(line.split()) >= MIN_WORDS_IN_LINE for line in text.split("\n")):
-        raise NoTextError(f"no article text found in the {what} (only short fragments)")
+    """A web page whose only "text" is menu labels has no article: some line must be a phrase
+    (four words, or twelve characters of a script written without spaces)."""
+    for line in text.split("\n"):
+        if len(line.split(None, MIN_WORDS_IN_LINE)) >= MIN_WORDS_IN_LINE:
+            return
+        if len(_UNSPACED.findall(line)) >= MIN_UNSPACED_CHARS_IN_LINE:
+            return
+    raise NoTextError(f"no article text found in the {what} (only short fragments)")
