@@ -60,6 +60,11 @@ validate: tools
 bench: setup-dev
 	$(BIN)/python bench/run.py
 
+# Time and peak memory of every hostile input; rewrites RELIABILITY.md's table (section 8.5).
+.PHONY: bench-hostile
+bench-hostile: setup-dev
+	$(BIN)/python bench/hostile.py --update-reliability
+
 # Rebuild layers/core/newswatch/domain/places.tsv from pycountry, countryinfo and GeoNames.
 places-data: setup
 	$(BIN)/pip install -q -e '.[gazetteer]'

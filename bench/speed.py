@@ -846,6 +846,7 @@ def bench_e2e(
 ) -> dict[str, Any]:
     """``count`` uploads in a burst, then (same stack, once the burst has settled) ``paced``
     more, one every ``interval`` seconds: the latency an article sees without a queue ahead."""
+    from newswatch.service import alert_policy
     from newswatch.settings import Settings
     from newswatch_tools.local.loadtest import build_uploads
     from newswatch_tools.local.runs import wait_until_settled
@@ -855,7 +856,7 @@ def bench_e2e(
 
     uploads, source = build_uploads(count + paced, data_dir if data_dir.is_dir() else None)
     settings = Settings.from_env(load_spec(REPO).alert.environment)
-    audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))
+    audit = Subscriber("all-watched", "email", alert_policy(settings).labels)
     result: dict[str, Any] = {"source": source, "load_before": round(os.getloadavg()[0], 2)}
     with LocalStack(REPO, write_state=False, subscribers=(audit,)) as stack:
         result["ingest_workers"] = stack.ingest_workers or (

@@ -6,9 +6,12 @@ Builders make the files in the test itself (no binary fixtures in the repo); the
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -98,3 +101,15 @@ def docx_builder() -> Callable[..., bytes]:
 def article() -> tuple[str, tuple[str, ...]]:
     """(title, paragraphs) of the small article the builders write by default."""
     return ARTICLE_TITLE, ARTICLE_PARAGRAPHS
+
+
+@pytest.fixture(scope="session")
+def hostile_corpus() -> ModuleType:
+    """bench/hostile_corpus.py (bench/ is not a package): the generated hostile inputs."""
+    path = REPO_ROOT / "bench" / "hostile_corpus.py"
+    spec = importlib.util.spec_from_file_location("hostile_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,5 +1,5 @@
 """AlertFunction: ArticlesTable stream records (new images of processed articles) -> at most one
-SNS alert per article, for the watched topics.
+SNS alert per article, carrying every topic at or above its alert threshold.
 
 The work is in :func:`newswatch.service.alert_record`. The event source mapping is expected to
 pass only INSERTs of processed article items; anything else that arrives is ignored by the service,
@@ -22,9 +22,11 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.lambda_context import LocalContext
+from newswatch.adapters.links import PresignedLinker, PublicLinker, article_linker
 from newswatch.adapters.sns import SnsAlertPublisher
 from newswatch.service import (
     AlertInProgressError,
@@ -68,6 +70,7 @@ class _Dependencies:
     settings: Settings
     store: DynamoArticleStore
     publisher: SnsAlertPublisher
+    linker: PresignedLinker | PublicLinker
 
 
 @functools.cache
@@ -78,6 +81,10 @@ def dependencies() -> _Dependencies:
         settings=settings,
         store=DynamoArticleStore(boto3.client("dynamodb"), settings.table_name),
         publisher=SnsAlertPublisher(boto3.client("sns"), settings.topic_arn),
+        # SigV4 (what allows a 7-day link); signing is local, no request to S3.
+        linker=article_linker(
+            settings, lambda: boto3.client("s3", config=Config(signature_version="s3v4"))
+        ),
     )
 
 
@@ -105,6 +112,7 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
             publisher=deps.publisher,
             settings=deps.settings,
             lease_seconds=lease_seconds(lambda_context),
+            linker=deps.linker,
         )
     except AlertPublishError:
         metrics.add_metric(name="AlertPublishFailed", unit=MetricUnit.Count, value=1)

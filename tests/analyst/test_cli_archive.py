@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.domain.reference import article_reference
 from newswatch_tools.cli import main
 from newswatch_tools.cli.archive import MomentError, parse_moment
 
@@ -65,3 +70,19 @@ def test_show_prints_summary_topics_evidence_and_alert_state(
         assert expected in out
     assert main(["show", "missing.txt"]) == 2
     assert "no article" in capsys.readouterr().err
+
+
+def test_show_accepts_the_reference_an_alert_carries(
+    archive_stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference = article_reference(archive_stack, "mid.txt", None)
+    state = json.loads(Path(os.environ["NEWSWATCH_LOCAL_STATE"]).read_text(encoding="utf-8"))
+    table = state["outputs"]["ArticlesTableName"]
+    store = DynamoArticleStore(boto3.client("dynamodb", region_name=state["region"]), table)
+    store.put_reference(reference, f"article#{archive_stack}/mid.txt", "v#null")
+
+    assert main(["show", reference.upper()]) == 0  # as typed from a phone
+    out = capsys.readouterr().out
+    assert "Title of mid.txt" in out and "Summary of mid.txt." in out
+    assert main(["show", "nw-aaaaaaaaaa"]) == 2
+    assert "no alert was sent with reference" in capsys.readouterr().err

@@ -11,6 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from newswatch.adapters.sns import message_attributes
+from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.subscriptions import filter_policy
 from newswatch_tools.cli import main
 
@@ -106,15 +108,28 @@ def _queue_subscriber(stack: dict[str, Any], name: str, policy: dict[str, Any]) 
     return str(url)
 
 
-def _publish(stack: dict[str, Any], kind: str, topics: list[str], score: float) -> None:
+def _publish(
+    stack: dict[str, Any], kind: str, topics: list[str], score: float, **scores: float
+) -> None:
+    """Publish with the attributes the alert function sets: every topic at ``score``, unless
+    ``scores`` gives it its own."""
+    topic_scores = tuple((topic, scores.get(topic, score)) for topic in topics)
+    message = AlertMessage(
+        subject="s",
+        default="d",
+        email="e",
+        sms="s",
+        topics=tuple(topics),
+        language="en",
+        top_topic=topics[0],
+        score=max(s for _, s in topic_scores),
+        kind=kind,
+        topic_scores=topic_scores,
+    )
     stack["sns"].publish(
         TopicArn=stack["topic_arn"],
         Message=f"{kind} {topics}",
-        MessageAttributes={
-            "topics": {"DataType": "String.Array", "StringValue": json.dumps(topics)},
-            "kind": {"DataType": "String", "StringValue": kind},
-            "score": {"DataType": "Number", "StringValue": str(score)},
-        },
+        MessageAttributes=message_attributes(message),
     )
 
 
@@ -143,6 +158,51 @@ def test_filter_policies_select_topics_scores_and_digests(stack: dict[str, Any])
         "alert ['aid']",
         "digest ['ceasefire']",
     ]
+
+
+def test_a_min_score_judges_each_subscribed_topic_on_its_own_score(stack: dict[str, Any]) -> None:
+    sanctions = _queue_subscriber(stack, "sanctions", filter_policy(["sanctions"], 0.5))
+    several = _queue_subscriber(
+        stack, "several", filter_policy(["sanctions", "aid", "displacement"], 0.5)
+    )
+
+    # The article's best topic (ceasefire 0.99) does not carry a weak sanctions score.
+    _publish(stack, "alert", ["ceasefire", "sanctions"], 0.99, sanctions=0.45)
+    _publish(stack, "alert", ["ceasefire", "sanctions"], 0.99, sanctions=0.5)
+    # Two subscribed topics in one article: one delivery, not one per topic.
+    _publish(stack, "alert", ["aid", "displacement"], 0.8)
+    _publish(stack, "digest", ["sanctions"], 0.7)  # alerts only
+
+    assert _received(sanctions) == ["alert ['ceasefire', 'sanctions']"]
+    assert _received(several) == [
+        "alert ['aid', 'displacement']",
+        "alert ['ceasefire', 'sanctions']",
+    ]
+
+
+def test_subscribe_refuses_a_topic_the_stack_cannot_alert_on(
+    stack: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "local.json"
+    data = json.loads(state.read_text())
+    data["outputs"]["AlertTopicsAllowed"] = "ceasefire,aid"
+    state.write_text(json.dumps(data))
+
+    assert main(["subscribe", "--sms", "+447700900123", "--topics", "sanctions,aid"]) == 2
+    err = capsys.readouterr().err
+    assert "sanctions cannot raise alerts on this stack" in err
+    assert "ceasefire,aid" in err
+    assert stack["sns"].list_subscriptions()["Subscriptions"] == []
+    # Digests cover every topic, so a digest subscription is fine.
+    assert main(["subscribe", "--sms", "+447700900123", "--topics", "sanctions", "--digest"]) == 0
+    capsys.readouterr()
+
+    data["outputs"]["AlertTopicsAllowed"] = "*"
+    state.write_text(json.dumps(data))
+    assert main(["subscribe", "--email", "a@example.org", "--topics", "sanctions"]) == 0
+    out = capsys.readouterr().out
+    assert "Local stack: nothing leaves this machine" in out
+    assert "confirmation" not in out
 
 
 def test_subscribe_by_place_validates_and_lists_the_places(

@@ -130,13 +130,14 @@ def deliveries(stack: LocalStackProcess, subscriber: str, key: str) -> list[dict
 
 
 def watched_topics(item: dict[str, Any], stack: LocalStackProcess) -> set[str]:
-    """The watched topics an article scores at least the threshold on (the template defaults)."""
-    watched = {"ceasefire", "aid"}
-    return {
-        str(t["label"])
-        for t in item.get("topics") or ()
-        if t["label"] in watched and float(t["score"]) >= 0.3
-    }
+    """The topics an article alerts for under the template's defaults: every taxonomy topic at or
+    above its alert threshold (no WatchedTopics allow-list)."""
+    from newswatch.service import alert_topics
+    from newswatch.settings import Settings
+    from newswatch_tools.local.spec import load_spec
+
+    settings = Settings.from_env(load_spec().alert.environment)
+    return {t.label for t in alert_topics(item, settings)}
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,8 @@ def test_function_environment_resolves_the_template_references_to_local_names() 
     env = spec.alert.environment
     assert env["NEWSWATCH_TABLE"] == spec.table_name
     assert env["NEWSWATCH_TOPIC_ARN"].endswith(f":{spec.topic_name}")
-    assert env["NEWSWATCH_WATCHED_TOPICS"] == "ceasefire,aid"
+    assert env["NEWSWATCH_WATCHED_TOPICS"] == ""  # no allow-list: every topic may alert
+    assert env["NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS"] == "604800"
     assert float(env["NEWSWATCH_MIN_TOPIC_SCORE"]) == pytest.approx(0.3)
 
 

@@ -100,16 +100,16 @@ def delivered(local_stack: LocalStackProcess) -> dict[str, list[str]]:
 def test_a_ceasefire_subscriber_in_sudan_gets_the_sudan_article_only(
     delivered: dict[str, list[str]],
 ) -> None:
-    [message] = delivered["ceasefire-in-sudan"]
-    assert "/sudan.txt" in message and "places: SD" in message
-    assert "ceasefire" in message
+    [alert] = [json.loads(m) for m in delivered["ceasefire-in-sudan"]]
+    assert alert["key"] == "sudan.txt"
+    assert [p["code"] for p in alert["places"]] == ["SD"]
+    assert "ceasefire" in [t["label"] for t in alert["topics"]]
 
 
 def test_a_place_only_subscriber_gets_every_article_about_the_country_once(
     delivered: dict[str, list[str]],
 ) -> None:
-    messages = sorted(delivered["sudan"])
-    assert len(messages) == 2, messages
-    assert any("/museum.txt" in m for m in messages)
-    assert any("/sudan.txt" in m for m in messages)
-    assert not any("/ukraine.txt" in m for m in messages)
+    alerts = [json.loads(m) for m in delivered["sudan"]]
+    assert sorted(a["key"] for a in alerts) == ["museum.txt", "sudan.txt"]
+    [museum] = [a for a in alerts if a["key"] == "museum.txt"]
+    assert museum["topics"] == []  # no topic alerts on it: a place alert

@@ -9,31 +9,15 @@ failure, whichever limit (a bounded parser, the memory ceiling, the time budget)
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import Any
 
 import pytest
-from awsstack import REPO, SPEC, Stack, load_handler, sqs_event
+from awsstack import SPEC, Stack, load_handler, sqs_event
 
 from newswatch.adapters.lambda_context import LocalContext
 
 BATCH_SIZE = SPEC.ingest_source.batch_size  # 10 in template.yaml
 pytestmark = pytest.mark.timeout(900)
-
-
-def _load_corpus() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "hostile_corpus", REPO / "bench" / "hostile_corpus.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load_corpus()
 
 
 @pytest.fixture
@@ -76,8 +60,9 @@ def test_the_template_gives_each_article_a_budget() -> None:
 
 
 def test_every_hostile_input_ends_as_a_clear_record_within_the_functions_limits(
-    stack: Stack, ingest: Any, caplog: pytest.LogCaptureFixture
+    stack: Stack, ingest: Any, caplog: pytest.LogCaptureFixture, hostile_corpus: Any
 ) -> None:
+    corpus = hostile_corpus
     bodies = [stack.put(case.key, case.build()) for case in corpus.CASES]
     for start in range(0, len(bodies), BATCH_SIZE):
         # Nothing retried: every outcome is final, nothing can reach the dead-letter queue.
@@ -108,10 +93,15 @@ def test_every_hostile_input_ends_as_a_clear_record_within_the_functions_limits(
 
 
 def _batch_of_ten(stack: Stack, hostile_key: str, hostile: bytes) -> list[dict[str, Any]]:
+    jeddah = (
+        b"Negotiators from both sides met in Jeddah on Tuesday to discuss a ceasefire proposal.\n"
+        b"The proposal includes a prisoner exchange and humanitarian corridors for aid convoys.\n"
+        b"Diplomats said a second round of talks could begin next week in the Saudi city."
+    )
     bodies = [stack.put(f"batch/{place}.txt", healthy_article(place)) for place in PLACES[:5]]
     bodies.append(stack.put(hostile_key, hostile))  # in the middle of the batch
     bodies += [stack.put(f"batch/{place}.txt", healthy_article(place)) for place in PLACES[5:]]
-    bodies.append(stack.put("batch/jeddah.txt", "\n\n".join(corpus.ARTICLE).encode()))
+    bodies.append(stack.put("batch/jeddah.txt", jeddah))
     assert len(bodies) == 10
     return bodies
 
@@ -125,21 +115,23 @@ def _nine_and_one(stack: Stack, hostile_key: str) -> dict[str, Any]:
 
 
 def test_a_batch_of_ten_with_one_hostile_file_stores_nine_articles_and_one_failure(
-    stack: Stack, ingest: Any
+    stack: Stack, ingest: Any, hostile_corpus: Any
 ) -> None:
-    bodies = _batch_of_ten(stack, "batch/shared-stream.pdf", corpus.pdf_shared_content_stream())
+    pdf = hostile_corpus.pdf_shared_content_stream()
+    bodies = _batch_of_ten(stack, "batch/shared-stream.pdf", pdf)
     assert invoke(ingest, bodies) == {"batchItemFailures": []}
     failed = _nine_and_one(stack, "batch/shared-stream.pdf")
     assert failed["error_code"] == "too_complex"
 
 
 def test_the_memory_ceiling_stops_what_no_parser_bound_caught(
-    stack: Stack, ingest: Any, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, ingest: Any, monkeypatch: pytest.MonkeyPatch, hostile_corpus: Any
 ) -> None:
     # The shared-stream PDF decodes 70 MB before its page cap can look at it.
     monkeypatch.setenv("NEWSWATCH_ARTICLE_MEMORY_MB", "48")
     ingest.dependencies.cache_clear()
-    bodies = _batch_of_ten(stack, "batch/shared-stream.pdf", corpus.pdf_shared_content_stream())
+    pdf = hostile_corpus.pdf_shared_content_stream()
+    bodies = _batch_of_ten(stack, "batch/shared-stream.pdf", pdf)
     assert invoke(ingest, bodies) == {"batchItemFailures": []}
     failed = _nine_and_one(stack, "batch/shared-stream.pdf")
     assert failed["error_code"] == "too_complex" and "48 MB of memory" in failed["error"]

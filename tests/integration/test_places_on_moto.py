@@ -173,14 +173,26 @@ def test_a_ceasefire_subscriber_in_sudan_gets_the_sudan_article_not_the_ukraine_
     _ingest(stack, "news/ukraine.txt", UKRAINE)
     _alert(stack)
 
-    [sudan] = stack.received("ceasefire-in-sudan")
-    assert "sudan.txt" in sudan["Message"] and "places: SD" in sudan["Message"]
+    [sudan] = _alerts(stack, "ceasefire-in-sudan")
+    assert sudan["key"] == "news/sudan.txt"
+    assert [p["code"] for p in sudan["places"]] == ["SD"]
+    assert "ceasefire" in [t["label"] for t in sudan["topics"]]
     assert stack.received("ceasefire-in-sudan") == []
-    # Topic subscribers without places still get both ceasefire stories.
-    assert sorted(m["Message"].rsplit("/", 1)[-1] for m in stack.received("email-ceasefire")) == [
-        "sudan.txt | places: SD",
-        "ukraine.txt | places: UA, RU, US",
-    ]
+    # Topic subscribers without places still get both ceasefire stories, with their places.
+    everywhere = {a["key"]: a["places"] for a in _alerts(stack, "email-ceasefire")}
+    assert sorted(everywhere) == ["news/sudan.txt", "news/ukraine.txt"]
+    assert "UA" in [p["code"] for p in everywhere["news/ukraine.txt"]]
+
+
+def _alerts(stack: Stack, subscriber: str) -> list[dict[str, Any]]:
+    """The JSON alerts a subscriber queue received, each checked against docs/alert.schema.json."""
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "alert.schema.json").read_text(encoding="utf-8"))
+    alerts = [json.loads(m["Message"]) for m in stack.received(subscriber)]
+    for alert in alerts:
+        jsonschema.validate(alert, schema)
+    return alerts
 
 
 def test_a_place_only_subscriber_gets_every_article_about_the_country_once(
@@ -201,13 +213,14 @@ def test_a_place_only_subscriber_gets_every_article_about_the_country_once(
     _ingest(stack, "culture/museum-copy.txt", SUDAN_MUSEUM)
     _alert(stack)
 
-    about_sudan = sorted(m["Message"] for m in stack.received("about-sudan"))
-    assert len(about_sudan) == 2, about_sudan
-    assert "culture/museum.txt" in about_sudan[0] and "news/sudan.txt" in about_sudan[1]
-    about_ukraine = [m["Message"] for m in stack.received("about-ukraine")]
-    assert len(about_ukraine) == 1, about_ukraine
+    about_sudan = sorted(
+        (a["key"], [t["label"] for t in a["topics"]]) for a in _alerts(stack, "about-sudan")
+    )
+    assert [key for key, _ in about_sudan] == ["culture/museum.txt", "news/sudan.txt"]
+    assert about_sudan[0][1] == []  # the museum: a place alert, no topic
+    assert [a["key"] for a in _alerts(stack, "about-ukraine")] == ["news/ukraine.txt"]
     # The museum article reached no topic subscriber.
-    assert all("museum" not in m["Message"] for m in stack.received("email-ceasefire"))
+    assert all(a["key"] != "culture/museum.txt" for a in _alerts(stack, "email-ceasefire"))
     stored = [a for a in stack.articles() if a["key"] == "culture/museum.txt"]
     [original] = [a for a in stored if a["status"] == "processed"]  # the re-upload: a duplicate
     assert original["alert_state"] == "sent" and original["alert_topics"] == []

@@ -209,6 +209,7 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
 
     context = LocalContext(timeout_seconds=5.0)
     assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
-    summarizer = app.dependencies().pipeline.summarizer
+    pipeline = app.dependencies().pipeline.analyzer  # the pipeline inside the per-article budget
+    summarizer = pipeline.summarizer
     assert isinstance(summarizer, FallbackSummarizer)
     assert summarizer.remaining_ms == context.get_remaining_time_in_millis

@@ -33,6 +33,8 @@ ENVIRONMENT = {
     "NEWSWATCH_SUMMARY_SENTENCES",
     "NEWSWATCH_MAX_ARTICLE_BYTES",
     "NEWSWATCH_ENGINE",
+    "NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS",
+    "NEWSWATCH_ARTICLE_BASE_URL",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -97,8 +99,13 @@ def test_each_function_gets_only_what_it_uses(transformed: dict[str, Any]) -> No
         assert not any(
             a.startswith(("sns:", "kms:")) for s in statements(role) for a in as_list(s["Action"])
         )
+    # The alert function signs links to the article it announces: a presigned URL carries the
+    # signer's permissions, so it may read objects (and their versions), nothing else of S3.
+    alert_s3 = {a for s in statements(alert) for a in as_list(s["Action"]) if a.startswith("s3:")}
+    assert alert_s3 == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert alert_s3 <= actions_on(alert, BUCKET_NAME_SUB + "/*")
+    assert not any(a.startswith("s3:") for s in statements(digest) for a in as_list(s["Action"]))
     for role in (alert, digest):
-        assert not any(a.startswith("s3:") for s in statements(role) for a in as_list(s["Action"]))
         assert "sns:Publish" in actions_on(role, "AlertsTopic")
         assert {"kms:GenerateDataKey", "kms:Decrypt"} <= actions_on(role, "NotificationsKey")
         assert "dynamodb:UpdateItem" in actions_on(role, "ArticlesTable")
@@ -310,8 +317,17 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
 def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
     params = template["Parameters"]
     defaults = {name: spec.get("Default") for name, spec in params.items()}
-    assert defaults["WatchedTopics"] == "ceasefire,aid"
+    assert defaults["WatchedTopics"] == ""  # no allow-list: every topic may alert
     assert params["WatchedTopics"]["Type"] == "CommaDelimitedList"
+    assert int(defaults["ArticleLinkExpirySeconds"]) == 604800  # SigV4's maximum
+    assert int(params["ArticleLinkExpirySeconds"]["MaxValue"]) == 604800
+    assert defaults["ArticleBaseUrl"] == ""
+    # `newswatch subscribe` reads this output to refuse a topic that cannot alert.
+    assert template["Outputs"]["AlertTopicsAllowed"]["Value"] == {
+        "Fn::If": ["HasWatchedTopics", {"Fn::Join": [",", {"Ref": "WatchedTopics"}]}, "*"]
+    }
+    assert re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "https://news.example.org/a")
+    assert not re.fullmatch(params["ArticleBaseUrl"]["AllowedPattern"], "news.example.org")
     assert float(defaults["MinTopicScore"]) == 0.3
     assert defaults["AlertEmail"] == "" and defaults["AlertPhoneNumber"] == ""
     assert defaults["SummarizerEngine"] == "extractive"

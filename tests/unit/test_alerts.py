@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from newswatch.domain.alerts import (
     SMS_GSM7_SEPTETS,
     SMS_UCS2_UNITS,
+    AlertPolicy,
+    ArticleLink,
     MatchedTopic,
     fit_sms,
     gsm7_septets,
     is_gsm7,
-    match_topics,
     render_alert,
     render_email,
     render_sms,
@@ -26,6 +27,15 @@ from newswatch.domain.alerts import (
     to_ascii,
     ucs2_units,
 )
+from newswatch.domain.alerts import match_topics as match_policy
+from newswatch.domain.reference import article_reference, is_reference
+
+
+def match_topics(
+    rec: dict[str, Any], watched: list[str], min_score: float
+) -> tuple[MatchedTopic, ...]:
+    """The topics of ``rec`` that alert when only ``watched`` may, all from ``min_score``."""
+    return match_policy(rec, AlertPolicy.build(((t, None) for t in watched), min_score))
 
 
 def record(**overrides: Any) -> dict[str, Any]:
@@ -72,6 +82,17 @@ def test_no_watched_topic_matches_nothing() -> None:
     assert match_topics(record(), ["protests"], 0.1) == ()
     assert match_topics(record(), ["ceasefire"], 0.95) == ()
     assert match_topics(record(topics=[]), ["ceasefire"], 0.0) == ()
+
+
+def test_each_topic_alerts_from_its_own_threshold_and_the_allow_list_limits_them() -> None:
+    taxonomy = [("ceasefire", 0.95), ("aid", None), ("sanctions", 0.5), ("displacement", None)]
+    every = AlertPolicy.build(taxonomy, 0.3)
+    assert [t.label for t in match_policy(record(), every)] == ["sanctions", "aid"]
+    allowed = AlertPolicy.build(taxonomy, 0.3, allowed=["aid", "ceasefire"])
+    assert [t.label for t in match_policy(record(), allowed)] == ["aid"]
+    assert allowed.labels == ("ceasefire", "aid")
+    assert allowed.threshold("sanctions") is None
+    assert every.threshold("ceasefire") == 0.95 and every.threshold("aid") == 0.3
 
 
 @pytest.mark.parametrize("status", ["duplicate", "failed", "skipped", None])
@@ -147,8 +168,19 @@ def test_a_long_article_gives_one_sms_with_topics_title_and_a_cut_summary() -> N
     sms = render_sms(long, match_topics(long, ["ceasefire", "aid"], 0.3))
     assert sms_fits(sms) and is_gsm7(sms)
     assert sms.startswith("[ceasefire 0.91, aid 0.42] Truce talks resume in Jeddah - ")
-    assert sms.endswith("...")
+    reference = article_reference("b", "news/truce.txt", "1")
+    assert sms.endswith(f"... ref {reference}")
     assert gsm7_septets(sms) <= SMS_GSM7_SEPTETS
+
+
+def test_the_sms_reference_is_short_stable_and_names_the_version() -> None:
+    first = article_reference("b", "news/truce.txt", "1")
+    assert first == article_reference("b", "news/truce.txt", "1")
+    assert is_reference(first) and is_reference(f"  {first.upper()} ")
+    assert len(first) == 13
+    assert first != article_reference("b", "news/truce.txt", "2")
+    assert first != article_reference("c", "news/truce.txt", "1")
+    assert not is_reference("news/truce.txt")
 
 
 def test_a_non_latin_article_gives_one_ucs2_sms() -> None:
@@ -157,6 +189,7 @@ def test_a_non_latin_article_gives_one_ucs2_sms() -> None:
     assert not is_gsm7(sms)
     assert ucs2_units(sms) <= SMS_UCS2_UNITS
     assert "محادثات" in sms
+    assert sms.endswith(" ref " + article_reference("b", "news/truce.txt", "1"))
 
 
 # -- subject, email, attributes ---------------------------------------------------------------
@@ -176,16 +209,33 @@ def test_an_untitled_article_is_named_by_its_file() -> None:
     assert subject == "[newswatch: ceasefire] truce.txt"
 
 
-def test_email_has_title_summary_topics_with_scores_and_evidence_location_and_time() -> None:
-    email = render_email(record(), match_topics(record(), ["ceasefire", "aid"], 0.3))
+def test_email_has_title_why_summary_link_reference_and_how_to_stop() -> None:
+    link = ArticleLink(
+        "https://b.s3.amazonaws.com/news/truce.txt?X-Amz-Signature=1", "2026-12-10T07:59:30Z"
+    )
+    email = render_email(record(), match_topics(record(), ["ceasefire", "aid"], 0.3), link)
     assert email.startswith("Truce talks resume in Jeddah\n")
+    assert "Why you got this: ceasefire 0.91, aid 0.42" in email
     assert "Negotiators met in Jeddah to discuss a ceasefire." in email
     assert "ceasefire (score 0.91, IPTC medtop:20000073)" in email
-    assert '"Both sides agreed to a ceasefire."' in email
+    assert '    "Both sides agreed to a ceasefire."' in email
     assert "aid (score 0.42)" in email
     assert "sanctions" not in email  # not watched
-    assert "Location: s3://b/news/truce.txt (version 1)" in email
+    assert f"Read the article: {link.url} (link valid until 2026-12-10 07:59 UTC)" in email
+    assert "Stored at: s3://b/news/truce.txt (version 1)" in email
+    reference = article_reference("b", "news/truce.txt", "1")
+    assert f"Reference: {reference} (newswatch show {reference})" in email
     assert "Uploaded: 2026-11-29T18:00:00.000Z" in email
+    assert "To stop them, open the unsubscribe link below" in email
+
+
+def test_quoted_evidence_is_shown_once_without_doubled_quotation_marks() -> None:
+    quote = '"Today we made an offer," Rubio said.'
+    rec = record(topics=[{"label": "ceasefire", "score": 0.9, "evidence": [quote]}])
+    email = render_email(rec, match_topics(rec, ["ceasefire"], 0.3))
+    assert f"    {quote}\n" in email
+    assert '""' not in email
+    assert email.count("Today we made an offer") == 1
 
 
 def test_the_message_carries_what_filter_policies_match_on() -> None:
@@ -196,6 +246,7 @@ def test_the_message_carries_what_filter_policies_match_on() -> None:
     assert message.language == "en"
     assert message.kind == "alert"
     assert set(message.structured()) == {"default", "email", "sms"}
+    assert message.topic_scores == (("ceasefire", 0.91), ("aid", 0.42))
 
 
 def test_rendering_without_a_match_is_an_error() -> None:

@@ -49,8 +49,12 @@ def test_a_place_alert_carries_the_countries_and_no_topics() -> None:
     assert not place_alert_due({**RECORD, "alert_only_topics": []})  # a near-duplicate
     message = render_place_alert(RECORD)
     assert message.topics == () and message.places == ("SD",)
-    assert message.subject == "[newswatch Sudan] Truce in Darfur"
+    assert message.subject == "[newswatch: Sudan] Truce in Darfur"
     assert "Sudan (SD, score 0.97)" in message.email and "Fighting in Darfur." in message.email
+    payload = json.loads(message.default)
+    assert payload["topics"] == [] and payload["places"] == [
+        {"code": "SD", "name": "Sudan", "score": 0.97}
+    ]
     attributes = message_attributes(message)
     assert "topics" not in attributes  # so no topic subscriber's policy matches it
     assert json.loads(attributes["places"]["StringValue"]) == ["SD"]

@@ -12,8 +12,10 @@ from newswatch.settings import Settings, SettingsError
 def test_defaults_without_any_variable() -> None:
     settings = Settings.from_env({})
     assert settings.table_name == "" and settings.topic_arn == ""
-    assert settings.watched_topics == ("ceasefire", "aid")
+    assert settings.watched_topics == ()  # every topic may alert
     assert settings.min_topic_score == 0.3
+    assert settings.article_link_expiry_seconds == 7 * 24 * 3600
+    assert settings.article_base_url == ""
     assert settings.summary_sentences == 3
     assert settings.max_article_bytes == 10 * 1024 * 1024
     assert settings.taxonomy_path is None and settings.model_dir is None
@@ -64,6 +66,8 @@ def test_an_empty_watch_list_watches_nothing() -> None:
         ("NEWSWATCH_ALERT_LEASE_SECONDS", "0", "at least 1"),
         ("NEWSWATCH_ENGINE", "gpt", "one of extractive, transformers"),
         ("NEWSWATCH_TAGGER", "regex", "one of pattern, semantic, hybrid"),
+        ("NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS", "604801", "at most 604800"),
+        ("NEWSWATCH_ARTICLE_BASE_URL", "news.example.org", "http"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, message: str) -> None:

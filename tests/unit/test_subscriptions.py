@@ -5,6 +5,8 @@ from newswatch.domain.subscriptions import (
     describe_policy,
     email_subscriber,
     filter_policy,
+    min_score_level,
+    score_levels,
     sms_subscriber,
     validate_topics,
 )
@@ -34,15 +36,38 @@ def test_unknown_topics_are_rejected_with_the_known_list() -> None:
 
 
 def test_filter_policy_round_trips() -> None:
-    policy = filter_policy(["aid"], 0.5, ("alert", "digest"))
-    assert policy == {
-        "topics": ["aid"],
-        "kind": ["alert", "digest"],
-        "score": [{"numeric": [">=", 0.5]}],
-    }
-    assert describe_policy(policy) == (["aid"], 0.5, ["alert", "digest"])
-    assert "score" not in filter_policy(["aid"])
+    policy = filter_policy(["aid", "sanctions"], 0.5, ("alert", "digest"))
+    assert policy == {"kind": ["alert", "digest"], "score_levels": ["aid>=0.50", "sanctions>=0.50"]}
+    assert describe_policy(policy) == (["aid", "sanctions"], 0.5, ["alert", "digest"])
+    assert filter_policy(["aid"]) == {"topics": ["aid"], "kind": ["alert"]}
+    assert filter_policy(["aid"], 0.0) == {"topics": ["aid"], "kind": ["alert"]}
+    # A policy made before score_levels still reads back.
+    old = {"topics": ["aid"], "kind": ["alert"], "score": [{"numeric": [">=", 0.4]}]}
+    assert describe_policy(old) == (["aid"], 0.4, ["alert"])
     with pytest.raises(SubscriptionError, match="between 0 and 1"):
         filter_policy(["aid"], 1.5)
     with pytest.raises(SubscriptionError, match="kinds"):
         filter_policy(["aid"], None, ("weekly",))
+
+
+def test_score_levels_carry_each_topic_on_its_own_score_rounded_down() -> None:
+    levels = score_levels([("sanctions", 0.51), ("aid", 0.349)])
+    assert "sanctions>=0.50" in levels and "sanctions>=0.55" not in levels
+    assert "aid>=0.30" in levels and "aid>=0.35" not in levels
+    assert len(levels) == 10 + 6
+    assert score_levels([("aid", 1.0)])[-1] == "aid>=1.00"
+    assert score_levels([("aid", 0.04)]) == []
+
+
+def test_a_min_score_is_rounded_up_never_down() -> None:
+    assert [min_score_level(m) for m in (0.5, 0.53, 0.35, 0.0, 1.0)] == [0.5, 0.55, 0.35, 0, 1]
+    assert min_score_level(0.1 + 0.2) == 0.3  # float noise is not a higher score
+
+
+def test_a_subscriber_matches_on_each_topic_score_not_on_the_best_one() -> None:
+    """The policy and the message meet as SNS's String.Array rule does: any token in common."""
+    policy = set(filter_policy(["sanctions", "displacement"], 0.5)["score_levels"])
+    strong_sanctions = score_levels([("ceasefire", 0.99), ("sanctions", 0.6)])
+    weak_sanctions = score_levels([("ceasefire", 0.99), ("sanctions", 0.45)])
+    assert policy & set(strong_sanctions)
+    assert not policy & set(weak_sanctions)

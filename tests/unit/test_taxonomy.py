@@ -154,3 +154,27 @@ def test_bad_files_raise_a_clear_taxonomy_error(text: str, message: str) -> None
 def test_missing_file_is_a_taxonomy_error(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="not found"):
         load_taxonomy(tmp_path / "nope.yaml")
+
+
+def test_alert_thresholds_are_read_without_compiling_patterns(tmp_path: Path) -> None:
+    from newswatch.domain.taxonomy import read_alert_thresholds
+
+    default = read_alert_thresholds()
+    assert [label for label, _ in default] == list(load_taxonomy().labels)
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "topics:\n"
+        "  - {label: a, description: A., patterns: ['(unclosed'], alert_threshold: 0.7}\n"
+        "  - {label: b, description: B., patterns: [b]}\n",
+        encoding="utf-8",
+    )
+    assert read_alert_thresholds(path) == (("a", 0.7), ("b", None))
+    path.write_text("topics:\n  - {label: a, alert_threshold: 2}\n", encoding="utf-8")
+    with pytest.raises(TaxonomyError, match="alert_threshold must be between 0 and 1"):
+        read_alert_thresholds(path)
+    path.write_text(
+        "topics:\n  - {label: a, description: A., patterns: [a], alert_threshold: x}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TaxonomyError, match="alert_threshold must be a number"):
+        load_taxonomy(path)

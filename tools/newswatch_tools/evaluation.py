@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newswatch.domain.models import Document
+from newswatch.domain.errors import NewswatchError
+from newswatch.domain.models import Analysis, Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
 from newswatch.domain.taxonomy import Taxonomy
@@ -186,6 +187,15 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
+def analyze_row(pipeline: Pipeline, row: dict[str, Any]) -> Analysis | None:
+    """The row analysed as an uploaded article would be; None when the service would refuse it
+    (text that is not prose is a failed record: no summary, no topics, no places)."""
+    try:
+        return pipeline.analyze_document(row_document(row))
+    except NewswatchError:
+        return None
+
+
 def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
@@ -196,8 +206,8 @@ def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> Su
     lead: list[list[str]] = []
     references: list[str] = []
     for row in rows:
-        analysis = pipeline.analyze_document(row_document(row))
-        engine.append(list(analysis.summary.sentences))
+        analysis = analyze_row(pipeline, row)
+        engine.append(list(analysis.summary.sentences) if analysis else [])
         lead.append(lead_sentences(split_sentences(str(row["text"])), LEAD_SENTENCES))
         references.append(str(row["summary"]))
     return SummaryScores(
@@ -259,7 +269,12 @@ def topic_outcome(
     row: dict[str, Any], pipeline: Pipeline, thresholds: Mapping[str, float]
 ) -> TopicOutcome:
     document = row_document(row)
-    analysis = pipeline.analyze_document(document)
+    analysis = analyze_row(pipeline, row)
+    if analysis is None:  # refused as not an article: a failed record, it alerts nothing
+        return TopicOutcome(
+            gold=frozenset(_gold_labels(row)), judged=_judged_labels(row), scores={},
+            alerted=frozenset(),
+        )  # fmt: skip
     alerted = frozenset(t.label for t in analysis.topics if t.score >= thresholds.get(t.label, 0.0))
     score_all = getattr(pipeline.tagger, "score", None)
     if callable(score_all) and analysis.language == "en":

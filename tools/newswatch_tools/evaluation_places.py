@@ -13,7 +13,7 @@ from typing import Any
 
 from newswatch.pipeline import Pipeline
 from newswatch_tools import evaluation
-from newswatch_tools.evaluation import SPLIT_SEED, EvaluationError, TopicScore, row_document
+from newswatch_tools.evaluation import SPLIT_SEED, EvaluationError, TopicScore, analyze_row
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,8 @@ def score_places(
 
 
 def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> PlaceScores:
-    predicted = [
-        {place.code for place in pipeline.analyze_document(row_document(row)).places}
-        for row in rows
-    ]
+    analyses = [analyze_row(pipeline, row) for row in rows]
+    predicted = [{place.code for place in a.places} if a else set() for a in analyses]
     return score_places([gold_countries(row) for row in rows], predicted)
 
 

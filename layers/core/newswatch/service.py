@@ -51,6 +51,7 @@ or TTL to manage.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import traceback
@@ -58,19 +59,30 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from newswatch.adapters.dynamodb import (
+    REFERENCE_SK,
     PutResult,
     article_pk,
     article_sk,
     new_band_item,
     place_index_key,
     place_sk,
+    reference_pk,
     topic_sk,
 )
 from newswatch.adapters.s3 import ObjectHead, ObjectNotFoundError
-from newswatch.domain.alerts import AlertMessage, MatchedTopic, match_topics, render_alert
+from newswatch.domain.alerts import (
+    AlertMessage,
+    AlertPolicy,
+    ArticleLink,
+    MatchedTopic,
+    match_topics,
+    reference_of,
+    render_alert,
+)
 from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
 from newswatch.domain.neardup import (
     Fingerprint,
@@ -165,6 +177,8 @@ class ArticleStore(Protocol):
 
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
+    def put_reference(self, reference: str, pk: str, sk: str) -> None: ...
+
 
 class NearDuplicateIndex(Protocol):
     """The band items of :mod:`newswatch.domain.neardup` (DynamoArticleStore implements it)."""
@@ -203,6 +217,12 @@ class Analyzer(Protocol):
 
 class AlertPublisher(Protocol):
     def publish(self, message: AlertMessage) -> str: ...
+
+
+class ArticleLinker(Protocol):
+    """The link an alert gives to open the article (a presigned URL, or a public page)."""
+
+    def link(self, bucket: str, key: str, version_id: str | None) -> ArticleLink: ...
 
 
 # -- outcomes ---------------------------------------------------------------------------------
@@ -504,7 +524,7 @@ class _Ingest:
             if fp.band_keys:
                 item["near_fingerprint"] = fp.encode()
             if matches:
-                _mark_near_duplicate(item, matches, settings.watched_topics)
+                _mark_near_duplicate(item, matches, alert_policy(settings).labels)
             existing = {str(band["pk"]) for band in band_items}
             member, value = _membership(fp, item)
             new_bands = [new_band_item(k, member, value) for k in fp.band_keys if k not in existing]
@@ -740,7 +760,7 @@ def reprocess_object(
         item.update(fields)
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
-        _keep_near_duplicate(item, stored, settings.watched_topics)
+        _keep_near_duplicate(item, stored, alert_policy(settings).labels)
     if stored.get("alert_state") in _ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso(clock.now())
@@ -782,13 +802,28 @@ def _keep_near_duplicate(
 # -- alert ------------------------------------------------------------------------------------
 
 
+def alert_policy(settings: Settings) -> AlertPolicy:
+    """The stack's alert policy: every topic of its taxonomy (or of ``WatchedTopics``, when that
+    allow-list is set) alerts from its own ``alert_threshold``, else from the minimum score."""
+    return _alert_policy(settings.taxonomy_path, settings.min_topic_score, settings.watched_topics)
+
+
+@functools.cache
+def _alert_policy(
+    taxonomy_path: Path | None, min_score: float, watched: tuple[str, ...]
+) -> AlertPolicy:
+    from newswatch.domain.taxonomy import read_alert_thresholds
+
+    return AlertPolicy.build(read_alert_thresholds(taxonomy_path), min_score, watched)
+
+
 def alert_topics(record: Mapping[str, Any], settings: Settings) -> tuple[MatchedTopic, ...]:
-    """The watched topics this stored article alerts for, strongest first.
+    """The topics this stored article alerts for, strongest first.
 
     A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
     those may alert. The loadtest and the CLI count expected alerts with this same rule.
     """
-    matched = match_topics(record, settings.watched_topics, settings.min_topic_score)
+    matched = match_topics(record, alert_policy(settings))
     only = record.get("alert_only_topics")
     if only is None:
         return matched
@@ -804,11 +839,13 @@ def alert_record(
     settings: Settings,
     lease_seconds: float | None = None,
     clock: Clock | None = None,
+    linker: ArticleLinker | None = None,
 ) -> AlertOutcome:
     """Publish the alert for one stored article at most once (see the module docstring).
 
     ``lease_seconds``: how long our claim holds; the Lambda handler passes the invocation's
     remaining time, so a claim outlives its claimer only if the claimer has died.
+    ``linker``: makes the link the alert gives to open the article (none: no link).
     Raises :class:`AlertInProgressError` when another live invocation holds the claim and
     :class:`AlertPublishError` when SNS fails; DynamoDB errors propagate. Each makes the stream
     retry the record.
@@ -848,10 +885,19 @@ def alert_record(
         store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso(now))
         return AlertOutcome("held", pk, sk, held_topics=held_labels)
 
+    try:
+        bucket, key = str(record.get("bucket", "")), str(record.get("key", ""))
+        link = linker.link(bucket, key, _version(record)) if linker else None
+        # Before the publish: every reference a subscriber receives resolves (`newswatch show`).
+        store.put_reference(reference_of(record), pk, sk)
+    except Exception:
+        _return_quota(store, allowed, hour, settings)
+        _release(store, pk, sk, token)
+        raise
     message = (
-        with_places(render_alert(record, allowed), record)
+        with_places(render_alert(record, allowed, link), record)
         if allowed
-        else (render_place_alert(record))
+        else render_place_alert(record, link)
     )
     try:
         message_id = publisher.publish(message)
@@ -878,6 +924,19 @@ def alert_record(
     return AlertOutcome(
         "published", pk, sk, message.topics, message_id, marked, held_topics=held_labels
     )
+
+
+def _version(record: Mapping[str, Any]) -> str | None:
+    version = record.get("version_id")
+    return None if version in (None, "null") else str(version)
+
+
+def find_by_reference(store: ArticleStore, reference: str) -> dict[str, Any] | None:
+    """The article an alert's reference (``nw-...``, :mod:`newswatch.domain.reference`) names."""
+    pointer = store.get(reference_pk(reference), REFERENCE_SK)
+    if pointer is None:
+        return None
+    return store.get(str(pointer["article_pk"]), str(pointer["article_sk"]))
 
 
 def _apply_hourly_cap(

@@ -62,11 +62,29 @@ def _csv(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+
+def _base_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not value.startswith(("https://", "http://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _link_expiry(env: Mapping[str, str], name: str) -> int:
+    value = _int(env, name, MAX_PRESIGN_SECONDS)
+    if value > MAX_PRESIGN_SECONDS:
+        raise SettingsError(f"{name} must be at most {MAX_PRESIGN_SECONDS} (7 days), got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str = ""
     topic_arn: str = ""
-    watched_topics: tuple[str, ...] = ("ceasefire", "aid")
+    # An allow-list of the topics that may raise instant alerts; empty: every taxonomy topic.
+    watched_topics: tuple[str, ...] = ()
     min_topic_score: float = 0.3
     summary_sentences: int = 3
     max_article_bytes: int = 10 * 1024 * 1024
@@ -88,6 +106,10 @@ class Settings:
     # Estimated Jaccard similarity of word shingles at or above which an article is a
     # near-duplicate of an earlier one (RELIABILITY.md 2.2: no false positive measured at 0.3+).
     near_dup_threshold: float = 0.5
+    # The link in an alert: a presigned S3 GET URL valid this long (SigV4 allows at most 7 days),
+    # or, when set, this public base URL followed by the object key.
+    article_link_expiry_seconds: int = MAX_PRESIGN_SECONDS
+    article_base_url: str = ""
     # Each article's analysis runs in a child process with this wall-clock budget (cut to what the
     # invocation has left) and memory ceiling (0: a share of the function's memory);
     # newswatch/budget.py says why and how.
@@ -106,9 +128,7 @@ class Settings:
             table_name=env.get("NEWSWATCH_TABLE", "").strip(),
             topic_arn=env.get("NEWSWATCH_TOPIC_ARN", "").strip(),
             # Taxonomy labels are lower case; "Ceasefire, Aid" means the same topics.
-            watched_topics=tuple(
-                t.lower() for t in _csv(env, "NEWSWATCH_WATCHED_TOPICS", "ceasefire,aid")
-            ),
+            watched_topics=tuple(t.lower() for t in _csv(env, "NEWSWATCH_WATCHED_TOPICS", "")),
             min_topic_score=_float(env, "NEWSWATCH_MIN_TOPIC_SCORE", 0.3, 0.0, 1.0),
             summary_sentences=_int(env, "NEWSWATCH_SUMMARY_SENTENCES", 3),
             max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", 10 * 1024 * 1024),
@@ -123,6 +143,8 @@ class Settings:
                 env, "NEWSWATCH_MAX_ALERTS_PER_TOPIC_PER_HOUR", 0, minimum=0
             ),
             near_dup_threshold=_threshold(env, "NEWSWATCH_NEAR_DUP_THRESHOLD", 0.5),
+            article_link_expiry_seconds=_link_expiry(env, "NEWSWATCH_ARTICLE_LINK_EXPIRY_SECONDS"),
+            article_base_url=_base_url(env, "NEWSWATCH_ARTICLE_BASE_URL"),
             article_seconds=_float(env, "NEWSWATCH_ARTICLE_SECONDS", 20.0, 1.0, 900.0),
             article_memory_mb=_int(env, "NEWSWATCH_ARTICLE_MEMORY_MB", 0, minimum=0),
         )

@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
     articles.set_defaults(func=run_articles)
 
     show = subparsers.add_parser("show", help="one article with its summary, topics and alerts")
-    show.add_argument("key", help="the object key in the articles bucket")
+    show.add_argument(
+        "key", help="the object key in the articles bucket, or an alert's reference (nw-...)"
+    )
     show.add_argument("--bucket", help="the bucket (default: the stack's articles bucket)")
     show.add_argument("--json", action="store_true")
     add_connection_args(show)
@@ -137,15 +139,29 @@ def _clip(text: str, width: int) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     from newswatch.adapters.archive import Archive
+    from newswatch.domain.reference import is_reference, normalize_reference
 
     try:
         conn = connect(args)
         bucket = args.bucket or conn.output("ArticlesBucketName")
     except StackNotFoundError as error:
         return _error(str(error))
+    only_version = None
+    if is_reference(args.key):
+        # The short reference an alert (SMS, email, JSON) names the article version by.
+        from newswatch.adapters.dynamodb import DynamoArticleStore
+        from newswatch.service import find_by_reference
+
+        store = DynamoArticleStore(conn.client("dynamodb"), conn.output("ArticlesTableName"))
+        found = find_by_reference(store, normalize_reference(args.key))
+        if found is None:
+            return _error(f"no alert was sent with reference {args.key!r} on this stack")
+        bucket, args.key, only_version = found["bucket"], found["key"], found.get("version_id")
     versions = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName")).article(
         bucket, args.key
     )
+    if only_version is not None:
+        versions = [v for v in versions if v.get("version_id") == only_version]
     if not versions:
         return _error(f"no article s3://{bucket}/{args.key} in the archive")
     if args.json:

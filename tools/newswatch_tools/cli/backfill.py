@@ -53,7 +53,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     from newswatch.adapters.backfill import DynamoBackfillStore
     from newswatch.adapters.dynamodb import article_pk, article_sk
     from newswatch.adapters.s3 import S3ArticleSource
-    from newswatch.build import build_pipeline_from_settings
+    from newswatch.build import budgeted, build_pipeline_from_settings
     from newswatch.service import reprocess_object
     from newswatch.settings import Settings
 
@@ -71,7 +71,8 @@ def run_backfill(args: argparse.Namespace) -> int:
     s3 = conn.client("s3")
     store = DynamoBackfillStore(conn.client("dynamodb"), table)
     objects = list(latest_objects(s3, bucket, prefix))[: args.limit]
-    pipeline = None if args.dry_run else build_pipeline_from_settings(settings)
+    # Each stored object analysed again within the deployed function's per-article budget.
+    pipeline = None if args.dry_run else budgeted(build_pipeline_from_settings(settings), settings)
     source = S3ArticleSource(s3)
     counts: Counter[str] = Counter()
     with Progress(console=console, transient=True, disable=args.json) as progress:

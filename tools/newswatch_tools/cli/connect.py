@@ -50,6 +50,8 @@ class Connection:
     region: str
     endpoint_url: str | None
     outputs: dict[str, str] = field(default_factory=dict)
+    # The embedded local stack (moto): no email or SMS leaves the machine.
+    local: bool = False
 
     def output(self, key: str) -> str:
         try:
@@ -101,7 +103,9 @@ def connect(args: argparse.Namespace) -> Connection:
     state = read_local_state()
     if state is not None and (endpoint is None or endpoint == state["endpoint_url"]):
         _use_local_credentials()
-        return Connection(state.get("region", region), state["endpoint_url"], state["outputs"])
+        return Connection(
+            state.get("region", region), state["endpoint_url"], state["outputs"], local=True
+        )
     if endpoint is not None:
         raise StackNotFoundError(
             f"no stack state for {endpoint}: start it with `newswatch local up` "

@@ -68,6 +68,18 @@ def register(subparsers: Any) -> None:
     )
     up.set_defaults(func=run_up)
 
+    inbox = commands.add_parser(
+        "inbox",
+        help="every message the local stack delivered, to every subscription",
+        description="What each subscription of the running local stack received (email, SMS, "
+        "SQS, ... including those made with `newswatch subscribe` or the AWS CLI): subscription "
+        "id, protocol, endpoint, topics, subject, the body its protocol gets, and the article key. "
+        "Nothing leaves the machine: email and SMS deliveries are only recorded here.",
+    )
+    inbox.add_argument("--json", action="store_true", help="print a JSON array")
+    inbox.add_argument("--endpoint", help="only deliveries to this endpoint (address, number, ARN)")
+    inbox.set_defaults(func=run_inbox)
+
     down = commands.add_parser("down", help="stop the stack started by `newswatch local up`")
     down.set_defaults(func=run_down)
 
@@ -343,6 +355,50 @@ def stack_status(state: LocalState) -> dict[str, Any]:
         "articles": statuses,
         "alerts": {name: len(items) for name, items in inbox.items()},
     }
+
+
+def _readable(body: str) -> str:
+    """A JSON body (SQS, Lambda, HTTPS subscribers) indented; a text body as it is."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+def run_inbox(args: argparse.Namespace) -> int:
+    from newswatch_tools.local.subscribers import read_deliveries
+
+    state = _running_state()
+    if state is None:
+        _console(stderr=True).print(
+            "No local stack is running: start it with `newswatch local up`."
+        )
+        return EXIT_FAILED
+    deliveries = read_deliveries(Path(state.inbox_dir))
+    if args.endpoint:
+        deliveries = [d for d in deliveries if d["endpoint"] == args.endpoint]
+    if args.json:
+        print(json.dumps(deliveries, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    out = _console()
+    if not deliveries:
+        out.print("No deliveries yet: subscribe (`newswatch subscribe`) and upload an article.")
+        return EXIT_OK
+    for number, entry in enumerate(deliveries, start=1):
+        scope = ", ".join(entry["topics"]) or "(everything)"
+        if entry.get("min_score") is not None:
+            scope += f" from {entry['min_score']:.2f}"
+        out.print(
+            f"[bold]#{number} {escape(entry['protocol'])} {escape(entry['endpoint'])}[/bold]  "
+            f"subscription {escape(entry['subscription_id'].rsplit(':', 1)[-1])}  "
+            f"topics {escape(scope)}"
+        )
+        if entry.get("key"):
+            out.print(f"  article  {escape(entry['key'])} ({escape(str(entry.get('reference')))})")
+        if entry.get("subject") and entry["protocol"] != "sms":
+            out.print(f"  subject  {escape(entry['subject'])}")
+        out.print("  " + escape(_readable(entry["body"])).replace("\n", "\n  ") + "\n")
+    return EXIT_OK
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -16,8 +16,10 @@ def register(subparsers: Any) -> None:
     sub = subparsers.add_parser(
         "subscribe",
         help="subscribe an email address or phone number to topics",
-        description="Create an SNS subscription whose filter policy selects the chosen topics. "
-        "Email subscribers must click the link in the confirmation mail AWS sends.",
+        description="Create an SNS subscription whose filter policy selects the chosen topics, "
+        "each judged on its own score when --min-score is given. The subscriber receives one "
+        "message per article, naming its topics. Email subscribers must click the link in the "
+        "confirmation mail AWS sends.",
     )
     who = sub.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="email address")
@@ -28,7 +30,11 @@ def register(subparsers: Any) -> None:
         help="comma-separated countries (ISO codes or names), e.g. SD,SS or Sudan: only articles "
         "about them; with --topics both must match, alone any topic",
     )
-    sub.add_argument("--min-score", type=float, help="only articles whose topic scores at least S")
+    sub.add_argument(
+        "--min-score",
+        type=float,
+        help="only articles that score at least S on one of these topics (rounded up to 0.05)",
+    )
     what = sub.add_mutually_exclusive_group()
     what.add_argument("--digest", action="store_true", help="daily digests only")
     what.add_argument("--both", action="store_true", help="instant alerts and daily digests")
@@ -74,6 +80,15 @@ def run_subscribe(args: argparse.Namespace) -> int:
         conn = connect(args)
     except (NewswatchError, StackNotFoundError, ValueError) as error:
         return _fail(str(error))
+    allowed = conn.outputs.get("AlertTopicsAllowed", "*")
+    mute = [t for t in topics if allowed != "*" and t not in allowed.split(",")]
+    if "alert" in kinds and mute:
+        return _fail(
+            f"{', '.join(mute)} cannot raise alerts on this stack: its WatchedTopics allow-list "
+            f"is {allowed}. Subscribe to those topics, take --digest, or deploy with "
+            "WatchedTopics empty so that every topic alerts."
+        )
+    min_score = None if args.min_score is None else subs.min_score_level(args.min_score)
     response = conn.client("sns").subscribe(
         TopicArn=conn.output("AlertsTopicArn"),
         Protocol=subscriber.protocol,
@@ -92,12 +107,19 @@ def run_subscribe(args: argparse.Namespace) -> int:
                 "endpoint": subscriber.endpoint,
                 "topics": topics,
                 "places": places,
-                "min_score": args.min_score,
+                "min_score": min_score,
                 "kinds": list(kinds),
             }
         )
     )
-    if subscriber.protocol == "email":
+    if min_score is not None and min_score != args.min_score:
+        print(f"--min-score {args.min_score} is taken as {min_score:.2f} (filters use 0.05 steps).")
+    if conn.local:
+        print(
+            "Local stack: nothing leaves this machine; `newswatch local inbox` shows what this "
+            "subscriber receives."
+        )
+    elif subscriber.protocol == "email":
         print(
             f"AWS has sent a confirmation link to {subscriber.endpoint}; nothing is delivered "
             "until it is clicked."

@@ -230,18 +230,14 @@ def build_uploads(count: int, data_dir: Path | None) -> tuple[list[Upload], str]
 
 
 def expected_alert_topics(item: dict[str, Any], settings: Settings) -> set[str]:
-    """The watched topics a stored record should alert for (the rule of the alert service):
-    its watched topics at or above the threshold; for a near-duplicate, only those listed in
+    """The topics a stored record should alert for (the rule of the alert service): its topics
+    at or above their alert threshold; for a near-duplicate, only those listed in
     ``alert_only_topics`` (what its earlier copies lacked); none when the hourly cap held it."""
-    from newswatch.domain.alerts import match_topics
+    from newswatch.service import alert_topics
 
     if item.get("alert_state") == "held":
         return set()
-    matched = {
-        t.label for t in match_topics(item, settings.watched_topics, settings.min_topic_score)
-    }
-    only = item.get("alert_only_topics")
-    return matched if only is None else matched & {str(label) for label in only}
+    return {t.label for t in alert_topics(item, settings)}
 
 
 def _chunks(items: list[Upload], size: int) -> Iterator[list[Upload]]:
@@ -261,6 +257,7 @@ def run_loadtest(
     log_path: Path | None = None,
     processes: bool = True,
 ) -> dict[str, Any]:
+    from newswatch.service import alert_policy
     from newswatch.settings import Settings
 
     root = root or find_project_root()
@@ -269,7 +266,7 @@ def run_loadtest(
     )
     # The alert decision's inputs, exactly as the deployed AlertFunction would read them.
     settings = Settings.from_env(load_spec(root).alert.environment)
-    audit = Subscriber("all-watched", "email", tuple(settings.watched_topics))
+    audit = Subscriber("all-watched", "email", alert_policy(settings).labels)
     with LocalStack(
         root,
         write_state=False,

@@ -1,4 +1,5 @@
-"""Three places where moto (5.x) differs from AWS in a way the local flow would notice.
+"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, and one
+window onto what SNS delivered.
 
 Each is patched in this process only (the local stack runs moto's server in-process):
 
@@ -12,13 +13,19 @@ Each is patched in this process only (the local stack runs moto's server in-proc
   error while writing undoes the actions already applied, item by item, in the same table.
 - DynamoDB operations are not atomic across moto's request threads (see
   :func:`patch_dynamodb_locking`).
+- moto accepts email and SMS subscriptions but delivers nothing to them, so what such a
+  subscriber would have received is invisible. :func:`patch_sns_deliveries` hands every delivery
+  that passed a subscription's filter policy (any protocol) to a sink: the local stack's inbox.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 _PATCHED = "_newswatch_patched"
@@ -195,6 +202,57 @@ def patch_dynamodb_locking() -> None:
 
         setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
     setattr(DynamoDBBackend, _PATCHED + "_locking", True)
+
+
+@dataclass(frozen=True)
+class SnsDelivery:
+    subscription: Any  # moto's Subscription
+    body: str  # what the subscription's protocol receives
+    default: str  # the message's default body (the JSON alert)
+    message_id: str
+    subject: str | None
+    attributes: dict[str, Any]  # {"name": {"Type": ..., "Value": ...}}
+
+
+DeliverySink = Callable[[SnsDelivery], None]
+_delivery_sinks: list[DeliverySink] = []
+
+
+def patch_sns_deliveries(sink: DeliverySink) -> Callable[[], None]:
+    """Call ``sink`` for each SNS delivery; returns a function that removes the sink."""
+    from moto.sns.models import Subscription
+
+    _delivery_sinks.append(sink)
+    if not getattr(Subscription, _PATCHED, False):
+        original = Subscription.publish
+
+        @functools.wraps(original)
+        def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+            original(self, message, message_id, *args, **kwargs)
+            subject = kwargs.get("subject", args[0] if args else None)
+            attributes = kwargs.get("message_attributes", args[1] if len(args) > 1 else None)
+            structure = kwargs.get("message_structure", args[4] if len(args) > 4 else None)
+            matcher = self._filter_policy_matcher
+            if matcher is not None and not matcher.matches(attributes, message):
+                return
+            body = default = message
+            if structure == "json":
+                bodies = json.loads(message)
+                default = str(bodies.get("default", ""))
+                body = str(bodies.get(self.protocol) or default)
+            for deliver in list(_delivery_sinks):
+                deliver(
+                    SnsDelivery(self, body, default, message_id, subject, dict(attributes or {}))
+                )
+
+        Subscription.publish = publish  # type: ignore[method-assign]
+        setattr(Subscription, _PATCHED, True)
+
+    def remove() -> None:
+        if sink in _delivery_sinks:
+            _delivery_sinks.remove(sink)
+
+    return remove
 
 
 def apply() -> None:

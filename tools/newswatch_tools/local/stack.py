@@ -36,7 +36,7 @@ from newswatch_tools.local.state import (
     inbox_dir_for,
     load_state,
 )
-from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, Inbox, Subscriber
+from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, DeliveryLog, Inbox, Subscriber
 from newswatch_tools.local.template import (
     ACCOUNT_ID,
     ALERT_FAILURE_QUEUE_ID,
@@ -110,6 +110,9 @@ class LocalStack:
         self.ingest_poller: SqsPoller | None = None
         self.alert_poller: StreamPoller | None = None
         self.inbox: Inbox | None = None
+        # Every SNS delivery to any subscription (email and SMS included): `newswatch local inbox`.
+        self.deliveries: DeliveryLog | None = None
+        self._remove_delivery_sink: Any = None
         self._inbox_stop = threading.Event()
         self._inbox_threads: list[threading.Thread] = []
 
@@ -163,6 +166,9 @@ class LocalStack:
             self._digest.close()
             self._digest = None
         self._inbox_stop.set()
+        if self._remove_delivery_sink is not None:
+            self._remove_delivery_sink()
+            self._remove_delivery_sink = None
         for thread in self._inbox_threads:
             thread.join(10)
         self._inbox_threads = []
@@ -401,6 +407,10 @@ class LocalStack:
             on_failure=on_failure,
             starting_position=spec.alert_source.starting_position,
         )
+        self.deliveries = DeliveryLog(
+            state.topic_arn, Path(state.inbox_dir) if self.write_state else None
+        )
+        self._remove_delivery_sink = moto_patches.patch_sns_deliveries(self.deliveries)
         self.inbox = Inbox(
             sqs,
             state.topic_arn,

@@ -24,6 +24,8 @@ from newswatch_tools.local.template import ACCOUNT_ID, REGION
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from newswatch_tools.local.moto_patches import SnsDelivery
+
 
 @dataclass(frozen=True)
 class Subscriber:
@@ -143,6 +145,7 @@ class Inbox:
         bodies = message_bodies(published[0], delivered) if published else {"default": delivered}
         attributes = envelope.get("MessageAttributes") or {}
         keys = _attribute_list(attributes, "key")
+        alert_key = _article_of(bodies.get("default", delivered))[0]
         match = self._key.search(delivered)
         entry = {
             "subscriber": name,
@@ -151,7 +154,7 @@ class Inbox:
             "timestamp": envelope.get("Timestamp"),
             "subject": envelope.get("Subject"),
             "topics": _attribute_list(attributes, "topics"),
-            "key": keys[0] if keys else (match.group(1) if match else None),
+            "key": alert_key or (keys[0] if keys else (match.group(1) if match else None)),
             "attributes": {k: v.get("Value") for k, v in attributes.items()},
             "body": protocol_body(bodies, subscriber.protocol),
             # Every protocol's body of the same message, e.g. the SMS an e-mail subscriber's
@@ -176,3 +179,79 @@ def read_inbox(folder: Path) -> dict[str, list[dict[str, Any]]]:
         lines = path.read_text(encoding="utf-8").splitlines()
         inbox[path.stem] = [json.loads(line) for line in lines if line.strip()]
     return inbox
+
+
+# -- every delivery SNS made, to any subscription ------------------------------------------------
+
+DELIVERIES_FILE = "sns-deliveries.jsonl.log"
+
+
+def _article_of(body: str) -> tuple[str | None, str | None]:
+    """(key, reference) of the article a JSON alert body is about, else (None, None)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None, None
+    if isinstance(payload, dict) and payload.get("type") == "newswatch.alert":
+        return payload.get("key"), payload.get("reference")
+    return None, None
+
+
+class DeliveryLog:
+    """Every message the local SNS delivered, to every subscription of the alerts topic (email,
+    SMS, SQS, ... and the ones made with `newswatch subscribe` or the AWS CLI), with the body that
+    subscription's protocol receives. Kept in memory and, with a folder, one JSON line each in
+    ``<folder>/sns-deliveries.jsonl.log`` for `newswatch local inbox` to read."""
+
+    def __init__(self, topic_arn: str, folder: Path | None = None) -> None:
+        self.topic_arn = topic_arn
+        self.path = folder / DELIVERIES_FILE if folder is not None else None
+        self._lock = threading.Lock()
+        self.entries: list[dict[str, Any]] = []
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text("", encoding="utf-8")
+
+    def __call__(self, delivery: SnsDelivery) -> None:
+        from newswatch.domain.subscriptions import describe_policy
+
+        subscription, body, attributes = delivery.subscription, delivery.body, delivery.attributes
+        if subscription.topic_arn != self.topic_arn:
+            return
+        topics, min_score, kinds = describe_policy(subscription._filter_policy or {})
+        values = {name: (value or {}).get("Value") for name, value in attributes.items()}
+        # The email and SMS bodies are text; the JSON body of the same message names the article.
+        key, reference = _article_of(delivery.default)
+        entry = {
+            "subscription_id": subscription.arn,
+            "protocol": subscription.protocol,
+            "endpoint": subscription.endpoint,
+            "topics": topics,
+            "min_score": min_score,
+            "kinds": kinds,
+            "message_id": delivery.message_id,
+            "kind": values.get("kind"),
+            "message_topics": _attribute_list(attributes, "topics"),
+            "subject": delivery.subject,
+            "body": body,
+            "key": key,
+            "reference": reference,
+        }
+        with self._lock:
+            self.entries.append(entry)
+            if self.path is not None:
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.entries)
+
+
+def read_deliveries(folder: Path) -> list[dict[str, Any]]:
+    """What a running local stack's SNS delivered, read from its inbox folder."""
+    path = folder / DELIVERIES_FILE
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]

@@ -14,6 +14,9 @@
   ``pending -> none`` when no watched topic matched, or ``sending -> retry`` after a failed publish,
   which the next attempt claims like ``pending``) by conditional updates; ``sending`` carries a
   claim token and a lease so a crashed claimer can be taken over.
+- ``ref#<reference>`` / ``ref`` items point from an alert's short reference
+  (:mod:`newswatch.domain.reference`) to the article it names (``article_pk``, ``article_sk``);
+  the alert function writes one before each publish, so `newswatch show nw-...` finds the article.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
   hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
@@ -66,6 +69,13 @@ def article_sk(version_id: str | None) -> str:
 
 def topic_sk(label: str, version_id: str | None) -> str:
     return f"topic#{label}#v#{version_id or 'null'}"
+
+
+def reference_pk(reference: str) -> str:
+    return f"ref#{reference}"
+
+
+REFERENCE_SK = "ref"
 
 
 def place_sk(code: str, version_id: str | None) -> str:
@@ -432,6 +442,19 @@ class DynamoArticleStore:
                 ":none": {"S": "none"},
                 ":pending": {"S": "pending"},
                 ":at": {"S": decided_at},
+            },
+        )
+
+    def put_reference(self, reference: str, pk: str, sk: str) -> None:
+        """The pointer from an alert's reference to its article (idempotent: the same item)."""
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": reference_pk(reference)},
+                "sk": {"S": REFERENCE_SK},
+                "type": {"S": "reference"},
+                "article_pk": {"S": pk},
+                "article_sk": {"S": sk},
             },
         )
 

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from newswatch.domain.alerts import AlertMessage
-from newswatch.domain.subscriptions import REPEAT_ATTRIBUTE
+from newswatch.domain.subscriptions import REPEAT_ATTRIBUTE, score_levels
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -31,6 +31,13 @@ def message_attributes(message: AlertMessage) -> dict[str, Any]:
         }
     if message.repeat:
         attributes[REPEAT_ATTRIBUTE] = {"DataType": "String", "StringValue": "near_duplicate"}
+    levels = score_levels(message.topic_scores)
+    if levels:
+        # Per-topic minimum scores: {"score_levels": ["sanctions>=0.50"]} (domain/subscriptions).
+        attributes["score_levels"] = {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(levels, separators=(",", ":")),
+        }
     # SNS rejects empty attribute values.
     if message.language:
         attributes["language"] = {"DataType": "String", "StringValue": message.language}

@@ -1,21 +1,32 @@
-"""The alert decision and the alert's text, for email and SMS.
+"""The alert decision and the alert's three bodies: email, SMS and JSON.
 
-Pure: an article record (the stored DynamoDB item, as a plain mapping) and the watched topics in,
-the matched topics and a rendered :class:`AlertMessage` out. Everything that came from the article
-(title, summary, evidence) is sanitised before it reaches a message: no markup, no control or
-formatting characters, so an email client or a phone shows exactly the text newswatch wrote.
+Pure: an article record (the stored DynamoDB item, as a plain mapping) and an :class:`AlertPolicy`
+in, the matched topics and a rendered :class:`AlertMessage` out. Everything that came from the
+article (title, summary, evidence) is sanitised before it reaches a message: no markup, no control
+or formatting characters, so an email client or a phone shows exactly the text newswatch wrote.
+
+One message per article carries every topic at or above its alert threshold; SNS filter policies
+(:mod:`newswatch.domain.subscriptions`) decide which subscriber receives it. SNS gives each
+protocol its own body (``MessageStructure=json``): ``email`` the readable text, ``sms`` one short
+text message, and ``default`` (SQS, Lambda, HTTPS, email-json) the JSON payload that
+``docs/alert.schema.json`` documents.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from newswatch.domain.reference import article_reference
+
 KIND_ALERT = "alert"
+PAYLOAD_TYPE = "newswatch.alert"
+PAYLOAD_VERSION = 1
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
 SMS_GSM7_SEPTETS = 160
@@ -81,6 +92,8 @@ class AlertMessage:
     top_topic: str
     score: float
     kind: str = KIND_ALERT
+    # Every topic the message is about with its own score: what per-topic filters match on.
+    topic_scores: tuple[tuple[str, float], ...] = ()
     # ISO codes of the countries the message is about: the `places` attribute filter policies
     # with --places match on (see domain/subscriptions.py).
     places: tuple[str, ...] = ()
@@ -92,24 +105,71 @@ class AlertMessage:
         return {"default": self.default, "email": self.email, "sms": self.sms}
 
 
+@dataclass(frozen=True)
+class ArticleLink:
+    """A link a person can open: a presigned HTTPS URL (with its expiry) or a public page."""
+
+    url: str
+    expires_at: str | None = None  # ISO-8601 UTC (...Z); None for a public URL that does not expire
+
+    def expiry_text(self) -> str:
+        """``2026-12-10 07:59 UTC`` for a person."""
+        return f"{self.expires_at[:16].replace('T', ' ')} UTC" if self.expires_at else ""
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """Which topics raise an instant alert, and from what score.
+
+    ``thresholds`` maps every topic that may alert to its alert threshold (the taxonomy's
+    ``alert_threshold``, else the stack's minimum score). A topic missing from it never alerts:
+    it is not in the taxonomy, or the stack's ``WatchedTopics`` allow-list leaves it out.
+    """
+
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        topics: Iterable[tuple[str, float | None]],
+        default_threshold: float,
+        allowed: Iterable[str] = (),
+    ) -> AlertPolicy:
+        """``topics``: (label, alert threshold or None) of the taxonomy; ``allowed``: the
+        allow-list (empty: every topic may alert)."""
+        only = set(allowed)
+        return cls(
+            {
+                label: default_threshold if threshold is None else threshold
+                for label, threshold in topics
+                if not only or label in only
+            }
+        )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.thresholds)
+
+    def threshold(self, label: str) -> float | None:
+        return self.thresholds.get(label)
+
+
 # -- decision ---------------------------------------------------------------------------------
 
 
-def match_topics(
-    record: Mapping[str, Any], watched: Iterable[str], min_score: float
-) -> tuple[MatchedTopic, ...]:
-    """The watched topics the article scores at least ``min_score`` on, strongest first.
+def match_topics(record: Mapping[str, Any], policy: AlertPolicy) -> tuple[MatchedTopic, ...]:
+    """The topics the article scores at or above their alert threshold on, strongest first.
 
     Only processed articles alert; a duplicate, failed or skipped record matches nothing.
     """
     if record.get("status") != "processed":
         return ()
-    wanted = set(watched)
     matched: list[MatchedTopic] = []
     for topic in record.get("topics") or ():
         label = str(topic.get("label", ""))
         score = float(topic.get("score", 0))
-        if label in wanted and score >= min_score:
+        threshold = policy.threshold(label)
+        if threshold is not None and score >= threshold:
             iptc = topic.get("iptc")
             evidence = tuple(str(e) for e in topic.get("evidence") or ())
             matched.append(MatchedTopic(label, score, str(iptc) if iptc else None, evidence))
@@ -188,14 +248,15 @@ def sms_fits(text: str) -> bool:
     return ucs2_units(text) <= SMS_UCS2_UNITS
 
 
-def fit_sms(text: str) -> str:
-    """``text`` cut at a word boundary (with an ellipsis) so that it fits in one SMS."""
+def fit_sms(text: str, suffix: str = "") -> str:
+    """``text`` cut at a word boundary (with an ellipsis) so that it and ``suffix``, kept whole,
+    fit in one SMS."""
     text = to_gsm7(text)
-    if sms_fits(text):
-        return text
-    gsm = is_gsm7(text)
-    budget = SMS_GSM7_SEPTETS if gsm else SMS_UCS2_UNITS
+    if sms_fits(text + suffix):
+        return text + suffix
+    gsm = is_gsm7(text + suffix)
     measure = gsm7_septets if gsm else ucs2_units
+    budget = (SMS_GSM7_SEPTETS if gsm else SMS_UCS2_UNITS) - measure(suffix)
     ellipsis = "..." if gsm else "…"
     room = budget - measure(ellipsis)
     cut = ""
@@ -208,7 +269,7 @@ def fit_sms(text: str) -> str:
         used += cost
     if " " in cut[len(cut) // 2 :]:
         cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-") + ellipsis
+    return cut.rstrip(" ,;:-") + ellipsis + suffix
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -227,12 +288,35 @@ def s3_uri(record: Mapping[str, Any]) -> str:
     return f"s3://{record.get('bucket', '')}/{record.get('key', '')}"
 
 
+def reference_of(record: Mapping[str, Any]) -> str:
+    version = record.get("version_id")
+    return article_reference(
+        str(record.get("bucket", "")),
+        str(record.get("key", "")),
+        None if version in (None, "null") else str(version),
+    )
+
+
 def _title(record: Mapping[str, Any]) -> str:
+    # The ingest stores a headline derived from the text for an article without a title of its
+    # own; records stored before that fall back to the file name.
     title = sanitize(record.get("title"))
     if title:
         return title
     key = str(record.get("key") or "")
     return sanitize(key.rsplit("/", 1)[-1]) or "Untitled article"
+
+
+_QUOTES = frozenset('"“”„«»')
+
+
+def _evidence(text: object) -> str:
+    """One evidence sentence in quotation marks, unless it has its own: a quoted remark
+    (``"We made an offer," he said.``) is shown as written, never with doubled marks."""
+    clean = _clip(sanitize(text), EMAIL_MAX_EVIDENCE_CHARS)
+    if not clean or _QUOTES & set(clean):
+        return clean
+    return f'"{clean}"'
 
 
 def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
@@ -244,54 +328,102 @@ def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) ->
 
 
 def render_sms(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
+    """Topics with scores, the headline (then the summary while room is left) and the reference
+    `newswatch show` accepts, which is never cut."""
     labels = ", ".join(f"{t.label} {t.score:.2f}" for t in topics[:SMS_MAX_TOPICS])
     summary = sanitize(record.get("summary"))
     text = f"[{labels}] {_title(record)}"
     if summary:
         text += f" - {summary}"
-    return fit_sms(text)
+    return fit_sms(text, suffix=f" ref {reference_of(record)}")
 
 
-def render_email(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
+def render_email(
+    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+) -> str:
     title = _title(record)
+    reference = reference_of(record)
     lines = [title, "=" * min(len(title), 78), ""]
-    lines.append("Topics:")
+    why = ", ".join(f"{t.label} {t.score:.2f}" for t in topics)
+    lines += [f"Why you got this: {why}", ""]
     for topic in topics:
         iptc = f", IPTC {sanitize(topic.iptc)}" if topic.iptc else ""
-        lines.append(f"  - {topic.label} (score {topic.score:.2f}{iptc})")
+        lines.append(f"  {topic.label} (score {topic.score:.2f}{iptc})")
         for evidence in topic.evidence[:EMAIL_MAX_EVIDENCE]:
-            clean = _clip(sanitize(evidence), EMAIL_MAX_EVIDENCE_CHARS)
+            clean = _evidence(evidence)
             if clean:
-                lines.append(f'      "{clean}"')
+                lines.append(f"    {clean}")
     summary = _clip(sanitize(record.get("summary")), EMAIL_MAX_SUMMARY_CHARS)
     lines += ["", "Summary:", f"  {summary or '(no summary)'}", ""]
+    if link is not None:
+        until = f" (link valid until {link.expiry_text()})" if link.expires_at else ""
+        lines.append(f"Read the article: {link.url}{until}")
     version = record.get("version_id")
     location = s3_uri(record) + (f" (version {version})" if version else "")
-    lines.append(f"Location: {location}")
+    lines.append(f"Stored at: {location}")
+    lines.append(f"Reference: {reference} (newswatch show {reference})")
     lines.append(f"Uploaded: {sanitize(record.get('uploaded_at')) or 'unknown'}")
     language = sanitize(record.get("language"))
     if language:
         lines.append(f"Language: {language}")
-    lines += ["", "You receive this because you subscribed to these newswatch topics."]
+    lines += [
+        "",
+        "You receive this because you subscribed to newswatch alerts for these topics.",
+        "To stop them, open the unsubscribe link below (or ask your newswatch admin to run "
+        "`newswatch unsubscribe` with your subscription id).",
+    ]
     return "\n".join(lines)
 
 
-def render_default(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
-    labels = ", ".join(f"{t.label} ({t.score:.2f})" for t in topics)
-    return f"{_title(record)} | topics: {labels} | {s3_uri(record)}"
+def alert_payload(
+    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+) -> dict[str, Any]:
+    """The JSON alert SQS, Lambda and HTTPS subscribers receive (``docs/alert.schema.json``)."""
+    version = record.get("version_id")
+    flags = [str(flag) for flag in record.get("flags") or ()]
+    return {
+        "type": PAYLOAD_TYPE,
+        "version": PAYLOAD_VERSION,
+        "reference": reference_of(record),
+        "bucket": str(record.get("bucket", "")),
+        "key": str(record.get("key", "")),
+        "version_id": None if version in (None, "null") else str(version),
+        "s3_uri": s3_uri(record),
+        "title": _title(record),
+        "summary": sanitize(record.get("summary")),
+        "language": sanitize(record.get("language")) or "und",
+        "uploaded_at": str(record.get("uploaded_at") or "") or None,
+        "processed_at": str(record.get("processed_at") or "") or None,
+        "link": None if link is None else {"url": link.url, "expires_at": link.expires_at},
+        "topics": [
+            {
+                "label": topic.label,
+                "score": round(topic.score, 4),
+                "iptc": topic.iptc,
+                "evidence": [e for e in (sanitize(x) for x in topic.evidence) if e],
+            }
+            for topic in topics
+        ],
+        "flags": flags,
+        "near_duplicate_of": record.get("near_duplicate_of"),
+    }
 
 
-def render_alert(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> AlertMessage:
+def render_alert(
+    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+) -> AlertMessage:
     if not topics:
         raise ValueError("an alert needs at least one matched topic")
     top = topics[0]
+    payload = alert_payload(record, topics, link)
     return AlertMessage(
         subject=render_subject(record, topics),
-        default=render_default(record, topics),
-        email=render_email(record, topics),
+        default=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        email=render_email(record, topics, link),
         sms=render_sms(record, topics),
         topics=tuple(t.label for t in topics),
-        language=sanitize(record.get("language")) or "und",
+        language=payload["language"],
         top_topic=top.label,
         score=round(top.score, 4),
+        topic_scores=tuple((t.label, round(t.score, 4)) for t in topics),
     )

@@ -102,4 +102,6 @@ def render_digest(
         score=round(float(top.get("score", 0)), 4),
         kind=kind,
         places=(place[0],) if place else (),
+        # A subscriber's per-topic minimum score applies to a digest through its best article.
+        topic_scores=((topic, round(float(top.get("score", 0)), 4)),) if topic else (),
     )

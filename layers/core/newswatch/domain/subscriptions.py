@@ -1,14 +1,28 @@
 """Who receives what: validating a subscriber and building the SNS filter policy that selects
-their topics, a minimum score, and instant alerts, daily digests or both.
+their topics, a minimum score per topic, and instant alerts, daily digests or both.
 
 Every message newswatch publishes carries the message attributes these policies match on:
-``topics`` (String.Array), ``score`` (Number: the strongest matched topic's score) and ``kind``
-(``alert`` or ``digest``). SNS evaluates the policy, so a subscriber never receives, or pays for,
-a message they did not ask for.
+
+- ``topics`` (String.Array): the topics the message is about (for an alert: every topic of the
+  article at or above its alert threshold);
+- ``score_levels`` (String.Array): for each of those topics, one token ``<topic>>=<level>`` per
+  step of :data:`SCORE_STEP` its score reaches (``sanctions>=0.05`` ... ``sanctions>=0.95`` for
+  a score of 0.97);
+- ``kind`` (``alert`` or ``digest``); ``score`` (Number, the strongest topic's score) is kept for
+  subscriptions made before ``score_levels`` existed.
+
+A subscriber to ``sanctions,aid`` from 0.5 gets ``{"kind": ["alert"], "score_levels":
+["aid>=0.50", "sanctions>=0.50"]}``: SNS delivers when *any* of those tokens is in the message,
+that is when sanctions *or* aid scored at least 0.5, each judged on its own score. A String.Array
+match is the one per-topic OR that message-attribute policies express in two keys whatever the
+number of topics (a numeric attribute per topic would need ``$or`` with one key per topic, and SNS
+allows five keys per policy). SNS evaluates the policy, so a subscriber never receives, or pays
+for, a message they did not ask for.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +31,9 @@ from typing import Any
 from newswatch.domain.errors import NewswatchError
 
 KINDS = ("alert", "digest")
+# The granularity of per-topic minimum scores: 20 levels are what the score_levels tokens carry.
+SCORE_STEP = 0.05
+_STEPS = round(1 / SCORE_STEP)
 
 # Pragmatic address check: one @, no spaces, a dot in the domain. SNS confirms the address itself.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -63,6 +80,28 @@ def validate_topics(topics: Iterable[str], known: Sequence[str]) -> list[str]:
     return chosen
 
 
+def score_level_token(topic: str, level: float) -> str:
+    return f"{topic}>={level:.2f}"
+
+
+def score_levels(topic_scores: Iterable[tuple[str, float]]) -> list[str]:
+    """The ``score_levels`` attribute of a message about these (topic, score) pairs."""
+    tokens = []
+    for topic, score in topic_scores:
+        # Hundredths, rounded down (0.349 reaches 0.30, not 0.35), then whole steps.
+        reached = round(float(score) * 10000) // 100 // round(SCORE_STEP * 100)
+        tokens += [score_level_token(topic, step * SCORE_STEP) for step in range(1, reached + 1)]
+    return tokens
+
+
+def min_score_level(min_score: float) -> float:
+    """``min_score`` rounded up to the step the tokens carry (0.53 -> 0.55); never lower, so a
+    subscriber never receives an article below the score they asked for."""
+    if not 0.0 <= min_score <= 1.0:
+        raise SubscriptionError(f"--min-score must be between 0 and 1, got {min_score}")
+    return math.ceil(round(min_score * _STEPS, 6)) / _STEPS
+
+
 def filter_policy(
     topics: Sequence[str],
     min_score: float | None = None,
@@ -72,12 +111,13 @@ def filter_policy(
     """The MessageAttributes-scoped filter policy for a subscriber."""
     if not kinds or any(k not in KINDS for k in kinds):
         raise SubscriptionError(f"kinds must be some of {', '.join(KINDS)}, got {list(kinds)}")
-    policy: dict[str, Any] = {"topics": list(topics), "kind": list(kinds)}
-    if min_score is not None:
-        if not 0.0 <= min_score <= 1.0:
-            raise SubscriptionError(f"--min-score must be between 0 and 1, got {min_score}")
-        policy["score"] = [{"numeric": [">=", min_score]}]
-    return with_places(policy, places)
+    level = min_score_level(min_score) if min_score is not None else 0.0
+    if level <= 0.0:
+        return with_places({"topics": list(topics), "kind": list(kinds)}, places)
+    return with_places(
+        {"kind": list(kinds), "score_levels": [score_level_token(t, level) for t in topics]},
+        places,
+    )
 
 
 # Digests of subscribers who gave places (domain/digest.py publishes each kind).
@@ -98,7 +138,7 @@ def with_places(policy: dict[str, Any], places: Sequence[str]) -> dict[str, Any]
     if not places:
         return policy
     narrowed = {key: value for key, value in policy.items() if key != "topics" or value}
-    by_topic = "topics" in narrowed
+    by_topic = "topics" in narrowed or "score_levels" in narrowed
     narrowed["kind"] = [
         _PLACE_DIGEST_KINDS[by_topic] if kind == "digest" else kind for kind in policy["kind"]
     ]
@@ -117,6 +157,12 @@ def describe_policy(policy: dict[str, Any]) -> tuple[list[str], float | None, li
     """(topics, min score, kinds) read back from a filter policy, for listing subscriptions."""
     topics = [str(t) for t in policy.get("topics", [])]
     min_score: float | None = None
+    for token in policy.get("score_levels", []):
+        topic, _, level = str(token).rpartition(">=")
+        if topic:
+            topics.append(topic)
+            min_score = float(level)
+    # Policies made before score_levels: the strongest topic's score.
     for condition in policy.get("score", []):
         if isinstance(condition, dict) and "numeric" in condition:
             min_score = float(condition["numeric"][1])
