@@ -213,7 +213,7 @@ class DeliveryLog:
             self.path.write_text("", encoding="utf-8")
 
     def __call__(self, delivery: SnsDelivery) -> None:
-        from newswatch.domain.subscriptions import describe_policy
+        from newswatch.domain.subscriptions import describe_policy, policy_places
 
         subscription, body, attributes = delivery.subscription, delivery.body, delivery.attributes
         if subscription.topic_arn != self.topic_arn:
@@ -227,6 +227,7 @@ class DeliveryLog:
             "protocol": subscription.protocol,
             "endpoint": subscription.endpoint,
             "topics": topics,
+            "places": policy_places(subscription._filter_policy or {}),
             "min_score": min_score,
             "kinds": kinds,
             "message_id": delivery.message_id,
