@@ -34,7 +34,11 @@ class Subscriber:
     topics: tuple[str, ...]
 
     def filter_policy(self) -> str:
-        return json.dumps({"topics": list(self.topics)})
+        # Instant alerts and the topic's own digests, as `newswatch subscribe --both` makes it
+        # (not the per-country digests, which carry the topic too).
+        from newswatch.domain.subscriptions import filter_policy
+
+        return json.dumps(filter_policy(list(self.topics), kinds=("alert", "digest")))
 
 
 DEMO_SUBSCRIBERS = (
