@@ -148,6 +148,8 @@ class Tally:
     index_write_units: float = 0.0
     aws_seconds: float = 0.0
     sns_chunks: int = 0
+    # Write units (table + indexes) by the written item's `type` (article, topic, nearband...).
+    writes_by_type: Counter[str] = field(default_factory=Counter)
 
 
 class Recorder:
@@ -233,10 +235,15 @@ class Recorder:
         for key, transactional, before in call.get("before", []):
             after = self._image(key)
             units = write_units(before, after) * (2 if transactional else 1)
-            tally.write_units += units
-            tally.index_write_units += sum(
+            index_units = sum(
                 index.write_units(before, after, self.key_names) for index in self.indexes
             )
+            tally.write_units += units
+            tally.index_write_units += index_units
+            kind = str((after or before or {}).get("type", {}).get("S", "other"))
+            if operation == "UpdateItem" and kind == "article":
+                kind = "article update (alert state)"
+            tally.writes_by_type[kind] += units + index_units
         tally.read_units += self._reads(operation, params, parsed)
 
     def _reads(self, operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> float:
@@ -624,6 +631,12 @@ def bill(raw: Mapping[str, Any]) -> dict[str, Any]:
         "index_write_units_per_article": round(
             _per(sum(tallies[ph].index_write_units for ph in DEFAULT_PATH), n), 2
         ),
+        "write_units_per_article_by_item": {
+            kind: round(_per(units, n), 2)
+            for kind, units in sorted(
+                sum((tallies[ph].writes_by_type for ph in DEFAULT_PATH), Counter()).items()
+            )
+        },
         "read_units_per_article": round(
             _per(sum(tallies[ph].read_units for ph in DEFAULT_PATH), n), 2
         ),
@@ -674,6 +687,10 @@ def markdown(result: Mapping[str, Any]) -> str:
         f"({result['table_write_units_per_article']} + "
         f"{result['index_write_units_per_article']}) |",
         f"| DynamoDB read units | {result['read_units_per_article']} |",
+        *(
+            f"| write units on {kind} items | {units} |"
+            for kind, units in result["write_units_per_article_by_item"].items()
+        ),
         f"| bytes stored in DynamoDB (items, index entries, overhead) | "
         f"{result['stored_bytes_per_article']} |",
         "",

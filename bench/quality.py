@@ -56,6 +56,7 @@ from newswatch_tools.evaluation import (
     rouge,
     score_outcomes,
     split_half,
+    topic_outcome,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -214,6 +215,121 @@ def bench_topics(path: Path) -> dict[str, Any]:
     }
 
 
+# The calibration trial (issue 12, point 2): a per-topic monotone map from score to the share of
+# right tags, fitted on the fit halves, judged on the untouched halves at one threshold.
+CALIBRATION_FILES = ("cnndm-topics-dev.jsonl", "conflict-topics-dev.jsonl")
+CALIBRATION_THRESHOLDS = (0.3, 0.4, 0.5)
+# A topic with fewer right (or wrong) fit-half rows than this gets the map pooled over topics.
+CALIBRATION_MIN_ROWS = 3
+
+
+def isotonic(points: Sequence[tuple[float, bool]]) -> list[tuple[float, float]]:
+    """Pool-adjacent-violators: (lowest score of each block, share right in it), non-decreasing."""
+    blocks: list[list[float]] = []  # [lowest score, right, rows]
+    for score, right in sorted(points):
+        blocks.append([score, float(right), 1.0])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            _, hits, rows = blocks.pop()
+            blocks[-1][1] += hits
+            blocks[-1][2] += rows
+    return [(low, hits / rows) for low, hits, rows in blocks]
+
+
+def calibrated(steps: Sequence[tuple[float, float]], score: float) -> float:
+    value = steps[0][1] if steps else 0.0
+    for low, share in steps:
+        if score < low:
+            break
+        value = share
+    return value
+
+
+def calibration_trial(data_dir: Path) -> dict[str, Any]:
+    """Fit each topic's isotonic map on the fit halves of the article-level and conflict-topics
+    sets pooled; compare the untouched halves at one threshold with the deployed scores."""
+    pipeline, thresholds = deployed()
+    outcomes: dict[tuple[str, str], list[TopicOutcome]] = {}
+    for name in CALIBRATION_FILES:
+        if not (data_dir / name).exists():
+            return {}
+        rows = read_jsonl(data_dir / name, ("text", "project_topics"))
+        for half, part in zip(HALVES, split_half(rows), strict=True):
+            outcomes[name, half] = [topic_outcome(row, pipeline, thresholds) for row in part]
+    points: dict[str, list[tuple[float, bool]]] = {}
+    for name in CALIBRATION_FILES:
+        fit = outcomes[name, HALVES[0]]
+        used = frozenset().union(*(o.gold | (o.judged or frozenset()) for o in fit))
+        for o in fit:
+            for label in o.judged if o.judged is not None else used:
+                points.setdefault(label, []).append((o.scores.get(label, 0.0), label in o.gold))
+    pooled = isotonic([p for rows in points.values() for p in rows])
+    maps = {
+        label: isotonic(rows)
+        for label, rows in points.items()
+        if CALIBRATION_MIN_ROWS <= sum(r for _, r in rows) <= len(rows) - CALIBRATION_MIN_ROWS
+    }
+
+    def rescored(name: str, half: str, threshold: float | None) -> dict[str, Any]:
+        result = []
+        for o in outcomes[name, half]:
+            alerted = o.alerted
+            if threshold is not None:
+                alerted = frozenset(
+                    label
+                    for label in o.alerted
+                    if calibrated(maps.get(label, pooled), o.scores.get(label, 0.0)) >= threshold
+                )
+            result.append(TopicOutcome(o.gold, o.judged, o.scores, alerted))
+        return score_outcomes(result).as_json()
+
+    trial: dict[str, Any] = {"per_topic_maps": sorted(maps), "rows": []}
+    for threshold in (None, *CALIBRATION_THRESHOLDS):
+        trial["rows"].append(
+            {
+                "threshold": threshold,
+                **{
+                    f"{name}:{half}": rescored(name, half, threshold)
+                    for name in CALIBRATION_FILES
+                    for half in HALVES
+                },
+            }
+        )
+    return trial
+
+
+def calibration_lines(trial: dict[str, Any]) -> list[str]:
+    if not trial:
+        return []
+    article, conflict = CALIBRATION_FILES
+    lines = [
+        "",
+        "### Calibration trial: one threshold on per-topic isotonic maps",
+        "",
+        "Each topic's score mapped to the share of right tags at that score (pool-adjacent-"
+        "violators, fitted on the fit halves of both sets pooled; topics with fewer than "
+        f"{CALIBRATION_MIN_ROWS} right or wrong fit rows use the map pooled over topics; "
+        f"per-topic maps: {', '.join(trial['per_topic_maps'])}). A stored tag alerts when its "
+        "mapped score reaches the threshold. Not deployed: see the README.",
+        "",
+        "| alert rule | half | article-level micro P / R / F1 | conflict-topics "
+        + " / ".join(FOCUS_TOPICS)
+        + " F1 |",
+        "|---|---|---|---|",
+    ]
+    for row in trial["rows"]:
+        rule = "deployed scores" if row["threshold"] is None else f"mapped >= {row['threshold']}"
+        for half in HALVES:
+            a, c = row[f"{article}:{half}"], row[f"{conflict}:{half}"]
+            focus = " / ".join(
+                f"{c['topics'][t]['f1']:.2f}" if t in c["topics"] else "-" for t in FOCUS_TOPICS
+            )
+            lines.append(
+                f"| {rule} | {half} | {a['micro']['p']:.3f} / {a['micro']['r']:.3f} / "
+                f"{a['micro']['f1']:.3f} | {focus} |"
+            )
+    return lines
+
+
 def draw_pr_chart(topics: Sequence[dict[str, Any]], png: Path) -> str:
     """Precision and recall across thresholds per topic: one panel per (file, half)."""
     import matplotlib
@@ -331,6 +447,7 @@ def markdown(report: dict[str, Any]) -> str:
     article = next((t for t in report["topics"] if t["file"] == ARTICLE_LEVEL), None)
     if article is not None:
         lines += article_level(article, report.get("pr_chart", ""))
+    lines += calibration_lines(report.get("calibration_trial", {}))
     return "\n".join(lines) + "\n"
 
 
@@ -528,6 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
         "split_seed": SPLIT_SEED,
     }
+    report["calibration_trial"] = calibration_trial(args.data_dir)
     report["pr_chart"] = draw_pr_chart(report["topics"], args.chart)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -33,13 +33,15 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_OUT = BENCH / "out"
 REPORT = BENCH / "REPORT.md"
 CHART = BENCH / "quality-vs-speed.png"
-BENCHMARKS = ("quality", "speed", "neardup", "ml", "places")
+BENCHMARKS = ("quality", "speed", "neardup", "ml", "places", "cost", "digest")
 TITLES = {
     "quality": "Quality: summaries and topics",
     "speed": "Speed",
     "neardup": "Near-duplicate detection",
     "ml": "Transformers engine",
     "places": "Places: countries per article",
+    "cost": "Cost per article on AWS, measured",
+    "digest": "Digest at 50,000 articles a day",
 }
 PACKAGES = (
     "newswatch",

@@ -1,20 +1,20 @@
-"""IngestFunction: S3 ObjectCreated notifications (via SQS, or a plain S3 event for
-``sam local invoke``) -> one stored article item per object version.
+"""IngestFunction: S3 "object created" deliveries -> one stored article item per object version.
 
-The work is in :func:`newswatch.service.ingest_object`; this module parses events, reports
-per-message failures to SQS, and emits logs and metrics. The text engine is built on the first
-record, not at import, so a cold start pays for boto3 and powertools only.
+An SQS batch (as deployed) goes through powertools' BatchProcessor, one message at a time; any
+other event (a plain S3 event for ``sam local invoke``, EventBridge or SNS invoking the function
+directly) is handled whole. :mod:`newswatch.adapters.s3_events` reads every delivery shape; a
+message it does not recognise is a failed message (ERROR log with its id, metric
+IngestBadMessages), never acknowledged silently. The work is in
+:func:`newswatch.service.ingest_object`. The text engine is built on the first record, not at
+import, so a cold start pays for boto3 and powertools only.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
-from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -28,6 +28,13 @@ from aws_lambda_powertools.utilities.batch import (
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.s3 import S3ArticleSource
+from newswatch.adapters.s3_events import (
+    Delivery,
+    ObjectRef,
+    UnrecognizedMessageError,
+    parse_body,
+    parse_payload,
+)
 from newswatch.domain.errors import OutOfTimeError
 from newswatch.service import ALREADY_STORED, IngestOutcome, ingest_object
 from newswatch.settings import Settings
@@ -58,15 +65,6 @@ OUTCOME_METRICS = {
 }
 
 
-@dataclass(frozen=True)
-class ObjectRef:
-    bucket: str
-    key: str
-    version_id: str | None
-    event_time: str | None
-    size: int | None
-
-
 @dataclass
 class _Dependencies:
     settings: Settings
@@ -95,32 +93,27 @@ def pipeline(deps: _Dependencies) -> BudgetedAnalyzer:
     return deps.pipeline
 
 
-def object_refs(notification: Mapping[str, Any]) -> Iterator[ObjectRef]:
-    """The created objects in an S3 notification; test events and folder markers are skipped."""
-    if notification.get("Event") == "s3:TestEvent":
-        logger.info("ignoring s3:TestEvent")
-        metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
-        return
-    for record in notification.get("Records") or ():
-        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith(
-            "ObjectCreated"
-        ):
-            continue
-        obj = record["s3"]["object"]
-        # Keys arrive URL-encoded, spaces as "+".
-        key = unquote_plus(obj["key"])
-        size = obj.get("size")
-        if key.endswith("/") and not size:
-            logger.info("ignoring folder marker", extra={"key": key})
-            metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
-            continue
-        yield ObjectRef(
-            bucket=record["s3"]["bucket"]["name"],
-            key=key,
-            version_id=obj.get("versionId") or None,
-            event_time=record.get("eventTime"),
-            size=int(size) if size is not None else None,
+def refs(delivery: Delivery, message_id: str | None) -> tuple[ObjectRef, ...]:
+    """The objects to ingest; what the delivery asks us to ignore is logged and counted."""
+    for ignored in delivery.ignored:
+        logger.info(
+            "ignoring %s",
+            ignored.reason,
+            extra={"message_id": message_id, "shape": delivery.shape, "key": ignored.key},
         )
+        metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
+    return delivery.objects
+
+
+def refuse(message_id: str | None, error: UnrecognizedMessageError) -> None:
+    metrics.add_metric(name="IngestBadMessages", unit=MetricUnit.Count, value=1)
+    logger.error(
+        "message %s is not an S3 object-created notification (%s); it is reported failed, so it "
+        "is retried and then dead-lettered",
+        message_id,
+        error,
+        extra={"message_id": message_id},
+    )
 
 
 def count(outcome: IngestOutcome) -> None:
@@ -192,13 +185,11 @@ def ingest(ref: ObjectRef) -> IngestOutcome:
 
 def record_handler(record: SQSRecord) -> list[str]:
     try:
-        notification = json.loads(record.body)
-    except ValueError:
-        # Not from S3: retried, then dead-lettered where `newswatch redrive` can show it.
-        metrics.add_metric(name="IngestBadMessages", unit=MetricUnit.Count, value=1)
-        logger.exception("message %s is not an S3 notification", record.message_id)
+        delivery = parse_body(record.body)
+    except UnrecognizedMessageError as error:
+        refuse(record.message_id, error)
         raise
-    return [ingest(ref).status for ref in object_refs(notification)]
+    return [ingest(ref).status for ref in refs(delivery, record.message_id)]
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -213,8 +204,15 @@ def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse 
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
-    # A plain S3 event (sam local invoke): errors propagate, so Lambda's async retry applies.
-    outcomes = [ingest(ref) for ref in object_refs(event)]
+    # Invoked directly (S3, EventBridge, SNS; sam local invoke): errors propagate, so Lambda's
+    # asynchronous retries and failure destination apply.
+    event_id = event.get("id") if isinstance(event, dict) else None
+    try:
+        delivery = parse_payload(event)
+    except UnrecognizedMessageError as error:
+        refuse(event_id, error)
+        raise
+    outcomes = [ingest(ref) for ref in refs(delivery, event_id)]
     return {"outcomes": [{"key": o.key, "status": o.status} for o in outcomes]}
 
 

@@ -12,34 +12,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from newswatch_tools.local.spec import load_spec
+
+REPO = Path(__file__).resolve().parents[2]
+
 REGION = "us-east-1"
 TABLE = "articles"
 BUCKET = "articles-bucket"
 
 
 def create_table(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", "topic", "uploaded_at")
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByTopic",
-                "KeySchema": [
-                    {"AttributeName": "topic", "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    """The ArticlesTable exactly as template.yaml declares it (keys, indexes, projections)."""
+    dynamodb.create_table(**dict(load_spec(REPO).table, TableName=TABLE))
 
 
 def put_article(table: Any, key: str, uploaded_at: str, topics: dict[str, float]) -> None:
@@ -54,8 +38,11 @@ def put_article(table: Any, key: str, uploaded_at: str, topics: dict[str, float]
             "version_id": "null",
             "status": "processed",
             "title": f"Title of {key}",
+            "headline": f"Title of {key}",
             "summary": f"Summary of {key}.",
             "uploaded_at": uploaded_at,
+            "upload_day": uploaded_at[:10],
+            "topic_labels": list(topics),
             "language": "en",
             "word_count": 400,
             "topics": [

@@ -205,6 +205,33 @@ def test_subscribe_refuses_a_topic_the_stack_cannot_alert_on(
     assert "confirmation" not in out
 
 
+@pytest.mark.parametrize("columns", ["40", "80", "200"])
+def test_the_ids_subscriptions_prints_are_accepted_by_unsubscribe_at_any_width(
+    stack: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    columns: str,
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    made = []
+    for email, topics in [("a.long.address@newsroom.example.org", "aid"), ("b@x.org", "aid")]:
+        assert main(["subscribe", "--email", email, "--topics", topics]) == 0
+        made.append(_json_lines(capsys.readouterr().out)[0]["id"].rsplit(":", 1)[-1])
+
+    assert main(["subscriptions"]) == 0
+    out = capsys.readouterr().out
+    # Every id appears whole on one line of the output, whatever the width.
+    for short in made:
+        assert any(short in line for line in out.splitlines()), (short, out)
+    assert "…" not in out
+
+    for short in made:
+        assert main(["unsubscribe", short]) == 0
+    capsys.readouterr()
+    assert main(["subscriptions", "--json"]) == 0
+    assert _json_lines(capsys.readouterr().out) == []
+
+
 def test_subscribe_by_place_validates_and_lists_the_places(
     stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -94,17 +94,18 @@ def settled_item(stack: LocalStackProcess, key: str) -> dict[str, Any]:
 def quiesce(stack: LocalStackProcess, prefix: str) -> None:
     """Wait until everything before now went through the stream and reached the inboxes.
 
-    The stream is read in order, so once a marker article uploaded now has had its alert decision
-    ("none": nothing watched, recorded as ``alert_checked_at``), every earlier record has been
-    handled; then the subscriber queues are drained into the inbox files. The marker's text is new
-    each time: a near-duplicate would be decided at ingest and never reach the alert function.
+    The stream is read in order, so once a marker article uploaded now has been alerted (a
+    ceasefire story: an article no topic alerts for is decided at ingest and never reaches the
+    alert function), every earlier record has been handled; then the subscriber queues are drained
+    into the inbox files. The marker's text is new each time: a near-duplicate would be decided at
+    ingest too.
     """
     marker = f"{prefix}marker-{uuid.uuid4().hex[:8]}.txt"
-    upload(stack, marker, unique_article("sport"))
+    upload(stack, marker, unique_article("ceasefire"))
 
     def decided() -> bool:
         items = stack.article_items(marker)
-        return bool(items) and "alert_checked_at" in items[0]
+        return bool(items) and ("alerted_at" in items[0] or "alert_checked_at" in items[0])
 
     wait_for(decided)
     sqs = stack.client("sqs")

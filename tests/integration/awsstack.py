@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import io
 import json
 import sys
 import uuid
@@ -115,6 +116,18 @@ def stream_event_from_image(image: dict[str, Any], event_name: str = "INSERT") -
     record["eventID"] = uuid.uuid4().hex
     event["Records"] = [record]
     return event
+
+
+def capture_logs(handler_module: Any) -> io.StringIO:
+    """Point the handler's log output at a buffer.
+
+    powertools keeps one handler per service name for the process, bound to the stdout of the
+    test that created it (a capsys capture that may be closed by now): the stream is replaced
+    without flushing the old one, which ``setStream`` would do.
+    """
+    buffer = io.StringIO()
+    handler_module.logger.registered_handler.stream = buffer
+    return buffer
 
 
 def load_handler(name: str) -> ModuleType:

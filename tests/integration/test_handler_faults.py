@@ -19,9 +19,8 @@ INGEST_FAULTS = [
     ("store", "put_item", "ProvisionedThroughputExceededException", 400),
     ("store", "update_item", "ThrottlingException", 400),
     ("store", "batch_write_item", "ThrottlingException", 400),
-    ("store", "get_item", "InternalServerError", 500),
     ("store", "batch_get_item", "RequestLimitExceeded", 400),
-    ("source", "head_object", "SlowDown", 503),
+    ("source", "get_object", "SlowDown", 503),
     ("source", "get_object", "InternalError", 500),
 ]
 

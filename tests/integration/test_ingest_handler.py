@@ -4,7 +4,6 @@ of delivery and every kind of file."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
 from datetime import UTC, datetime
@@ -12,28 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from awsstack import BUCKET, TABLE, Stack, load_handler, s3_event, sqs_event
+from awsstack import BUCKET, TABLE, Stack, capture_logs, load_handler, s3_event, sqs_event
 
 from newswatch.adapters.dynamodb import DynamoArticleStore, article_pk
-from newswatch.adapters.s3 import S3ArticleSource
+from newswatch.adapters.s3 import ObjectHead, S3ArticleSource
 from newswatch.budget import BudgetedAnalyzer
 from newswatch.build import build_pipeline_from_settings
 from newswatch.service import ingest_object, normalize_event_time
 from newswatch.settings import Settings
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
-
-
-def capture_logs(handler_module: Any) -> io.StringIO:
-    """Point the handler's log output at a buffer.
-
-    powertools keeps one handler per service name for the process, bound to the stdout of the
-    test that created it (a capsys capture that may be closed by now): the stream is replaced
-    without flushing the old one, which ``setStream`` would do.
-    """
-    buffer = io.StringIO()
-    handler_module.logger.registered_handler.stream = buffer
-    return buffer
 
 
 def test_processed_article_is_stored_with_the_data_model_fields(
@@ -127,10 +114,12 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
     barrier = threading.Barrier(workers)
 
     class RacingSource(S3ArticleSource):
-        def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-            data = super().read(bucket, key, version_id, max_bytes)
+        def fetch(
+            self, bucket: str, key: str, version_id: str | None, max_bytes: int
+        ) -> tuple[ObjectHead, bytes]:
+            fetched = super().fetch(bucket, key, version_id, max_bytes)
             barrier.wait(timeout=30)
-            return data
+            return fetched
 
     statuses: list[str] = []
 
@@ -171,10 +160,12 @@ def test_the_same_bytes_under_two_keys_at_once_store_one_original(
     barrier = threading.Barrier(len(keys))
 
     class RacingSource(S3ArticleSource):
-        def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-            data = super().read(bucket, key, version_id, max_bytes)
+        def fetch(
+            self, bucket: str, key: str, version_id: str | None, max_bytes: int
+        ) -> tuple[ObjectHead, bytes]:
+            fetched = super().fetch(bucket, key, version_id, max_bytes)
             barrier.wait(timeout=30)
-            return data
+            return fetched
 
     statuses: list[str] = []
 
@@ -286,15 +277,19 @@ def test_bad_files_are_recorded_failed_and_the_rest_of_the_batch_succeeds(
     assert "NEWSWATCH_MAX_ARTICLE_BYTES" in by_key["bad/huge.txt"]["error"]
 
 
-def test_an_object_over_the_limit_is_not_downloaded(stack: Stack, seed_bytes: bytes) -> None:
+def test_an_object_over_the_limit_is_read_no_further(stack: Stack, seed_bytes: bytes) -> None:
     event = stack.put("big.txt", seed_bytes)
     obj = event["Records"][0]["s3"]["object"]
-    reads: list[str] = []
+    reads: list[int] = []
 
     class CountingSource(S3ArticleSource):
-        def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-            reads.append(key)
-            return super().read(bucket, key, version_id, max_bytes)
+        def fetch(
+            self, bucket: str, key: str, version_id: str | None, max_bytes: int
+        ) -> tuple[ObjectHead, bytes]:
+            head, data = super().fetch(bucket, key, version_id, max_bytes)
+            reads.append(len(data))
+            assert head.size == len(seed_bytes)  # the whole object's size, from Content-Range
+            return head, data
 
     settings = Settings.from_env({"NEWSWATCH_MAX_ARTICLE_BYTES": "1000"})
     outcome = ingest_object(
@@ -309,7 +304,7 @@ def test_an_object_over_the_limit_is_not_downloaded(stack: Stack, seed_bytes: by
         settings=settings,
     )
     assert (outcome.status, outcome.error_code) == ("failed", "too_large")
-    assert reads == []
+    assert reads == [1001]  # one ranged GetObject: the limit and one byte, never the rest
 
 
 def test_test_events_and_folder_markers_are_ignored(stack: Stack, seed_bytes: bytes) -> None:

@@ -213,12 +213,15 @@ def test_the_check_is_one_batch_get_of_the_band_keys(stack: Stack, seed_bytes: b
 
     assert ingest.lambda_handler(sqs_event(copy)) == OK
 
-    # One read answers both checks: the content# item of its bytes and its band items.
+    # One read answers the three checks: its own key (a redelivery), the content# item of its
+    # bytes (a duplicate) and its band items (a near-duplicate).
     [call] = spy.calls
     keys = call["RequestItems"][TABLE]["Keys"]
     bands = [k for k in keys if k["sk"] == {"S": "band"}]
     content = [k for k in keys if k["sk"] == {"S": "first"}]
-    assert len(bands) == BANDS and len(content) == 1 and len(keys) == BANDS + 1
+    own = [k for k in keys if k["pk"]["S"] == "article#newswatch-articles-test/wire/copy.html"]
+    assert len(bands) == BANDS and len(content) == 1 and len(own) == 1
+    assert len(keys) == BANDS + 2
     assert content[0]["pk"]["S"].startswith("content#")
     assert call["RequestItems"][TABLE]["ConsistentRead"] is True
 

@@ -91,8 +91,18 @@ def test_describe_body_names_the_objects() -> None:
     assert describe_body(BODIES[0]) == ("articles/news/truce holds.html",)
     assert describe_body(BODIES[1]) == ("articles/news/été+aid.txt",)
     assert describe_body(BODIES[2]) == ("(s3:TestEvent)",)
-    assert describe_body(BODIES[3])[0].startswith("(not JSON")
-    assert describe_body("[1, 2]")[0].startswith("(no S3 records")
+    assert describe_body(BODIES[3]) == ("(not an S3 notification: not JSON (15 characters))",)
+    assert describe_body("[1, 2]")[0].startswith("(not an S3 notification: JSON list")
+    # The other shapes the ingest function reads are named by their objects too.
+    envelope = {"Type": "Notification", "MessageId": "m", "Message": BODIES[0]}
+    assert describe_body(json.dumps(envelope)) == ("articles/news/truce holds.html",)
+    bridge = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-12-03T08:00:00Z",
+        "detail": {"bucket": {"name": "articles"}, "object": {"key": "a+b.txt", "size": 3}},
+    }
+    assert describe_body(json.dumps(bridge)) == ("articles/a b.txt",)
 
 
 def test_source_queue_is_found_from_the_redrive_policy(env: dict[str, Any]) -> None:

@@ -36,6 +36,11 @@ class MemorySource:
     def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
         return self.data
 
+    def fetch(
+        self, bucket: str, key: str, version_id: str | None, max_bytes: int
+    ) -> tuple[ObjectHead, bytes]:
+        return self.head(bucket, key, version_id), self.data
+
 
 class MemoryStore:
     """Just enough of the ArticleStore protocol for ingest."""

@@ -4,9 +4,11 @@ conftest) so test modules can import it unambiguously."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,32 @@ def resources_of_type(cfn: Mapping[str, Any], kind: str) -> dict[str, dict[str, 
         for logical_id, resource in cfn["Resources"].items()
         if resource["Type"] == kind
     }
+
+
+# The SDK the Lambda python3.12 runtime provides (constraints.txt pins its stand-in).
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer")
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def runtime_sdk_conflicts(versions: Mapping[str, str]) -> list[str]:
+    """Where ``versions`` ({distribution: version}, e.g. what a layer carries) break a range that
+    boto3, botocore or s3transfer declare (as installed here, for Python 3.12 on Linux)."""
+    from packaging.requirements import Requirement
+
+    found = []
+    environment = {"python_version": "3.12", "python_full_version": "3.12.1", "extra": ""}
+    wanted = {canonical(k): v for k, v in versions.items()}
+    for dist in RUNTIME_SDK:
+        for line in metadata.requires(dist) or []:
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            version = wanted.get(canonical(requirement.name))
+            if version is not None and not requirement.specifier.contains(
+                version, prereleases=True
+            ):
+                found.append(f"{requirement.name} {version} breaks {dist}'s {requirement}")
+    return found

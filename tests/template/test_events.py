@@ -16,6 +16,7 @@ from newswatch_tools.local.stack import DEFAULT_PORT
 
 EVENTS = REPO / "events"
 SEED = REPO / "seeds" / "jeddah-ceasefire-talks.txt"
+SEED_KEY = "seeds/jeddah-ceasefire-talks.txt"
 
 
 def event(name: str) -> dict[str, Any]:
@@ -66,7 +67,11 @@ def test_stream_insert_is_a_processed_article_of_the_data_model(spec: StackSpec)
     assert stream["StreamViewType"] == "NEW_IMAGE"
     assert stream["Keys"] == {"pk": image["pk"], "sk": image["sk"]}
     assert image["pk"]["S"] == f"article#{spec.bucket_name}/seeds/jeddah-ceasefire-talks.txt"
-    assert image["sk"]["S"] == "v#null"  # s3-put.json has no versionId
+    # As the versioned bucket stores it: keyed on the object's version id.
+    version = image["version_id"]["S"]
+    assert version != "null" and image["sk"]["S"] == f"v#{version}"
+    assert image["upload_day"]["S"] == image["uploaded_at"]["S"][:10]
+    assert image["headline"]["S"].startswith("In a significant diplomatic development")
     assert image["type"]["S"] == "article"
     assert image["status"]["S"] == "processed"
     assert image["alert_state"]["S"] == "pending"
@@ -88,14 +93,48 @@ def test_scheduled_event_is_the_digest_rule(spec: StackSpec) -> None:
     assert "Digest" in spec.template["Resources"]["DigestFunction"]["Properties"]["Events"]
 
 
-@pytest.mark.parametrize(
-    ("name", "host"), [("env.json", "host.docker.internal"), ("env-host-network.json", "127.0.0.1")]
-)
-def test_env_files_point_at_the_local_stack(spec: StackSpec, name: str, host: str) -> None:
-    variables = event(name)["Parameters"]
+def test_env_file_points_at_the_local_stack(spec: StackSpec) -> None:
+    variables = event("env.json")["Parameters"]
     declared = set(spec.template["Globals"]["Function"]["Environment"]["Variables"])
     # `sam local invoke --env-vars` silently ignores variables the template does not declare.
     assert set(variables) <= declared
-    assert variables["AWS_ENDPOINT_URL"] == f"http://{host}:{DEFAULT_PORT}"
+    assert variables["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{DEFAULT_PORT}"
     assert variables["NEWSWATCH_TABLE"] == spec.table_name
     assert variables["NEWSWATCH_TOPIC_ARN"] == spec.resolver.arn("AlertsTopic")
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("sqs-s3-put.json", "s3"),
+        ("sqs-sns-s3-put.json", "sns+s3"),
+        ("sqs-sns-raw-s3-put.json", "s3"),
+        ("sqs-eventbridge-s3-object-created.json", "eventbridge"),
+        ("s3-put.json", "s3"),
+        ("sns-s3-put.json", "sns+s3"),
+        ("eventbridge-s3-object-created.json", "eventbridge"),
+    ],
+)
+def test_every_delivery_shape_names_the_seed_in_the_local_bucket(
+    spec: StackSpec, name: str, shape: str
+) -> None:
+    from newswatch.adapters.s3_events import parse_body, parse_payload
+
+    payload = event(name)
+    records = payload.get("Records") or []
+    queued = bool(records) and records[0].get("eventSource") == "aws:sqs"
+    if queued:
+        assert records[0]["eventSourceARN"] == spec.resolver.arn("IngestQueue")
+    delivery = parse_body(records[0]["body"]) if queued else parse_payload(payload)
+    assert delivery.shape == shape
+    [ref] = delivery.objects
+    assert (ref.bucket, ref.key, ref.size) == (spec.bucket_name, SEED_KEY, len(SEED.read_bytes()))
+    assert ref.event_time is not None and ref.event_time.startswith("2025-03-11T19:42:07")
+
+
+def test_the_message_that_is_no_notification_is_refused(spec: StackSpec) -> None:
+    from newswatch.adapters.s3_events import UnrecognizedMessageError, parse_body
+
+    (record,) = event("sqs-not-a-notification.json")["Records"]
+    with pytest.raises(UnrecognizedMessageError, match="no S3 notification"):
+        parse_body(record["body"])

@@ -33,15 +33,21 @@ def _copy_project(dest: Path, *, with_requirements: bool) -> None:
     shutil.copytree(REPO / "functions", dest / "functions", ignore=IGNORE)
     layer = dest / "layers" / "core"
     shutil.copytree(REPO / "layers" / "core" / "newswatch", layer / "newswatch", ignore=IGNORE)
+    # layers/core/Makefile builds the layer, with the repository's constraints.txt.
+    shutil.copy2(REPO / "layers" / "core" / "Makefile", layer / "Makefile")
+    shutil.copy2(REPO / "constraints.txt", dest / "constraints.txt")
+    requirements = layer / "requirements.txt"
     if with_requirements:
-        shutil.copy2(REPO / "layers" / "core" / "requirements.txt", layer / "requirements.txt")
+        shutil.copy2(REPO / "layers" / "core" / "requirements.txt", requirements)
+    else:
+        requirements.write_text("# nothing to download\n")
 
 
 def _build(project: Path, tool_env: dict[str, str]) -> Path:
     sam = find_tool("sam")
     if shutil.which("pyenv", path=tool_env.get("PATH")) is None and not shutil.which("python3.12"):
         pytest.skip("no python3.12 for the python3.12 runtime (pyenv install 3.12)")
-    env = {**tool_env, "PYENV_VERSION": "3.12.1"}
+    env = {**tool_env, "PYENV_VERSION": "3.12.1", "LAYER_ARCH": "arm64"}
     build_dir = project / ".aws-sam" / "build"
     result = run(
         [sam, "build", "--build-dir", str(build_dir), "--cache-dir", str(project / ".cache")],
@@ -62,7 +68,7 @@ def _check_artifacts(build_dir: Path) -> dict[str, Any]:
         assert (build_dir / name / "app.py").is_file()
     layer = resources["CoreLayer"]["Properties"]
     assert layer["ContentUri"] == "CoreLayer"
-    # BuildMethod python3.12 puts the package under python/, which Lambda mounts on sys.path.
+    # The layer's Makefile puts the package under python/, which Lambda mounts on sys.path.
     assert (build_dir / "CoreLayer" / "python" / "newswatch" / "__init__.py").is_file()
     assert (build_dir / "CoreLayer" / "python" / "newswatch" / "taxonomy.yaml").is_file()
     # The developer tools (tools/newswatch_tools) are not deployed with the runtime.

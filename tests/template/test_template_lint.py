@@ -4,6 +4,7 @@ cfn-lint, and checkov with no failed check and every skip justified next to its 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,14 +44,13 @@ def test_cfn_lint_passes(tool_env: dict[str, str]) -> None:
     assert result.stdout.strip() == ""
 
 
-@pytest.fixture(scope="module")
-def checkov_report(tool_env: dict[str, str]) -> dict[str, Any]:
-    checkov = find_tool("checkov")
+def checkov(path: str, tool_env: dict[str, str]) -> dict[str, Any]:
+    """checkov's JSON report on one CloudFormation file."""
     result = run(
         [
-            checkov,
+            find_tool("checkov"),
             "--file",
-            str(TEMPLATE.relative_to(REPO)),
+            path,
             "--framework",
             "cloudformation",
             "--output",
@@ -63,6 +63,26 @@ def checkov_report(tool_env: dict[str, str]) -> dict[str, Any]:
     assert result.returncode in (0, 1), result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
     return report
+
+
+@pytest.fixture(scope="module")
+def checkov_report(tool_env: dict[str, str]) -> dict[str, Any]:
+    return checkov(str(TEMPLATE.relative_to(REPO)), tool_env)
+
+
+def test_checkov_passes_on_the_sam_translated_template(
+    transformed: dict[str, Any], tool_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Only the translation has the roles, policies and event source mappings SAM generates."""
+    translated = tmp_path / "transformed.json"
+    translated.write_text(json.dumps(transformed))
+    results = checkov(str(translated), tool_env)["results"]
+    failed = [f"{c['check_id']} {c['resource']}" for c in results["failed_checks"]]
+    assert failed == []
+    # The generated IAM roles were looked at (e.g. no wildcard write, no privilege escalation).
+    checked = {c["resource"] for c in results["passed_checks"]}
+    assert "AWS::IAM::Role.IngestFunctionRole" in checked
+    assert {c["check_id"] for c in results["skipped_checks"]} <= JUSTIFIED_SKIPS
 
 
 def test_checkov_reports_no_failed_check(checkov_report: dict[str, Any]) -> None:

@@ -204,7 +204,7 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     deployed = _deploy(transformed, "newswatch-test", SUBSCRIBED)
     outputs, physical = deployed["outputs"], deployed["physical"]
     assert set(outputs) >= STABLE_OUTPUTS
-    assert outputs["ArticlesBucketName"] == f"newswatch-test-articles-{ACCOUNT}"
+    assert outputs["ArticlesBucketName"] == f"newswatch-test-articles-{ACCOUNT}-{REGION}"
     assert outputs["IngestFunctionName"] == physical["IngestFunction"]
     assert outputs["AlertFunctionName"] == physical["AlertFunction"]
     assert outputs["DigestFunctionName"] == physical["DigestFunction"]
@@ -225,7 +225,7 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     dlq = sqs.get_queue_attributes(
         QueueUrl=outputs["IngestDeadLetterQueueUrl"], AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
-    assert redrive == {"deadLetterTargetArn": dlq, "maxReceiveCount": 3}
+    assert redrive == {"deadLetterTargetArn": dlq, "maxReceiveCount": 5}
     for url in (outputs["IngestDeadLetterQueueUrl"], outputs["AlertFailureQueueUrl"]):
         assert sqs.get_queue_attributes(QueueUrl=url)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
@@ -242,6 +242,7 @@ def test_outputs_name_the_created_resources(aws: None, transformed: dict[str, An
     }
     assert indexes == {
         "ByTopic": ["topic", "uploaded_at"],
+        "ByUploadDay": ["upload_day", "uploaded_at"],
     }
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 

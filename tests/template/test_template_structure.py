@@ -14,7 +14,7 @@ from template_support import REPO, resources_of_type
 
 FUNCTIONS = ("IngestFunction", "IngestMlFunction", "AlertFunction", "DigestFunction")
 ZIP_FUNCTIONS = ("IngestFunction", "AlertFunction", "DigestFunction")
-BUCKET_NAME_SUB = "${AWS::StackName}-articles-${AWS::AccountId}"
+BUCKET_NAME_SUB = "${AWS::StackName}-articles-${AWS::AccountId}-${AWS::Region}"
 # Actions that have no resource-level permissions, so "*" is the narrowest resource there is.
 STAR_ONLY_ACTIONS = {"cloudwatch:PutMetricData"}
 # Managed policies SAM attaches: logs, X-Ray, and polling the event sources.
@@ -133,9 +133,21 @@ def test_everything_is_encrypted_at_rest(template: dict[str, Any]) -> None:
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationsKey"}, logical_id
     key = resources["NotificationsKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
-    # CloudWatch may use the key, or the alarm topic could not receive alarms.
-    principals = [s["Principal"] for s in key["KeyPolicy"]["Statement"]]
-    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    # CloudWatch may use the key, or the alarm topic could not receive alarms: exactly as AWS
+    # documents it for alarms publishing to an encrypted topic, with no condition that
+    # CloudWatch's KMS call might not meet.
+    (grant,) = [
+        st
+        for st in key["KeyPolicy"]["Statement"]
+        if st["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert grant == {
+        "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
 
 
 def test_bucket_is_private_and_tls_only(template: dict[str, Any]) -> None:
@@ -197,6 +209,15 @@ def test_queue_accepts_only_this_bucket_in_this_account(template: dict[str, Any]
         "Queue": {"Fn::GetAtt": ["IngestQueue", "Arn"]},
     }
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    # Versioning without a lifecycle keeps every old version (and abandoned upload) forever.
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireNoncurrentVersions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "NoncurrentVersionDays"}
+    }
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": {"Ref": "IncompleteUploadDays"}
+    }
+    assert all(r["Status"] == "Enabled" for r in rules.values())
 
 
 # -------------------------------------------------------------------------- event sources
@@ -210,9 +231,11 @@ def test_queue_timeouts_follow_the_functions(template: dict[str, Any]) -> None:
     # AWS's guidance for SQS event sources: at least 6x the function timeout.
     assert timeout[1] == 6 * resources["IngestMlFunction"]["Properties"]["Timeout"]
     assert timeout[2] == 6 * resources["IngestFunction"]["Properties"]["Timeout"]
+    # At least 5 receives (AWS's advice for Lambda): a message retried with a timed-out batch is
+    # not dead-lettered for another file's fault.
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]},
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 5,
     }
 
 
@@ -285,6 +308,23 @@ def test_stream_filter_selects_the_committed_stream_event(template: dict[str, An
 # -------------------------------------------------------------------------- the table
 
 
+def test_table_expires_items_that_carry_expires_at(template: dict[str, Any]) -> None:
+    table = template["Resources"]["ArticlesTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    service = (REPO / "layers" / "core" / "newswatch" / "service.py").read_text(encoding="utf-8")
+    assert "expires_at" in service
+
+
+@pytest.mark.tools
+def test_no_permission_the_code_does_not_use(transformed: dict[str, Any]) -> None:
+    for function in FUNCTIONS:
+        every = {
+            a for s in statements(role_of(transformed, function)) for a in as_list(s["Action"])
+        }
+        # powertools writes metrics as log lines (EMF); the Lambda code never scans or deletes.
+        assert not every & {"cloudwatch:PutMetricData", "dynamodb:Scan", "dynamodb:DeleteItem"}
+
+
 def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
     resource = template["Resources"]["ArticlesTable"]
     props = resource["Properties"]
@@ -298,11 +338,16 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
         "sk": "S",
         "topic": "S",
         "uploaded_at": "S",
+        "upload_day": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {
         "ByTopic": [
             {"AttributeName": "topic", "KeyType": "HASH"},
+            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+        ],
+        "ByUploadDay": [
+            {"AttributeName": "upload_day", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
         ],
     }
@@ -369,9 +414,12 @@ def test_functions_environment_tracing_and_engine_switch(template: dict[str, Any
     assert globals_["Tracing"] == "Active"
     assert set(globals_["Environment"]["Variables"]) >= ENVIRONMENT
     arch = globals_["Architectures"]
+    assert arch == [{"Ref": "Architecture"}]
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
     layer = template["Resources"]["CoreLayer"]
     assert layer["Properties"]["CompatibleArchitectures"] == arch
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": arch[0]}
+    # layers/core/Makefile builds it (for LAYER_ARCH, arm64 unless set).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["ContentUri"] == "layers/core/"
     resources = template["Resources"]
     for name in ZIP_FUNCTIONS:
@@ -439,15 +487,21 @@ def test_alarms_cover_queues_functions_and_alert_publishing(template: dict[str, 
             if isinstance(target, str)
             else target.get("Ref", target.get("Fn::GetAtt", [""])[0])
         )
-        watched.add((props["Namespace"], props["MetricName"], ref))
+        namespace = props["Namespace"]
+        namespace = namespace if isinstance(namespace, str) else namespace["Ref"]
+        watched.add((namespace, props["MetricName"], ref))
     for queue in ("IngestDeadLetterQueue", "AlertFailureQueue", "DigestDeadLetterQueue"):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue) in watched
     for function in FUNCTIONS:
         assert ("AWS/Lambda", "Errors", function) in watched
         assert ("AWS/Lambda", "Throttles", function) in watched
-    assert ("newswatch", "AlertPublishFailed", None) in watched
+    assert ("AWS::StackName", "AlertPublishFailed", "AWS::StackName") in watched
     publish = alarms["AlertPublishFailedAlarm"]["Properties"]
-    service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    service = variables["POWERTOOLS_SERVICE_NAME"]
+    # Namespace and service are the stack's name: two stacks in one account stay apart.
+    assert service == variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "AWS::StackName"}
+    assert publish["Namespace"] == {"Ref": "AWS::StackName"}
     # powertools Metrics adds the service dimension: the alarm must name the same one.
     assert publish["Dimensions"] == [{"Name": "service", "Value": service}]
     alert_app = REPO / "functions" / "alert" / "app.py"

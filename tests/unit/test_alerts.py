@@ -203,10 +203,18 @@ def test_subject_is_ascii_one_line_and_under_100_characters() -> None:
     assert subject.startswith('[newswatch: ceasefire, aid] Ceasefire "talks" in Zurich')
 
 
-def test_an_untitled_article_is_named_by_its_file() -> None:
-    untitled = record(title=None)
-    subject = render_subject(untitled, match_topics(untitled, ["ceasefire"], 0.3))
-    assert subject == "[newswatch: ceasefire] truce.txt"
+def test_an_untitled_article_is_named_by_its_stored_headline_never_its_file() -> None:
+    untitled = record(title=None, headline="Negotiators met in Jeddah on Tuesday to discuss…")
+    topics = match_topics(untitled, ["ceasefire"], 0.3)
+    subject = render_subject(untitled, topics)
+    assert subject == "[newswatch: ceasefire] Negotiators met in Jeddah on Tuesday to discuss..."
+    assert render_email(untitled, topics).startswith("Negotiators met in Jeddah on Tuesday")
+    assert "truce.txt" not in render_sms(untitled, topics)
+    # A record stored before headlines were: its summary's first sentence.
+    older = record(title=None)
+    assert render_subject(older, topics).endswith(
+        "] Negotiators met in Jeddah to discuss a ceasefire."
+    )
 
 
 def test_email_has_title_why_summary_link_reference_and_how_to_stop() -> None:

@@ -170,7 +170,8 @@ def test_lambda_env_has_the_template_settings_and_no_caller_aws_settings(
     assert env["NEWSWATCH_TABLE"]
     assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"]
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
-    assert env["POWERTOOLS_SERVICE_NAME"] == "newswatch"
+    # The stack name (the local spec's): two stacks in one account keep their metrics apart.
+    assert env["POWERTOOLS_SERVICE_NAME"] == "newswatch-local"
 
 
 def test_markdown_reports_failed_sections_and_verdicts() -> None:

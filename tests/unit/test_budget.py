@@ -74,6 +74,33 @@ def test_an_article_over_its_time_budget_is_too_complex_and_its_child_is_killed(
     assert analyzer.last_usage is not None and analyzer.last_usage.seconds < 10  # not 30
 
 
+def test_a_parent_interrupted_while_waiting_leaves_no_child_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    from newswatch import budget
+
+    killed: list[int] = []
+    real_kill = budget._kill
+    monkeypatch.setattr(budget, "_kill", lambda pid: (killed.append(pid), real_kill(pid)))
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise TimeoutError("the test runner's timeout")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.alarm(1)
+        with pytest.raises(TimeoutError):
+            BudgetedAnalyzer(FakeAnalyzer("sleep"), seconds=30).analyze_bytes(b"x", "a.txt")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    [pid] = killed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped
+
+
 def test_a_busy_loop_is_stopped_too() -> None:
     with pytest.raises(TooComplexError, match="time budget"):
         BudgetedAnalyzer(FakeAnalyzer("spin"), seconds=1).analyze_bytes(b"x", "a.txt")

@@ -61,7 +61,8 @@ def test_the_layer_holds_the_runtime_package_and_its_requirements_only() -> None
     files = _layer_files()
     assert Path("requirements.txt") in files
     assert Path("newswatch/__init__.py") in files
-    assert {p.parts[0] for p in files} == {"requirements.txt", "newswatch"}
+    # The Makefile is how `sam build` builds it (BuildMethod: makefile); it is not shipped.
+    assert {p.parts[0] for p in files} == {"requirements.txt", "newswatch", "Makefile"}
 
 
 def test_the_layer_ships_no_tool_code() -> None:

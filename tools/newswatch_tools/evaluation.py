@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newswatch.domain.alerts import AlertPolicy
 from newswatch.domain.errors import NewswatchError
 from newswatch.domain.models import Analysis, Document
 from newswatch.domain.sentences import split_sentences
@@ -240,12 +241,10 @@ def _rouge_scorer() -> Any:
 
 
 def alert_thresholds(taxonomy: Taxonomy, default: float) -> dict[str, float]:
-    """Each topic's alert threshold as deployed: its ``alert_threshold``, else ``default`` (the
-    service's minimum topic score)."""
-    return {
-        t.label: t.alert_threshold if t.alert_threshold is not None else default
-        for t in taxonomy.topics
-    }
+    """Each topic's alert threshold as the alert path decides it (:class:`AlertPolicy`): its
+    ``alert_threshold``, else ``default`` (the service's minimum topic score)."""
+    topics = ((t.label, t.alert_threshold) for t in taxonomy.topics)
+    return dict(AlertPolicy.build(topics, default).thresholds)
 
 
 def evaluate_topics(

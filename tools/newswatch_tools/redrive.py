@@ -10,11 +10,8 @@ harmless: ingestion is idempotent per object version.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -44,24 +41,17 @@ class RedriveResult:
 
 
 def describe_body(body: str) -> tuple[str, ...]:
-    """The objects an ingest message is about: "bucket/key" per S3 record (keys decoded)."""
+    """The objects an ingest message is about: "bucket/key" each (keys decoded), read as the
+    ingest function reads it (S3, SNS and EventBridge shapes), or a short note saying what it is."""
+    from newswatch.adapters.s3_events import UnrecognizedMessageError, parse_body
+
     try:
-        payload: Any = json.loads(body)
-    except ValueError:
-        return (f"(not JSON: {body[:60]!r})",)
-    if isinstance(payload, Mapping) and payload.get("Event") == "s3:TestEvent":
-        return ("(s3:TestEvent)",)
-    records = payload.get("Records") if isinstance(payload, Mapping) else None
-    if not isinstance(records, list):
-        return (f"(no S3 records: {body[:60]!r})",)
-    objects = []
-    for record in records:
-        s3 = record.get("s3", {}) if isinstance(record, Mapping) else {}
-        bucket = s3.get("bucket", {}).get("name", "?") if isinstance(s3, Mapping) else "?"
-        key = s3.get("object", {}).get("key", "?") if isinstance(s3, Mapping) else "?"
-        # S3 event keys are URL-encoded with '+' for spaces.
-        objects.append(f"{bucket}/{unquote_plus(str(key))}")
-    return tuple(objects)
+        delivery = parse_body(body)
+    except UnrecognizedMessageError as error:
+        return (f"(not an S3 notification: {error})",)
+    objects = [f"{ref.bucket}/{ref.key}" for ref in delivery.objects]
+    notes = [f"({ignored.reason})" for ignored in delivery.ignored]
+    return tuple(objects + notes) or (f"({delivery.shape}, no object)",)
 
 
 def _dead_letter(message: MessageTypeDef) -> DeadLetter:

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from newswatch.domain.headline import headline_of
+
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939",
@@ -111,7 +113,7 @@ def _article_html(article: Mapping[str, Any], topic: str) -> str:
         f"{_e(c['name'])} ({_e(c['code'])}) {float(c['score']):.2f}"
         for c in article.get("countries") or ()
     )
-    title = article.get("title") or article.get("key")
+    title = headline_of(article)
     summary = highlight(str(article.get("summary", "")), evidence)
     unseen = [s for s in evidence if s not in str(article.get("summary", ""))]
     extra = "".join(f"<li><mark>{_e(s)}</mark></li>" for s in unseen[:3])
@@ -150,7 +152,7 @@ def render_report(
         reverse=True,
     )
     alert_rows = "".join(
-        f"<tr><td>{_e(a.get('alerted_at'))}</td><td>{_e(a.get('title') or a.get('key'))}</td>"
+        f"<tr><td>{_e(a.get('alerted_at'))}</td><td>{_e(headline_of(a))}</td>"
         f"<td>{_e(', '.join(a.get('alert_topics') or []))}</td></tr>"
         for a in alerts
     )

@@ -117,6 +117,7 @@ class BudgetedAnalyzer:
         self.function_memory_mb = DEFAULT_FUNCTION_MEMORY_MB
         self.last_usage: ArticleUsage | None = None
         self._warm = False
+        self._unimportable: set[str] = set()
 
     @property
     def options(self) -> Any:
@@ -199,13 +200,14 @@ class BudgetedAnalyzer:
     def _import_modules(self, names: list[str]) -> None:
         """Import here what the child had to import, and let the analyzer build what it built
         on them (warm_up(modules)), so the next child starts with both."""
-        new = [module for module in names if module not in sys.modules]
+        new = [m for m in names if m not in sys.modules and m not in self._unimportable]
         if not new:
             return
         for module in new:
             try:
                 importlib.import_module(module)
             except Exception:  # a module that only imports in some contexts: the child's loss
+                self._unimportable.add(module)
                 _log.debug("could not preload %s", module)
         warm = getattr(self.analyzer, "warm_up", None)
         if callable(warm):
@@ -232,7 +234,7 @@ def _run_child(
         _child(work, write_fd, budget, ceiling_mb)
     os.close(write_fd)
     chunks: list[bytes] = []
-    timed_out = False
+    timed_out = finished = False
     poller = select.poll()
     poller.register(read_fd, select.POLLIN | select.POLLHUP)
     try:
@@ -247,10 +249,14 @@ def _run_child(
             if not chunk:
                 break
             chunks.append(chunk)
+        finished = True
     finally:
         os.close(read_fd)
-        if timed_out:
+        if timed_out or not finished:
+            # Out of time, or the parent itself interrupted (a signal): no child outlives it.
             _kill(pid)
+        if not finished:
+            os.waitpid(pid, 0)
     _, status, rusage = os.wait4(pid, 0)
     outcome = _outcome(status, chunks, timed_out)
     usage = ArticleUsage(

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from newswatch.domain.errors import NotAnArticleError
+from newswatch.domain.headline import derive_headline
 from newswatch.domain.language import detect_language
 from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
 from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
@@ -111,6 +112,7 @@ class Pipeline:
             topics=topics,
             document=document,
             flags=tuple(flags),
+            headline=document.title or derive_headline(sentences),
             places=places,
         )
 

@@ -130,6 +130,10 @@ FLAG_NEAR_DUPLICATE = "near_duplicate"
 class ArticleSource(Protocol):
     def head(self, bucket: str, key: str, version_id: str | None) -> ObjectHead: ...
 
+    def fetch(
+        self, bucket: str, key: str, version_id: str | None, max_bytes: int
+    ) -> tuple[ObjectHead, bytes]: ...
+
     def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes: ...
 
 
@@ -186,8 +190,8 @@ class NearDuplicateIndex(Protocol):
     def near_band_items(self, band_keys: Sequence[str]) -> list[dict[str, Any]]: ...
 
     def near_lookup(
-        self, content_sha256: str, band_keys: Sequence[str]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+        self, article: tuple[str, str], content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]: ...
 
     def original_named_by(
         self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
@@ -304,6 +308,7 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
     clipped = False
     title, cut = _clip((analysis.title or "").strip(), MAX_TITLE_CHARS)
     clipped |= cut
+    headline = _clip((analysis.headline or "").strip(), MAX_TITLE_CHARS)[0]
     sentences = []
     for sentence in analysis.summary.sentences[:MAX_SUMMARY_SENTENCES]:
         text, cut = _clip(sentence, MAX_SENTENCE_CHARS)
@@ -333,6 +338,8 @@ def _analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str,
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
     fields: dict[str, Any] = {
         "title": title or None,
+        # What the article is called everywhere (its title, else its first sentence shortened).
+        "headline": title or headline or None,
         # The sentences are stored once, joined: a list beside it doubled the item's largest field.
         "summary": " ".join(sentences),
         "summary_engine": analysis.summary.engine,
@@ -362,6 +369,7 @@ def _topic_items(
             "topic": topic["label"],
             "uploaded_at": item["uploaded_at"],
             "title": item.get("title"),
+            "headline": item.get("headline"),
             "summary": item.get("summary"),
             "score": topic["score"],
             "s3_uri": f"s3://{item['bucket']}/{item['key']}",
@@ -405,7 +413,9 @@ def _place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 # Fields a duplicate copies from the article it duplicates, so listings still show something useful.
-_DUPLICATE_COPIES = ("title", "summary", "language", "word_count", "format", "top_topic")
+_DUPLICATE_COPIES = (
+    "title", "headline", "summary", "language", "word_count", "format", "top_topic",
+)  # fmt: skip
 
 
 class _Ingest:
@@ -441,9 +451,10 @@ class _Ingest:
     def outcome(self, status: str, **kw: Any) -> IngestOutcome:
         return IngestOutcome(status, self.bucket, self.key, self.version, self.pk, self.sk, **kw)
 
-    def existing(self) -> IngestOutcome | None:
-        """An earlier delivery's result for this version, if there is one."""
-        item = self.store.get(self.pk, self.sk)
+    def existing(self, item: Mapping[str, Any] | None = None) -> IngestOutcome | None:
+        """An earlier delivery's result for this version, if there is one (``item``: already
+        read; else one GetItem)."""
+        item = item or self.store.get(self.pk, self.sk)
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
@@ -462,6 +473,8 @@ class _Ingest:
             "version_id": self.version or "null",
             "status": status,
             "uploaded_at": self.uploaded_at,
+            # The ByUploadDay index's partition: every article of a day, whatever its status.
+            "upload_day": self.uploaded_at[:10],
             "processed_at": iso(self.clock.now()),
             "size": size,
             "alert_state": "none",
@@ -512,8 +525,10 @@ class _Ingest:
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
-            # The duplicate and near-duplicate checks in one read.
-            first, band_items = self.near_index.near_lookup(sha, fp.band_keys)
+            # The "already stored", duplicate and near-duplicate checks in one read.
+            own, first, band_items = self.near_index.near_lookup(self.ref, sha, fp.band_keys)
+            if own is not None:
+                return self.existing(own) or self.outcome(ALREADY_STORED)
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
@@ -658,11 +673,14 @@ def ingest_object(
         near_index=near_index,
     )
 
-    # A redelivery is answered from the table before touching S3.
-    if run.version and (done := run.existing()):
+    # Without a near-duplicate index, a redelivery is answered from the table before touching S3;
+    # with one, the index's lookup (one read after the analysis) answers it, saving a request on
+    # every first delivery for some work on the rare redelivery.
+    if run.version and near_index is None and (done := run.existing()):
         return done
     try:
-        head = source.head(bucket, key, run.version)
+        # One GetObject: the bytes (at most max_bytes + 1) and the head (size, version, type).
+        head, data = source.fetch(bucket, key, run.version, settings.max_article_bytes)
     except ObjectNotFoundError as error:
         return run.skipped(error, size)
     if head.version_id and head.version_id != run.version:
@@ -672,17 +690,12 @@ def ingest_object(
             return done
 
     max_bytes = settings.max_article_bytes
-    too_large = TooLargeError(
-        f"the object is {head.size} bytes; the limit (NEWSWATCH_MAX_ARTICLE_BYTES) is {max_bytes}"
-    )
-    if head.size > max_bytes:
-        return run.failed(too_large.code, too_large.message, head.size)
-    try:
-        data = source.read(bucket, key, run.version, max_bytes) if head.size > 0 else b""
-    except ObjectNotFoundError as error:
-        return run.skipped(error, head.size)
-    if len(data) > max_bytes:
-        return run.failed(too_large.code, too_large.message, len(data))
+    if head.size > max_bytes or len(data) > max_bytes:
+        too_large = TooLargeError(
+            f"the object is {max(head.size, len(data))} bytes; the limit "
+            f"(NEWSWATCH_MAX_ARTICLE_BYTES) is {max_bytes}"
+        )
+        return run.failed(too_large.code, too_large.message, max(head.size, len(data)))
 
     sha = hashlib.sha256(data).hexdigest()
     # With a near-duplicate index, the duplicate check is part of its lookup (one read, after

@@ -1,17 +1,24 @@
-"""`newswatch articles` and `newswatch show`: read the archive of processed articles."""
+"""`newswatch articles` and `newswatch show`: read the archive, every stored article."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from newswatch.domain.timeutil import iso_utc
-from newswatch_tools.cli.common import parse_places
-from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, parse_places
+from newswatch_tools.cli.connect import (
+    Connection,
+    StackNotFoundError,
+    add_connection_args,
+    connect,
+)
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -41,11 +48,22 @@ def parse_moment(text: str, now: datetime) -> str:
     return iso_utc(moment)
 
 
+STATUSES = ("processed", "failed", "duplicate", "skipped")
+
+
 def register(subparsers: Any) -> None:
     articles = subparsers.add_parser(
-        "articles", help="list stored articles, newest first, by topic and time"
+        "articles",
+        help="list every stored article (any status), newest first",
+        description="Every article stored in the time range, whatever its status (processed, "
+        "failed, duplicate, skipped; tagged or not; any language), with its key, status and "
+        "topics. One DynamoDB Query per day (ByUploadDay index), or per topic (--topic) or "
+        "country (--place) on the ByTopic index.",
     )
     articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
+    articles.add_argument(
+        "--status", action="append", choices=STATUSES, help="only this status (repeatable)"
+    )
     articles.add_argument(
         "--place",
         action="append",
@@ -60,11 +78,17 @@ def register(subparsers: Any) -> None:
     add_connection_args(articles)
     articles.set_defaults(func=run_articles)
 
-    show = subparsers.add_parser("show", help="one article with its summary, topics and alerts")
-    show.add_argument(
-        "key", help="the object key in the articles bucket, or an alert's reference (nw-...)"
+    show = subparsers.add_parser(
+        "show",
+        help="one article with its summary, topics, flags and alerts",
+        description="ARTICLE is an object key in the articles bucket, an s3://bucket/key URI "
+        "(as `newswatch articles --json` prints) or an alert's reference (nw-..., as the SMS, "
+        "email and JSON alerts give it; that version only).",
     )
-    show.add_argument("--bucket", help="the bucket (default: the stack's articles bucket)")
+    show.add_argument(
+        "article", metavar="ARTICLE", help="an object key, an s3:// URI or an alert's nw- reference"
+    )
+    show.add_argument("--bucket", help="the bucket of a bare key (default: the stack's bucket)")
     show.add_argument("--json", action="store_true")
     add_connection_args(show)
     show.set_defaults(func=run_show)
@@ -74,7 +98,7 @@ def _error(message: str) -> int:
     from rich.console import Console
 
     Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
-    return 2
+    return EXIT_USAGE
 
 
 def run_articles(args: argparse.Namespace) -> int:
@@ -82,6 +106,13 @@ def run_articles(args: argparse.Namespace) -> int:
     from newswatch.domain.taxonomy import load_taxonomy
 
     now = datetime.now(UTC)
+    known = list(load_taxonomy(args.taxonomy).labels)
+    unknown = [t for t in args.topic or () if t not in known]
+    if unknown:
+        return _error(
+            f"unknown topic{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"the topics are: {', '.join(known)}"
+        )
     try:
         window = TimeRange(
             since=parse_moment(args.since, now) if args.since else None,
@@ -90,116 +121,258 @@ def run_articles(args: argparse.Namespace) -> int:
         conn = connect(args)
     except (MomentError, StackNotFoundError) as error:
         return _error(str(error))
+    if not window.since:
+        return _error("--since needs a duration like 7d or an ISO date")
     try:
         places = parse_places(args.place or ())
     except ValueError as error:
         return _error(str(error))
-    # By place, any topic (or none) unless --topic narrows it; by topic, every label by default.
-    topics = args.topic or (None if places else list(load_taxonomy(args.taxonomy).labels))
     archive = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName"))
-    rows = archive.articles(topics, window, args.limit, places=places)
+    statuses = args.status or ()
+    if places:
+        rows = archive.place_articles(
+            places, args.topic, window, statuses=statuses, limit=args.limit
+        )
+    elif args.topic:
+        rows = archive.tagged_articles(args.topic, window, statuses=statuses, limit=args.limit)
+    else:
+        rows = archive.recent_articles(window, statuses=statuses, limit=args.limit)
+    listed = [_article_row(row) for row in rows]
     if args.json:
-        for row in rows:
-            print(json.dumps(_article_row(row)))
-        return 0
+        for row in listed:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from newswatch.domain.headline import shorten
+
+    table = Table(title=f"{len(listed)} articles", title_justify="left")
+    table.add_column("uploaded", no_wrap=True)
+    table.add_column("key", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("headline", overflow="fold")
+    table.add_column("topics", overflow="fold")
     # The places column only when some article has places (items stored before them have none).
-    with_places = any(row.get("country_codes") for row in rows)
-    columns = ["uploaded", "title", "topics", *(["places"] if with_places else []), "summary"]
-    table = Table(*columns, title=f"{len(rows)} articles")
-    for row in rows:
-        places = [", ".join(row.get("country_codes") or ())] if with_places else []
+    with_places = any(row["places"] for row in listed)
+    if with_places:
+        table.add_column("places", overflow="fold")
+    notes = [_notes(row) for row in listed]
+    if any(notes):
+        table.add_column("notes", overflow="fold")
+    for row, note in zip(listed, notes, strict=True):
         table.add_row(
-            row["uploaded_at"][:16].replace("T", " "),
-            row.get("title") or row["s3_uri"].rsplit("/", 1)[-1],
-            ", ".join(f"{t['label']} {float(t['score'] or 0):.2f}" for t in row["topics"]),
-            *places,
-            _clip(row.get("summary", ""), 120),
+            str(row["uploaded_at"] or "")[:16].replace("T", " "),
+            Text(row["key"] or ""),
+            row["status"] or "",
+            Text(shorten(row["headline"], TABLE_HEADLINE_CHARS)),
+            ", ".join(row["topics"]) or "-",
+            *([", ".join(row["places"])] if with_places else []),
+            *([Text(note)] if any(notes) else []),
         )
     Console().print(table)
-    return 0
+    if len(listed) == args.limit:
+        Console(stderr=True).print(f"(the newest {args.limit}; --limit shows more)")
+    return EXIT_OK
 
 
-def _article_row(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "s3_uri": entry.get("s3_uri"),
-        "title": entry.get("title"),
-        "uploaded_at": entry.get("uploaded_at"),
-        "topics": entry["topics"],
-        "places": list(entry.get("country_codes") or ()),
-        "summary": entry.get("summary"),
+# The table shows the start of a headline; --json and `show` give all of it.
+TABLE_HEADLINE_CHARS = 60
+
+
+def _notes(row: dict[str, Any]) -> str:
+    """What else a reader of the listing should know: flags, the error, what it duplicates."""
+    notes = list(row["flags"])
+    if row["error_code"]:
+        notes.append(f"error: {row['error_code']}")
+    if row["duplicate_of"]:
+        notes.append(f"copy of {_ref_text(row['duplicate_of']).rsplit('/', 1)[-1]}")
+    return ", ".join(notes)
+
+
+def _article_row(item: dict[str, Any]) -> dict[str, Any]:
+    """One listed article: what ``articles --json`` prints and the table shows."""
+    from newswatch.domain.headline import headline_of
+
+    labels = item.get("topic_labels")
+    if labels is None:
+        labels = [t["label"] for t in item.get("topics") or ()]
+    row = {
+        "s3_uri": f"s3://{item.get('bucket')}/{item.get('key')}",
+        "key": item.get("key"),
+        "version_id": item.get("version_id"),
+        "uploaded_at": item.get("uploaded_at"),
+        "status": item.get("status"),
+        "headline": headline_of(item),
+        "title": item.get("title"),
+        "topics": list(labels),
+        "places": list(item.get("country_codes") or ()),
+        "flags": list(item.get("flags") or ()),
+        "language": item.get("language"),
+        "error_code": item.get("error_code"),
+        "duplicate_of": item.get("duplicate_of"),
     }
+    if item.get("topics"):  # a full item (topic listing): the scores too
+        row["scores"] = {t["label"]: t.get("score") for t in item["topics"]}
+    return row
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+# -- show -------------------------------------------------------------------------------------
+
+
+class ArticleRefError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """The article an argument of ``show`` names; ``version_id`` when it names one version."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+def _from_alert_reference(
+    text: str, default_bucket: str | None, conn: Connection
+) -> ArticleRef | None:
+    """The short reference an alert (SMS, email, JSON) names the article version by (nw-...)."""
+    from newswatch.domain.reference import is_reference, normalize_reference
+
+    if not is_reference(text):
+        return None
+    from newswatch.adapters.dynamodb import DynamoArticleStore
+    from newswatch.service import find_by_reference
+
+    store = DynamoArticleStore(conn.client("dynamodb"), conn.output("ArticlesTableName"))
+    found = find_by_reference(store, normalize_reference(text))
+    if found is None:
+        raise ArticleRefError(f"no alert was sent with reference {text!r} on this stack")
+    return ArticleRef(str(found["bucket"]), str(found["key"]), found.get("version_id"))
+
+
+def _from_s3_uri(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef | None:
+    if not text.startswith("s3://"):
+        return None
+    bucket, _, key = text[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise ArticleRefError(f"{text!r} is not s3://bucket/key")
+    return ArticleRef(bucket, key)
+
+
+def _from_key(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef | None:
+    if default_bucket is None:
+        raise ArticleRefError(f"no bucket for the key {text!r}: pass --bucket")
+    return ArticleRef(default_bucket, text)
+
+
+# How `show` reads its argument, tried in order; each returns the article, or None when the text
+# is not of its form. A new form of reference is one more function here.
+ARTICLE_REFERENCES: tuple[Callable[[str, str | None, Connection], ArticleRef | None], ...] = (
+    _from_alert_reference,
+    _from_s3_uri,
+    _from_key,
+)
+
+
+def resolve_article(text: str, default_bucket: str | None, conn: Connection) -> ArticleRef:
+    """The article an argument of ``show`` names."""
+    text = text.strip()
+    for resolve in ARTICLE_REFERENCES:
+        found = resolve(text, default_bucket, conn)
+        if found is not None:
+            return found
+    raise ArticleRefError(f"{text!r} names no article")
 
 
 def run_show(args: argparse.Namespace) -> int:
     from newswatch.adapters.archive import Archive
-    from newswatch.domain.reference import is_reference, normalize_reference
 
     try:
         conn = connect(args)
-        bucket = args.bucket or conn.output("ArticlesBucketName")
-    except StackNotFoundError as error:
+        default_bucket = args.bucket or conn.output("ArticlesBucketName")
+        ref = resolve_article(args.article, default_bucket, conn)
+    except (StackNotFoundError, ArticleRefError) as error:
         return _error(str(error))
-    only_version = None
-    if is_reference(args.key):
-        # The short reference an alert (SMS, email, JSON) names the article version by.
-        from newswatch.adapters.dynamodb import DynamoArticleStore
-        from newswatch.service import find_by_reference
-
-        store = DynamoArticleStore(conn.client("dynamodb"), conn.output("ArticlesTableName"))
-        found = find_by_reference(store, normalize_reference(args.key))
-        if found is None:
-            return _error(f"no alert was sent with reference {args.key!r} on this stack")
-        bucket, args.key, only_version = found["bucket"], found["key"], found.get("version_id")
     versions = Archive(conn.client("dynamodb"), conn.output("ArticlesTableName")).article(
-        bucket, args.key
+        ref.bucket, ref.key
     )
-    if only_version is not None:
-        versions = [v for v in versions if v.get("version_id") == only_version]
+    if ref.version_id is not None:
+        versions = [v for v in versions if v.get("version_id") == ref.version_id]
     if not versions:
-        return _error(f"no article s3://{bucket}/{args.key} in the archive")
+        return _error(f"no article s3://{ref.bucket}/{ref.key} in the archive")
     if args.json:
-        print(json.dumps(versions, default=str))
-        return 0
+        print(json.dumps(versions, default=str, ensure_ascii=False))
+        return EXIT_OK
     from rich.console import Console
-    from rich.markup import escape
     from rich.panel import Panel
 
     console = Console()
     for article in versions:
-        lines = [
-            f"[bold]{escape(article.get('title') or args.key)}[/bold]",
-            f"s3://{bucket}/{args.key}  version {article.get('version_id')}",
-            f"status {article.get('status')}  language {article.get('language')}  "
-            f"words {article.get('word_count')}  uploaded {article.get('uploaded_at')}",
-        ]
-        if article.get("error"):
-            lines.append(f"[red]{article.get('error_code')}: {escape(article['error'])}[/red]")
-        if article.get("duplicate_of"):
-            lines.append(f"duplicate of {article['duplicate_of']}")
-        if article.get("summary"):
-            lines += ["", escape(article["summary"])]
-        for topic in article.get("topics", []):
-            lines.append(
-                f"\n[cyan]{topic['label']}[/cyan] {topic['score']:.2f} ({topic.get('iptc')})"
+        console.print(Panel(_article_text(article, ref.bucket, ref.key), expand=False))
+    return EXIT_OK
+
+
+def _facts(*pairs: tuple[str, Any]) -> str:
+    """``name value`` pairs, leaving out the ones without a value (never "None")."""
+    return "  ".join(f"{name} {value}" for name, value in pairs if value not in (None, "", []))
+
+
+def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
+    from rich.markup import escape
+
+    from newswatch.domain.headline import headline_of
+
+    version = article.get("version_id")
+    lines = [
+        f"[bold]{escape(headline_of(article))}[/bold]",
+        escape(f"s3://{bucket}/{key}" + (f"  version {version}" if version else "")),
+        escape(
+            _facts(
+                ("status", article.get("status")),
+                ("language", article.get("language")),
+                ("words", article.get("word_count")),
+                ("uploaded", article.get("uploaded_at")),
             )
-            lines += [f"  • {escape(sentence)}" for sentence in topic.get("evidence", [])]
-        for country in article.get("countries", []):
-            lines.append(
-                f"\n[green]{escape(country['name'])}[/green] ({country['code']}) "
-                f"{country['score']:.2f}"
+        ),
+    ]
+    if article.get("flags"):
+        lines.append("flags " + escape(", ".join(article["flags"])))
+    if article.get("error") or article.get("error_code"):
+        error = ": ".join(str(p) for p in (article.get("error_code"), article.get("error")) if p)
+        lines.append(f"[red]{escape(error)}[/red]")
+    if article.get("duplicate_of"):
+        lines.append(escape(f"duplicate of {_ref_text(article['duplicate_of'])}"))
+    if article.get("near_duplicate_of"):
+        similarity = article.get("near_duplicate_similarity")
+        lines.append(
+            escape(
+                f"near-duplicate of {_ref_text(article['near_duplicate_of'])}"
+                + (f" (similarity {similarity:.2f})" if similarity is not None else "")
             )
-            lines += [f"  • {escape(sentence)}" for sentence in country.get("evidence", [])]
+        )
+    if article.get("summary"):
+        lines += ["", escape(article["summary"])]
+    for topic in article.get("topics", []):
+        iptc = f" ({topic['iptc']})" if topic.get("iptc") else ""
+        lines.append(f"\n[cyan]{escape(topic['label'])}[/cyan] {topic['score']:.2f}{iptc}")
+        lines += [f"  • {escape(sentence)}" for sentence in topic.get("evidence", [])]
+    for country in article.get("countries", []):
+        lines.append(
+            f"\n[green]{escape(country['name'])}[/green] ({country['code']}) {country['score']:.2f}"
+        )
+        lines += [f"  • {escape(sentence)}" for sentence in country.get("evidence", [])]
+    if article.get("status") == "processed":
         lines.append(
             f"\nalert: {article.get('alert_state', 'none')}"
             + (f" at {article['alerted_at']}" if article.get("alerted_at") else "")
             + (f" for {', '.join(article['alert_topics'])}" if article.get("alert_topics") else "")
         )
-        console.print(Panel("\n".join(lines), expand=False))
-    return 0
+    return "\n".join(lines)
+
+
+def _ref_text(ref: str) -> str:
+    """``article#bucket/key|v#version`` (how items point at each other) as s3://bucket/key."""
+    pk = ref.split("|", 1)[0]
+    return "s3://" + pk.removeprefix("article#") if pk.startswith("article#") else ref

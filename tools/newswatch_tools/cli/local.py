@@ -55,6 +55,12 @@ def register(subparsers: Any) -> None:
     )
     up.add_argument("--port", type=_port, default=DEFAULT_PORT, help="default %(default)s")
     up.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s); 0.0.0.0, or the Docker bridge's "
+        "gateway, lets `sam local invoke` containers reach the stack",
+    )
+    up.add_argument(
         "--foreground", action="store_true", help="run in this terminal until Ctrl-C, with logs"
     )
     up.add_argument(
@@ -182,6 +188,7 @@ def _running_state() -> LocalState | None:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from newswatch_tools.local.stack import check_port_free
     from newswatch_tools.local.state import default_state_path
 
     err = _console(stderr=True)
@@ -192,19 +199,26 @@ def run_up(args: argparse.Namespace) -> int:
             "stop it with `newswatch local down`."
         )
         return EXIT_FAILED
+    clean_up_stale(default_state_path(), err)
+    if args.port:
+        try:
+            check_port_free(args.host, args.port)
+        except OSError as error:
+            err.print(f"[red]error:[/red] {escape(str(error))}")
+            return EXIT_USAGE
     parameters = dict(args.param)
     if args.foreground:
-        return _run_foreground(args.port, parameters)
-    return _start_background(args.port, parameters, default_state_path(), err)
+        return _run_foreground(args.port, parameters, args.host)
+    return _start_background(args.port, parameters, default_state_path(), err, args.host)
 
 
-def _run_foreground(port: int, parameters: dict[str, str]) -> int:
+def _run_foreground(port: int, parameters: dict[str, str], host: str = "127.0.0.1") -> int:
     from newswatch_tools.local.spec import ProjectNotFoundError
-    from newswatch_tools.local.stack import LocalStack
+    from newswatch_tools.local.stack import LocalStack, PortUnavailableError
     from newswatch_tools.local.template import TemplateError
 
     err = _console(stderr=True)
-    stack = LocalStack(port=port, parameters=parameters)
+    stack = LocalStack(port=port, host=host, parameters=parameters)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -218,8 +232,8 @@ def _run_foreground(port: int, parameters: dict[str, str]) -> int:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot listen on 127.0.0.1:{port}: {escape(str(error))}")
-        return EXIT_FAILED
+        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {escape(str(error))}")
+        return EXIT_USAGE if isinstance(error, PortUnavailableError) else EXIT_FAILED
     err.print(_banner(state, foreground=True), soft_wrap=True)
     try:
         while not stopping.wait(0.5):
@@ -254,7 +268,9 @@ def _banner(state: LocalState, foreground: bool) -> str:
     )
 
 
-def _start_background(port: int, parameters: dict[str, str], state_path: Path, err: Console) -> int:
+def _start_background(
+    port: int, parameters: dict[str, str], state_path: Path, err: Console, host: str = "127.0.0.1"
+) -> int:
     from newswatch_tools.local.state import load_state, process_alive
 
     log_path = state_path.with_name(state_path.stem + ".log")
@@ -268,6 +284,8 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
         "--foreground",
         "--port",
         str(port),
+        "--host",
+        host,
         *(f"--param={name}={value}" for name, value in parameters.items()),
     ]
     with log_path.open("ab") as log:
@@ -288,6 +306,29 @@ def _start_background(port: int, parameters: dict[str, str], state_path: Path, e
     child.terminate()
     err.print(f"[red]error:[/red] the local stack did not start in {START_TIMEOUT:.0f} s")
     return EXIT_FAILED
+
+
+def clean_up_stale(state_path: Path, err: Console) -> list[int]:
+    """After a stack that died without `local down` (``kill -9``, a crash): stop what is left of
+    it (function environments in its process group) and remove its state file. The pids it
+    stopped; none when the state file names a live stack or there is none."""
+    from newswatch_tools.local.state import load_state, process_alive, stray_workers
+
+    state = load_state(state_path)
+    if state is None or process_alive(state.pid):
+        return []
+    stopped = []
+    for pid in stray_workers(state.pgid or state.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            stopped.append(pid)
+    state_path.unlink(missing_ok=True)
+    err.print(
+        f"Cleaned up after the local stack that was killed (pid {state.pid}): removed {state_path}"
+        + (f" and stopped {len(stopped)} leftover worker process(es)." if stopped else "."),
+        soft_wrap=True,
+    )
+    return stopped
 
 
 def run_down(args: argparse.Namespace) -> int:
@@ -494,7 +535,7 @@ def _print_demo(result: DemoResult) -> None:
         summary = article["summary"] or article["error"] or ""
         articles.add_row(
             Text(article["key"]),
-            Text(article["title"] or ""),
+            Text(article["headline"] or article["title"] or ""),
             Text(str(article["status"])),
             Text(top or "-"),
             Text(summary[:140] + ("..." if len(summary) > 140 else "")),

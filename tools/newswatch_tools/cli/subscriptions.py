@@ -167,24 +167,58 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps(row))
         return 0
     from rich.console import Console
+
+    console = Console()
+    if console.width >= WIDE_TABLE_COLUMNS:
+        console.print(_subscriptions_table(rows))
+        return 0
+    # A narrow terminal: one block per subscription. The id is printed whole on a line of its
+    # own (soft wrap: the terminal may wrap it, but no character is cut or replaced by "…"), so
+    # what `unsubscribe` needs can always be copied.
+    for row in rows:
+        console.print(short_id(row["id"]), style="bold", soft_wrap=True, highlight=False)
+        for name, value in _described(row):
+            console.print(f"  {name:<10} {value}", soft_wrap=True, highlight=False)
+    return 0
+
+
+# Below this many columns the table would have to cut the ids short.
+WIDE_TABLE_COLUMNS = 110
+
+
+def short_id(arn: str) -> str:
+    """The id `subscriptions` prints and `unsubscribe` accepts: the ARN's last part."""
+    return arn.rsplit(":", 1)[-1]
+
+
+_FIELDS = ("protocol", "endpoint", "topics", "places", "min score", "receives", "confirmed")
+
+
+def _described(row: dict[str, Any]) -> list[tuple[str, str]]:
+    values = (
+        row["protocol"],
+        row["endpoint"],
+        ", ".join(row["topics"]) or "(all)",
+        ", ".join(row.get("places") or ()) or "(all)",
+        "-" if row["min_score"] is None else f"{row['min_score']:.2f}",
+        " + ".join(row["kinds"]),
+        "yes" if row["confirmed"] else "pending",
+    )
+    return list(zip(_FIELDS, values, strict=True))
+
+
+def _subscriptions_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    table = Table(
-        "id", "protocol", "endpoint", "topics", "places", "min score", "receives", "confirmed"
-    )
+    table = Table()
+    # The id never wraps or shrinks; the other columns fold when space is short.
+    widest = max((len(short_id(row["id"])) for row in rows), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for name in _FIELDS:
+        table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(
-            row["id"].rsplit(":", 1)[-1],
-            row["protocol"],
-            row["endpoint"],
-            ", ".join(row["topics"]) or "(all)",
-            ", ".join(row["places"]) or "(all)",
-            "" if row["min_score"] is None else f"{row['min_score']:.2f}",
-            " + ".join(row["kinds"]),
-            "yes" if row["confirmed"] else "pending",
-        )
-    Console().print(table)
-    return 0
+        table.add_row(short_id(row["id"]), *(value for _, value in _described(row)))
+    return table
 
 
 def run_unsubscribe(args: argparse.Namespace) -> int:
@@ -198,7 +232,7 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
     target = args.subscription_id
     if target not in ids:
         # Accept the short id the table prints (the ARN's last part).
-        matches = [arn for arn in ids if arn.rsplit(":", 1)[-1] == target]
+        matches = [arn for arn in ids if short_id(arn) == target]
         if len(matches) != 1:
             return _fail(f"no subscription {target!r} on this stack; see `newswatch subscriptions`")
         target = matches[0]

@@ -162,6 +162,7 @@ def analysis_record(path: Path, analysis: Analysis) -> dict[str, Any]:
     return {
         "path": str(path),
         "title": analysis.title,
+        "headline": analysis.headline,
         "language": analysis.language,
         "word_count": analysis.word_count,
         "content_sha256": analysis.content_sha256,
@@ -189,6 +190,7 @@ def failure_record(path: Path, code: str, message: str) -> dict[str, Any]:
     return {
         "path": str(path),
         "title": None,
+        "headline": None,
         "language": None,
         "word_count": None,
         "content_sha256": None,
@@ -236,7 +238,7 @@ def print_record(console: Console, record: dict[str, Any]) -> None:
         body.add_row(topics)
     else:
         body.add_row(Text("no topics", style="dim"))
-    title = Text(record["title"] or Path(record["path"]).name, style="bold")
+    title = Text(record["headline"] or "(no text)", style="bold")
     console.print(
         Panel(body, title=title, title_align="left", subtitle=path, subtitle_align="right")
     )

@@ -236,6 +236,7 @@ def run_demo(
             "key": item["key"],
             "status": item.get("status"),
             "title": item.get("title"),
+            "headline": item.get("headline"),
             "topics": [t["label"] for t in _topics(item)],
             "scores": _topics(item),
             "summary": item.get("summary") or "",

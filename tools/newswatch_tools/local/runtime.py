@@ -50,6 +50,23 @@ class InProcessEnvironment:
 
 # The child's function and handler, set once by the pool's initializer.
 _child: dict[str, Any] = {}
+# How often a child checks that the stack that started it is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this process once its parent is gone (``kill -9`` of the stack leaves no worker).
+
+    Not PR_SET_PDEATHSIG: Linux sends that signal when the *thread* that started the child ends,
+    and the stack starts its environments from short-lived threads. A parent that dies makes the
+    child an orphan, adopted by another process: its parent pid changes.
+    """
+    import os
+    import time
+
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _start_child(function: LocalFunction, env: Mapping[str, str], log_path: str | None) -> None:
@@ -58,6 +75,9 @@ def _start_child(function: LocalFunction, env: Mapping[str, str], log_path: str 
 
     # Ctrl-C reaches the whole process group: the parent stops the stack and then its children.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True
+    ).start()
     os.environ.update(env)
     if log_path:
         # The parent's redirect of sys.stdout does not reach a child: send the logs to the file.

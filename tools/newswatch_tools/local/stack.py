@@ -11,6 +11,7 @@ and dummy credentials, so no AWS account and no network are needed.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import socket
@@ -60,14 +61,22 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 4566
 
 
-def _check_port_free(host: str, port: int) -> None:
+class PortUnavailableError(OSError):
+    """The stack's port is taken (or not ours to take); the message says which and what to do."""
+
+
+def check_port_free(host: str, port: int) -> None:
     """Fail clearly: moto's server thread would die on a busy port and leave start() waiting."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise OSError(f"{host}:{port} is in use ({error.strerror}); choose --port") from None
+            if error.errno == errno.EADDRINUSE:
+                raise PortUnavailableError(f"{host}:{port} is in use; choose --port") from None
+            raise PortUnavailableError(
+                f"cannot listen on {host}:{port} ({error.strerror}); choose --port"
+            ) from None
 
 
 class LocalStack:
@@ -127,13 +136,15 @@ class LocalStack:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # Listening on every address (for containers): this process connects over loopback.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> LocalState:
         from moto.server import ThreadedMotoServer
 
         if self.port:
-            _check_port_free(self.host, self.port)
+            check_port_free(self.host, self.port)
         # One line per HTTP request from werkzeug would drown the handlers' own logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # powertools warns on every invocation that publishes no metric (e.g. s3:TestEvent).
@@ -312,6 +323,7 @@ class LocalStack:
             outputs=resolve_outputs(spec.template, spec.resolver, created),
             endpoint_url=self.endpoint_url,
             pid=os.getpid(),
+            pgid=os.getpgrp(),
             bucket=spec.bucket_name,
             table=spec.table_name,
             topic_arn=topic_arn,

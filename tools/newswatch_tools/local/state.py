@@ -48,6 +48,8 @@ class LocalState:
     outputs: dict[str, str] = field(default_factory=dict)
     region: str = REGION
     stack_name: str = "newswatch-local"
+    # The stack's process group: its function environments (child processes) are in it.
+    pgid: int = 0
 
     def client_kwargs(self) -> dict[str, str]:
         """Arguments for ``boto3.client(service, **state.client_kwargs())``."""
@@ -91,4 +93,34 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A killed process nobody has reaped yet (a zombie, e.g. in a container whose init does not
+    # reap) still answers signal 0; /proc says it is gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): signal 0 is all there is
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def stray_workers(pgid: int) -> list[int]:
+    """Live function environments (multiprocessing children) left in process group ``pgid``.
+
+    Linux only (it reads /proc; elsewhere the children end themselves when their stack dies, see
+    newswatch.local.runtime). Only processes whose command line is a multiprocessing child are
+    named, so a process group id reused by something else is never touched.
+    """
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        # /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and brackets.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and b"multiprocessing" in cmdline:
+            found.append(pid)
+    return sorted(found)

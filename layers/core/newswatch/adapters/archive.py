@@ -1,14 +1,17 @@
-"""Reading the archive: the articles of a topic over a time range, and one article in full.
+"""Reading the archive: every article of a time range, the articles of a topic, one article.
 
-Both reads are single DynamoDB Queries on the table's keys (see the data model in the README):
-the ``ByTopic`` index holds one small entry per (article, topic) and per (article, country),
-sorted by upload time, and an article's partition holds its versions and their entries.
+Every read is a DynamoDB Query on the table's keys, never a Scan (see the data model in the
+README): the ``ByUploadDay`` index holds every article item (whatever its status) under its upload
+day, sorted by upload time, so a listing is one Query per day; the ``ByTopic`` index holds one
+small entry per (article, topic) and per (article, country); an article's partition holds its
+versions and their entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from newswatch.adapters.dynamodb import place_index_key
 
 TOPIC_INDEX = "ByTopic"
+DAY_INDEX = "ByUploadDay"
 
 _deserializer = TypeDeserializer()
 
@@ -53,17 +57,8 @@ class Archive:
         self, topic: str, window: TimeRange = TimeRange(), limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """Entries of one topic, newest first: one Query on the ByTopic index, paged."""
-        condition = "#topic = :topic"
-        values: dict[str, Any] = {":topic": {"S": topic}}
-        if window.since and window.until:
-            condition += " AND uploaded_at BETWEEN :since AND :until"
-            values |= {":since": {"S": window.since}, ":until": {"S": _end_of(window.until)}}
-        elif window.since:
-            condition += " AND uploaded_at >= :since"
-            values[":since"] = {"S": window.since}
-        elif window.until:
-            condition += " AND uploaded_at <= :until"
-            values[":until"] = {"S": _end_of(window.until)}
+        condition, values = _time_condition("#topic = :topic", window)
+        values[":topic"] = {"S": topic}
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": TOPIC_INDEX,
@@ -103,6 +98,82 @@ class Archive:
         for row in by_article.values():
             row["topics"].sort(key=lambda t: -float(t["score"] or 0))
         rows = sorted(by_article.values(), key=lambda e: e["uploaded_at"], reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    def recent_articles(
+        self,
+        window: TimeRange,
+        *,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+        today: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every article uploaded in ``window`` (whatever its status), newest first.
+
+        One Query on ``ByUploadDay`` per day from the window's end back to its start (paged,
+        stopping once ``limit`` rows are found); ``statuses`` filters on the server side.
+        """
+        rows: list[dict[str, Any]] = []
+        for day in upload_days(window, today or datetime.now(UTC).date()):
+            condition, values = _time_condition("upload_day = :day", window)
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": DAY_INDEX,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values | {":day": {"S": day}},
+                "ScanIndexForward": False,
+            }
+            if statuses:
+                names = {f":s{i}": {"S": status} for i, status in enumerate(statuses)}
+                request["FilterExpression"] = f"#status IN ({', '.join(names)})"
+                request["ExpressionAttributeNames"] = {"#status": "status"}
+                request["ExpressionAttributeValues"] |= names
+            for page in self.dynamodb.get_paginator("query").paginate(**request):
+                for item in page["Items"]:
+                    rows.append(plain(item))
+                    if limit is not None and len(rows) >= limit:
+                        return rows
+        return rows
+
+    def tagged_articles(
+        self,
+        topics: Sequence[str],
+        window: TimeRange,
+        *,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The articles tagged with any of ``topics``, newest first, each once, in full.
+
+        One Query per topic on ``ByTopic``, then one BatchGetItem per 100 articles shown.
+        """
+        entries = [e for topic in topics for e in self.topic_entries(topic, window, limit)]
+        entries.sort(key=lambda e: str(e.get("uploaded_at", "")), reverse=True)
+        return self._full_articles(entries, statuses, limit)
+
+    def place_articles(
+        self,
+        places: Sequence[str],
+        topics: Sequence[str] | None,
+        window: TimeRange,
+        *,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The articles about any of ``places`` (and, given ``topics``, tagged with one), newest
+        first, each once, in full: one Query per country, then BatchGetItem."""
+        entries = self._place_articles(places, topics, window, None)
+        return self._full_articles(entries, statuses, limit)
+
+    def _full_articles(
+        self, entries: Sequence[dict[str, Any]], statuses: Sequence[str], limit: int | None
+    ) -> list[dict[str, Any]]:
+        """The article items behind index entries (in their order), of ``statuses`` if given."""
+        rows = [
+            a
+            for a in self.fetch(article_keys(entries))
+            if not statuses or a.get("status") in statuses
+        ]
         return rows[:limit] if limit is not None else rows
 
     def _place_articles(
@@ -148,6 +219,28 @@ class Archive:
                     found[(article["pk"], article["sk"])] = article
                 request = response.get("UnprocessedKeys") or {}
         return [found[key] for key in keys if key in found]
+
+
+def _time_condition(partition: str, window: TimeRange) -> tuple[str, dict[str, Any]]:
+    """A key condition: ``partition`` and, if the window has bounds, uploaded_at within them."""
+    values: dict[str, Any] = {}
+    if window.since and window.until:
+        values = {":since": {"S": window.since}, ":until": {"S": _end_of(window.until)}}
+        return f"{partition} AND uploaded_at BETWEEN :since AND :until", values
+    if window.since:
+        return f"{partition} AND uploaded_at >= :since", {":since": {"S": window.since}}
+    if window.until:
+        return f"{partition} AND uploaded_at <= :until", {":until": {"S": _end_of(window.until)}}
+    return partition, values
+
+
+def upload_days(window: TimeRange, today: date) -> list[str]:
+    """The upload days a window covers, newest first (``ByUploadDay``'s partitions)."""
+    if not window.since:
+        raise ValueError("listing every article needs a start (since)")
+    first = date.fromisoformat(window.since[:10])
+    last = date.fromisoformat(window.until[:10]) if window.until else today
+    return [(last - timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def _end_of(moment: str) -> str:

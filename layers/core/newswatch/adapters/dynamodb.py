@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 BY_TOPIC_INDEX = "ByTopic"
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
-_INDEX_KEYS = frozenset({"uploaded_at", "topic"})
+_INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 NEAR_BAND_SK = "band"
@@ -478,14 +478,17 @@ class DynamoArticleStore:
         return self._batch_get([(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys)])
 
     def near_lookup(
-        self, content_sha256: str, band_keys: Sequence[str]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The ``content#`` item of these bytes (if any) and the band items that exist, in one
-        consistent BatchGetItem: an article's duplicate and near-duplicate checks in one read."""
+        self, article: tuple[str, str], content_sha256: str, band_keys: Sequence[str]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        """The article's own item (a redelivery), the ``content#`` item of its bytes and the band
+        items that exist, in one consistent BatchGetItem: the "already stored", duplicate and
+        near-duplicate checks in one read."""
         content = (content_pk(content_sha256), "first")
-        found = self._batch_get([content, *((k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys))])
+        bands = [(k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys)]
+        found = self._batch_get([article, content, *bands])
+        own = next((i for i in found if (i["pk"], i["sk"]) == article), None)
         first = next((i for i in found if (i["pk"], i["sk"]) == content), None)
-        return first, [i for i in found if i is not first]
+        return own, first, [i for i in found if i is not own and i is not first]
 
     def _batch_get(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in pairs]

@@ -70,9 +70,11 @@ class S3ArticleSource:
             etag=response.get("ETag"),
         )
 
-    def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-        """The object's bytes; at most ``max_bytes + 1`` are read so a lying size cannot blow
-        memory (the extra byte lets the caller see the object is too large)."""
+    def fetch(
+        self, bucket: str, key: str, version_id: str | None, max_bytes: int
+    ) -> tuple[ObjectHead, bytes]:
+        """The object's head and bytes in one GetObject (ingest's one S3 request): at most
+        ``max_bytes + 1`` bytes are read; the head's size is the whole object's (Content-Range)."""
         try:
             if version_id and version_id != "null":
                 response = self.client.get_object(
@@ -85,9 +87,27 @@ class S3ArticleSource:
         except ClientError as error:
             if _is_not_found(error):
                 raise ObjectNotFoundError(bucket, key, version_id) from error
+            if str(error.response.get("Error", {}).get("Code")) == "InvalidRange":
+                # S3 answers a range on an empty object with 416: the object is empty.
+                return ObjectHead(size=0, version_id=version_id, content_type=None), b""
             raise
         body = response["Body"]
         try:
-            return body.read()
+            data = body.read()
         finally:
             body.close()
+        total = str(response.get("ContentRange") or "").rpartition("/")[2]
+        return (
+            ObjectHead(
+                size=int(total) if total.isdigit() else len(data),
+                version_id=response.get("VersionId") or version_id,
+                content_type=response.get("ContentType"),
+                etag=response.get("ETag"),
+            ),
+            data,
+        )
+
+    def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
+        """The object's bytes; at most ``max_bytes + 1`` are read so a lying size cannot blow
+        memory (the extra byte lets the caller see the object is too large)."""
+        return self.fetch(bucket, key, version_id, max_bytes)[1]

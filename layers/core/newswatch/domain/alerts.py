@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from newswatch.domain.headline import UNTITLED, headline_of
 from newswatch.domain.reference import article_reference
 
 KIND_ALERT = "alert"
@@ -298,13 +299,8 @@ def reference_of(record: Mapping[str, Any]) -> str:
 
 
 def _title(record: Mapping[str, Any]) -> str:
-    # The ingest stores a headline derived from the text for an article without a title of its
-    # own; records stored before that fall back to the file name.
-    title = sanitize(record.get("title"))
-    if title:
-        return title
-    key = str(record.get("key") or "")
-    return sanitize(key.rsplit("/", 1)[-1]) or "Untitled article"
+    # The stored headline (title, else first sentence), never the file name.
+    return sanitize(headline_of(record)) or UNTITLED
 
 
 _QUOTES = frozenset('"“”„«»')
@@ -323,7 +319,7 @@ def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) ->
     # ASCII: SNS rewrites subjects with non-ASCII characters, and mail clients show them raw.
     labels = ", ".join(t.label for t in topics)
     prefix = f"[newswatch: {labels}] " if labels else "[newswatch] "
-    title = to_ascii(_title(record)) or "Untitled article"
+    title = to_ascii(_title(record)) or UNTITLED
     return _clip(to_ascii(prefix + title), SUBJECT_MAX)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from newswatch.domain.alerts import AlertMessage, fit_sms, sanitize, to_ascii
+from newswatch.domain.headline import headline_of
 
 KIND_DIGEST = "digest"
 # A country's articles of every topic, for subscribers who gave places and no topics.
@@ -61,7 +62,7 @@ def render_digest(
     count = len(entries) if total is None else total
     noun = "article" if count == 1 else "articles"
     top = top or max(entries, key=lambda e: float(e.get("score", 0)))
-    title_of_top = sanitize(top.get("title")) or sanitize(top.get("s3_uri"))
+    title_of_top = sanitize(headline_of(top))
     if place is None:
         what, kind = str(topic), KIND_DIGEST
     elif topic is None:
@@ -81,7 +82,7 @@ def render_digest(
     for entry in entries[:EMAIL_MAX_ARTICLES]:
         uri = str(entry.get("s3_uri", ""))
         mark = "  (no instant alert: hourly cap)" if uri in held_back else ""
-        title = sanitize(entry.get("title")) or uri
+        title = sanitize(headline_of(entry))
         lines.append(f"- {title} (score {float(entry.get('score', 0)):.2f}){mark}")
         summary = one_line(entry.get("summary"))
         if summary:

@@ -76,6 +76,8 @@ class Analysis:
     topics: tuple[TopicTag, ...]
     document: Document
     flags: tuple[str, ...] = field(default=())
+    # The title, else the first sentence shortened (see newswatch.domain.headline).
+    headline: str | None = None
     # The countries the article is about (see newswatch.domain.places), highest score first.
     places: tuple[PlaceTag, ...] = ()
 

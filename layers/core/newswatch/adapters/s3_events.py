@@ -1,0 +1,163 @@
+"""Every way an "object created" reaches the ingest function, read into :class:`ObjectRef` s.
+
+The shapes (each has a fixture in ``events/``, made from the AWS documentation's examples):
+
+- an S3 event notification (``{"Records": [{"eventSource": "aws:s3", ...}]}``): invoked
+  directly, as an SQS message body, or as the body of an SNS message with raw message delivery;
+- the SNS envelope (``{"Type": "Notification", "Message": "<the S3 notification as a string>"}``)
+  in an SQS body (S3 -> SNS -> SQS without raw delivery), or SNS invoking the function directly;
+- an EventBridge event from S3 (``"source": "aws.s3"``, ``"detail-type": "Object Created"``),
+  as an SQS body or invoking the function directly;
+- S3's ``s3:TestEvent``, sent once when a notification configuration is saved.
+
+What is recognised but not work (the test event, folder markers, another S3 event type such as a
+deletion) is returned as :class:`Ignored`, with a reason the handler logs. Anything else raises
+:class:`UnrecognizedMessageError`: the handler reports it as a failed message (so it is retried,
+then dead-lettered where ``newswatch redrive`` shows it), never acknowledges it silently.
+
+Field access goes through powertools' event source data classes (no pydantic needed); only the
+dispatch on shape is ours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes.s3_event import (
+    S3Event,
+    S3EventBridgeNotificationEvent,
+)
+
+TEST_EVENT = "s3:TestEvent"
+EVENTBRIDGE_OBJECT_CREATED = "Object Created"
+# SNS wraps a published message once; an envelope inside an envelope is not something S3 makes.
+_MAX_ENVELOPES = 1
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """One created object version, as the delivery described it."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    event_time: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A recognised notification that asks for no ingest (logged and counted by the handler)."""
+
+    reason: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one message (or one direct invocation) asks for."""
+
+    shape: str  # s3, sns+s3, eventbridge, sns+eventbridge, s3:TestEvent, ...
+    objects: tuple[ObjectRef, ...] = ()
+    ignored: tuple[Ignored, ...] = field(default=())
+
+
+class UnrecognizedMessageError(ValueError):
+    """The message is none of the shapes above. The text names the shape, never the content."""
+
+
+def parse_body(body: str, envelopes: int = 0) -> Delivery:
+    """An SQS message body (or an SNS ``Message``): JSON in one of the shapes above."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise UnrecognizedMessageError(f"not JSON ({len(body)} characters)") from None
+    return parse_payload(payload, envelopes)
+
+
+def parse_payload(payload: Any, envelopes: int = 0) -> Delivery:
+    """A decoded message body, or a whole direct invocation event (except an SQS batch)."""
+    if not isinstance(payload, Mapping):
+        raise UnrecognizedMessageError(f"JSON {type(payload).__name__}, not an object")
+    if payload.get("Event") == TEST_EVENT:
+        return Delivery(TEST_EVENT, ignored=(Ignored(TEST_EVENT),))
+    if payload.get("Type") == "Notification" and "Message" in payload:
+        return _unwrap_sns(payload["Message"], envelopes)
+    if payload.get("source") == "aws.s3" and "detail-type" in payload:
+        return _from_eventbridge(S3EventBridgeNotificationEvent(dict(payload)))
+    records = payload.get("Records")
+    if isinstance(records, list) and records and all(isinstance(r, Mapping) for r in records):
+        if all(r.get("eventSource") == "aws:s3" for r in records):
+            return _from_s3(S3Event(dict(payload)))
+        if all(r.get("EventSource") == "aws:sns" for r in records):
+            parts = [_unwrap_sns(r.get("Sns", {}).get("Message"), envelopes) for r in records]
+            return _merge(parts)
+        sources = sorted({str(r.get("eventSource") or r.get("EventSource")) for r in records})
+        raise UnrecognizedMessageError(f"records from {', '.join(sources)}, not from S3")
+    keys = ", ".join(sorted(str(k) for k in payload)[:8]) or "none"
+    raise UnrecognizedMessageError(f"a JSON object that is no S3 notification (keys: {keys})")
+
+
+def _unwrap_sns(message: Any, envelopes: int) -> Delivery:
+    """An SNS notification's ``Message``: the S3 notification (or EventBridge event) it carries."""
+    if envelopes >= _MAX_ENVELOPES or not isinstance(message, str):
+        raise UnrecognizedMessageError("an SNS notification whose Message is no S3 notification")
+    try:
+        inner = parse_body(message, envelopes + 1)
+    except UnrecognizedMessageError as error:
+        raise UnrecognizedMessageError(f"an SNS notification carrying {error}") from None
+    return Delivery(f"sns+{inner.shape}", inner.objects, inner.ignored)
+
+
+def _merge(parts: list[Delivery]) -> Delivery:
+    """Several SNS records of one direct invocation as one delivery."""
+    objects = tuple(o for part in parts for o in part.objects)
+    ignored = tuple(i for part in parts for i in part.ignored)
+    return Delivery("+".join(sorted({part.shape for part in parts})), objects, ignored)
+
+
+def _from_s3(event: S3Event) -> Delivery:
+    objects: list[ObjectRef] = []
+    ignored: list[Ignored] = []
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)  # keys arrive URL-encoded, spaces as "+"
+        if not record.event_name.startswith("ObjectCreated"):
+            ignored.append(Ignored(f"S3 event {record.event_name}", key))
+            continue
+        size = record.s3.get_object.get("size")
+        version = record.s3.get_object.version_id
+        ref = _ref(record.s3.bucket.name, key, version, record.get("eventTime"), size)
+        if isinstance(ref, Ignored):
+            ignored.append(ref)
+        else:
+            objects.append(ref)
+    return Delivery("s3", tuple(objects), tuple(ignored))
+
+
+def _from_eventbridge(event: S3EventBridgeNotificationEvent) -> Delivery:
+    detail = event.detail
+    key = detail.object.key  # powertools URL-decodes it
+    if event.detail_type != EVENTBRIDGE_OBJECT_CREATED:
+        return Delivery("eventbridge", ignored=(Ignored(f"EventBridge {event.detail_type}", key),))
+    version = detail.object.get("version-id")
+    ref = _ref(detail.bucket.name, key, version, event.time, detail.object.size)
+    if isinstance(ref, Ignored):
+        return Delivery("eventbridge", ignored=(ref,))
+    return Delivery("eventbridge", (ref,))
+
+
+def _ref(bucket: str, key: str, version: Any, event_time: Any, size: Any) -> ObjectRef | Ignored:
+    """The object, unless it is a folder marker (a key ending in "/" with no bytes)."""
+    if key.endswith("/") and not size:
+        return Ignored("folder marker", key)
+    return ObjectRef(
+        bucket=bucket,
+        key=key,
+        version_id=str(version) if version else None,
+        event_time=str(event_time) if event_time else None,
+        size=int(size) if size is not None else None,
+    )
