@@ -39,7 +39,11 @@ def article_places(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def place_alert_due(record: Mapping[str, Any]) -> bool:
     """An article with no topic to alert on still alerts its countries' subscribers, unless it
     is a near-duplicate of a story they already received."""
-    return bool(article_places(record)) and record.get("alert_only_topics") is None
+    return (
+        bool(article_places(record))
+        and record.get("alert_only_topics") is None
+        and not record.get("alert_places_sent")  # a backfilled article: told once already
+    )
 
 
 def places_payload(record: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -73,7 +77,7 @@ def with_places(message: AlertMessage, record: Mapping[str, Any]) -> AlertMessag
     """``message`` with the article's countries: the routing attribute, the JSON alert's
     ``places`` and a line in the e-mail under the reasons for the alert."""
     places = article_places(record)
-    repeat = bool(record.get("near_duplicate_of"))
+    repeat = bool(record.get("near_duplicate_of") or record.get("alert_places_sent"))
     email = message.email
     if places:
         line = f"Places: {_names(places)}"
