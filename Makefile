@@ -45,6 +45,8 @@ lint: setup-dev
 typecheck: setup-dev
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
+	# The in-memory fakes against the ports' protocols (tests/fakes.py:check_protocols).
+	$(BIN)/mypy tests/fakes.py
 
 # The report test looks at the page in a real browser: Debian's chromium (CI runs as root).
 browser:

@@ -3,10 +3,10 @@
 On moto: a day of articles is written straight into moto's table (the template's keys and ByTopic
 index): every article item (a realistic summary, topics, evidence) and its topic entries, 1.5
 topics an article on average over 15 topics (2% held back by the hourly cap with ``--cap``).
-Then ``newswatch.digests.send_digests`` runs once, as the scheduled function does, through boto3
-on moto with the request recorder of bench/cost.py: CPU seconds of the run (moto's own work
-included, so an upper bound; wall time on a shared machine says little), the requests by API and
-the read units DynamoDB would serve.
+Then ``newswatch.usecases.digest.send_digests`` runs once, as the scheduled function does,
+through boto3 on moto with the request recorder of bench/cost.py: CPU seconds of the run (moto's
+own work included, so an upper bound; wall time on a shared machine says little), the requests by
+API and the read units DynamoDB would serve.
 
 On fakes, for memory: the same volume served by an in-memory archive that builds each Query page
 (1 MB, about 1,000 entries) as it is read, like boto3's paginator; tracemalloc's peak while
@@ -51,7 +51,7 @@ def _cost_module() -> Any:
 
 def _seed(table: Any, articles: int, topics: list[str], day: datetime, cap: bool) -> int:
     """A day of articles and their topic entries, written into moto's table directly."""
-    from newswatch.adapters.dynamodb import serialize_item
+    from newswatch.adapters.dynamodb_codec import serialize_item
 
     rng = random.Random(7)
     entries = 0
@@ -90,7 +90,8 @@ def run(articles: int, topic_count: int, cap: bool) -> dict[str, Any]:
     from moto.dynamodb.models import dynamodb_backends
 
     from newswatch.adapters.archive import Archive
-    from newswatch.digests import DynamoDigestMarks, send_digests
+    from newswatch.adapters.digest_marks import DynamoDigestMarks
+    from newswatch.usecases.digest import send_digests
     from newswatch_tools.local.spec import load_spec
 
     cost = _cost_module()
@@ -218,8 +219,9 @@ class _Publisher:
 def previous_send_digests(archive: Any, topics: list[str], now: datetime) -> int:
     """The implementation before issue 15 (every entry listed, every article fetched), kept as
     the memory baseline: the same reads in the same order, without SNS or the marks."""
-    from newswatch.adapters.archive import TimeRange, article_keys
     from newswatch.domain.digest import render_digest
+    from newswatch.domain.records import article_keys
+    from newswatch.ports import TimeRange
 
     sent = 0
     for topic in topics:
@@ -235,7 +237,7 @@ def previous_send_digests(archive: Any, topics: list[str], now: datetime) -> int
 
 
 def memory_on_fakes(articles: int, topic_count: int) -> dict[str, Any]:
-    from newswatch.digests import send_digests
+    from newswatch.usecases.digest import send_digests
 
     topics = [f"topic-{i:02d}" for i in range(topic_count)]
     now = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)

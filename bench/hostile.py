@@ -41,10 +41,10 @@ def rss_mb() -> float:
 
 def run_cases(corpus: Any) -> list[dict[str, Any]]:
     from newswatch.budget import BudgetedAnalyzer
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch.domain.errors import NewswatchError
 
-    analyzer = BudgetedAnalyzer(build_pipeline(), seconds=TEMPLATE_ARTICLE_SECONDS)
+    analyzer = BudgetedAnalyzer(build_analyzer(), seconds=TEMPLATE_ARTICLE_SECONDS)
     analyzer.start_invocation(None, TEMPLATE_MEMORY_MB)
     analyzer.analyze_bytes("\n\n".join(corpus.ARTICLE).encode(), "warm-up.txt")
     rows = []
@@ -82,9 +82,9 @@ def overhead(repeats: int) -> dict[str, float]:
     """Per healthy article, direct and through the budget's child, in the same process: wall ms
     and CPU ms (the parent's plus the child's, from its rusage), medians."""
     from newswatch.budget import BudgetedAnalyzer
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
 
-    pipeline = build_pipeline()
+    pipeline = build_analyzer()
     bounded = BudgetedAnalyzer(pipeline, seconds=TEMPLATE_ARTICLE_SECONDS)
     samples = [
         ("seed.txt", (REPO / "seeds" / "jeddah-ceasefire-talks.txt").read_bytes()),

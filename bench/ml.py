@@ -1,10 +1,10 @@
 """The transformers engine next to the default one: latency, peak memory and topic quality.
 
 - Latency and peak memory: each engine runs in its own fresh process (so ru_maxrss is its own),
-  builds its pipeline with ``newswatch.build.build_pipeline`` (model loading timed separately) and
-  runs ``Pipeline.analyze_document`` on the first N cnndm-dev articles, one at a time, on CPU with
-  a fixed number of torch threads. Reported: setup time, per-article median and p95, the ratio to
-  the extractive engine's median measured in the same run, and peak RSS.
+  builds its analyzer with ``newswatch.composition.build_analyzer`` (model loading timed
+  separately) and runs ``Analyzer.analyze_document`` on the first N cnndm-dev articles, one at a
+  time, on CPU with a fixed number of torch threads. Reported: setup time, per-article median and
+  p95, the ratio to the extractive engine's median measured in the same run, and peak RSS.
   Models: no checkpoint can be downloaded here, so the transformers engine runs (a) the tiny
   random BART of the tests and (b) a random-weight model with distilbart-cnn-12-6's exact
   architecture (12+6 layers, d_model 1024, 50k vocabulary, 1,024-token input): same parameter
@@ -67,16 +67,16 @@ RANDOM_MODELS: dict[str, dict[str, Any]] = {
 
 def run_child(kind: str, model_dir: str | None, data_dir: Path, articles: int) -> dict[str, Any]:
     started = time.perf_counter()
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch_tools.evaluation import read_jsonl, row_document
 
     if kind == "extractive":
-        pipeline = build_pipeline()
+        pipeline = build_analyzer()
     elif kind == "transformers":
-        pipeline = build_pipeline(engine="transformers", model_dir=model_dir)
+        pipeline = build_analyzer(engine="transformers", model_dir=model_dir)
         pipeline.summarizer.primary.load()  # type: ignore[attr-defined]
     else:
-        pipeline = build_pipeline(tagger=kind)
+        pipeline = build_analyzer(tagger=kind)
         pipeline.tagger.tag(["Warm-up: load the embedding model and the topic prototypes."])
     setup_s = time.perf_counter() - started
 
@@ -183,7 +183,7 @@ def latency_section(
 def topics_section(data_dir: Path) -> dict[str, Any]:
     import torch
 
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch.domain.tagger import PatternTagger
     from newswatch.domain.taxonomy import load_taxonomy
     from newswatch.engines.semantic import HybridTagger, SemanticTagger, SentenceEncoder
@@ -230,7 +230,7 @@ def topics_section(data_dir: Path) -> dict[str, Any]:
         embed_s = time.perf_counter() - started
         per_tagger: dict[str, Any] = {"embedding_seconds": round(embed_s, 1)}
         for label, tagger in taggers.items():
-            pipeline = build_pipeline()
+            pipeline = build_analyzer()
             pipeline.tagger = tagger
             started = time.perf_counter()
             scores = evaluate_topics(rows, pipeline)
@@ -263,7 +263,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{latency['threads']})",
             "",
             "Each row is a fresh process: setup = imports + pipeline + model load; per article = "
-            "`Pipeline.analyze_document` (segment, language, summarize, tag); load = the "
+            "`Analyzer.analyze_document` (segment, language, summarize, tag); load = the "
             "machine's 1-minute load average when the run ended (other work slows every row).",
             "",
             "| engine | setup s | median s/article | p95 s | x extractive | peak RSS MB | load |",

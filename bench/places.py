@@ -42,7 +42,7 @@ def names_baseline(rows: Sequence[dict[str, Any]]) -> list[set[str]]:
 
 
 def quality(path: Path) -> dict[str, Any]:
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch_tools.evaluation import HALVES, read_jsonl
     from newswatch_tools.evaluation_places import (
         evaluate_places,
@@ -52,7 +52,7 @@ def quality(path: Path) -> dict[str, Any]:
     )
 
     rows = read_jsonl(path, ("text", "countries"))
-    pipeline = build_pipeline()
+    pipeline = build_analyzer()
     result: dict[str, Any] = {"file": path.name, "rows": len(rows)}
     for name, half in zip(HALVES, split_half(rows), strict=True):
         ours = evaluate_places(half, pipeline).as_json()
@@ -78,7 +78,7 @@ def cold_start(repeat: int) -> dict[str, Any]:
     boto3 = _median_seconds(_TIMED.format(body="import boto3"), repeat)
     # What the first record adds: the handler has imported boto3, the pipeline builds the rest.
     module = _median_seconds(
-        "import boto3, newswatch.pipeline; " + _TIMED.format(body="import newswatch.domain.places"),
+        "import boto3, newswatch.analyzer; " + _TIMED.format(body="import newswatch.domain.places"),
         repeat,
     )
     first = _median_seconds(
@@ -181,7 +181,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"| place data in the layer ({', '.join(zipped['files'])}) | "
         f"{zipped['unzipped_bytes'] / 1e6:.2f} MB unzipped, {zipped['zipped_bytes'] / 1e6:.2f} MB "
         "zipped |",
-        "| import newswatch.domain.places after boto3 and newswatch.pipeline (fresh interpreter, "
+        "| import newswatch.domain.places after boto3 and newswatch.analyzer (fresh interpreter, "
         f"median of {cold['repeat']}) | "
         f"{cold['places_import_ms']} ms (bare `import boto3`: {cold['boto3_import_ms']} ms) |",
         f"| first detection, gazetteer read included | {cold['first_detection_ms']} ms "

@@ -38,12 +38,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from newswatch.build import build_pipeline
+from newswatch.analyzer import Analyzer
+from newswatch.composition import build_analyzer
 from newswatch.domain.models import SummaryLength
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import words
 from newswatch.domain.taxonomy import load_taxonomy
-from newswatch.pipeline import Pipeline
 from newswatch.settings import Settings
 from newswatch_tools.evaluation import (
     HALVES,
@@ -127,7 +127,7 @@ def mean_words(summaries: Sequence[Sequence[str]]) -> float:
 def bench_summaries(path: Path, length: SummaryLength, peer_count: int | str) -> dict[str, Any]:
     rows = read_jsonl(path, ("text", "summary"))
     references = [str(row["summary"]) for row in rows]
-    pipeline = build_pipeline(length=length)
+    pipeline = build_analyzer(length=length)
     result: dict[str, Any] = {"file": path.name, "rows": len(rows)}
 
     started = time.perf_counter()
@@ -171,10 +171,10 @@ def keyword_tags(text: str) -> set[str]:
     return {label for label, keys in KEYWORDS.items() if tokens.intersection(keys)}
 
 
-def deployed() -> tuple[Pipeline, dict[str, float]]:
+def deployed() -> tuple[Analyzer, dict[str, float]]:
     """The pipeline and each topic's alert threshold as the service runs them by default."""
     settings = Settings.from_env({})
-    pipeline = build_pipeline(min_score=settings.min_topic_score)
+    pipeline = build_analyzer(min_score=settings.min_topic_score)
     return pipeline, alert_thresholds(load_taxonomy(), settings.min_topic_score)
 
 

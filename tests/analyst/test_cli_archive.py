@@ -111,10 +111,10 @@ FRENCH = (
 @functools.cache
 def _pipeline() -> Any:
     """One pipeline for the module's tests: building it (taxonomy, tagger index) takes a while."""
-    from newswatch.build import build_pipeline_from_settings
+    from newswatch.composition import analyzer_from_settings
     from newswatch.settings import Settings
 
-    return build_pipeline_from_settings(Settings.from_env({"NEWSWATCH_TABLE": TABLE}))
+    return analyzer_from_settings(Settings.from_env({"NEWSWATCH_TABLE": TABLE}))
 
 
 @pytest.fixture
@@ -124,8 +124,8 @@ def ingested(archive_stack: str, seed_bytes: bytes) -> dict[str, str]:
 
     from newswatch.adapters.dynamodb import DynamoArticleStore
     from newswatch.adapters.s3 import S3ArticleSource
-    from newswatch.service import ingest_object
     from newswatch.settings import Settings
+    from newswatch.usecases.ingest import ingest_object
 
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=archive_stack)
@@ -151,7 +151,7 @@ def ingested(archive_stack: str, seed_bytes: bytes) -> dict[str, str]:
             len(body),
             source=S3ArticleSource(s3),
             store=store,
-            pipeline=pipeline,
+            analyzer=pipeline,
             settings=settings,
             near_index=store,
         )

@@ -13,12 +13,13 @@ import boto3
 import pytest
 
 from newswatch.adapters.archive import Archive
+from newswatch.adapters.digest_marks import DynamoDigestMarks
 from newswatch.adapters.sns import SnsAlertPublisher
-from newswatch.digests import DigestPublishError, DigestResult, DynamoDigestMarks, send_digests
 from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.digest import EMAIL_MAX_ARTICLES, one_line, render_digest
 from newswatch.domain.subscriptions import filter_policy
 from newswatch.domain.timeutil import iso_utc
+from newswatch.usecases.digest import DigestPublishError, DigestResult, send_digests
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -168,6 +169,9 @@ def test_digest_handler_runs_on_the_scheduled_event(
     monkeypatch.setenv("NEWSWATCH_TOPIC_ARN", digest_setup["topic_arn"])
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    from newswatch import composition
+
+    composition.reset()  # a new execution environment: settings and clients from this test's env
     spec = importlib.util.spec_from_file_location("digest_app", ROOT / "functions/digest/app.py")
     assert spec and spec.loader
     app = importlib.util.module_from_spec(spec)

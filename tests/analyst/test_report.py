@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newswatch_tools.cli import main
-from newswatch_tools.report import counts_per_day, highlight, render_report
+from newswatch_tools.html_report import counts_per_day, highlight, render_report
 
 ENTRIES = [
     {"topic": "aid", "uploaded_at": "2026-11-28T08:00:00Z", "article_pk": "a#2", "article_sk": "v"},

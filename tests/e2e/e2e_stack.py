@@ -63,22 +63,19 @@ class LocalStackProcess:
         return found
 
     def article_items(self, key: str) -> list[dict[str, Any]]:
-        from boto3.dynamodb.types import TypeDeserializer
+        from newswatch.adapters.dynamodb_codec import deserialize_item
+        from newswatch.domain.records import article_pk
 
-        deserializer = TypeDeserializer()
         bucket = self.state["bucket"]
         response = self.client("dynamodb").query(
             TableName=self.state["table"],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
             ExpressionAttributeValues={
-                ":pk": {"S": f"article#{bucket}/{key}"},
+                ":pk": {"S": article_pk(bucket, key)},
                 ":v": {"S": "v#"},
             },
         )
-        return [
-            {name: deserializer.deserialize(value) for name, value in item.items()}
-            for item in response.get("Items", [])
-        ]
+        return [deserialize_item(item) for item in response.get("Items", [])]
 
 
 @contextlib.contextmanager

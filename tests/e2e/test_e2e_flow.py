@@ -133,8 +133,8 @@ def deliveries(stack: LocalStackProcess, subscriber: str, key: str) -> list[dict
 def watched_topics(item: dict[str, Any], stack: LocalStackProcess) -> set[str]:
     """The topics an article alerts for under the template's defaults: every taxonomy topic at or
     above its alert threshold (no WatchedTopics allow-list)."""
-    from newswatch.service import alert_topics
     from newswatch.settings import Settings
+    from newswatch.usecases.alert import alert_topics
     from newswatch_tools.local.spec import load_spec
 
     settings = Settings.from_env(load_spec().alert.environment)

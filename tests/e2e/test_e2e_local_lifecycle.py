@@ -145,7 +145,7 @@ def test_the_stream_insert_fixture_publishes_as_sam_local_invoke_runs_it(
     )
     endpoint = local_stack.state["endpoint_url"]
     spec = load_spec(REPO_ROOT, endpoint_url=endpoint)
-    sam_env = json.loads((REPO_ROOT / "events" / "env-host-network.json").read_text())
+    sam_env = json.loads((REPO_ROOT / "events" / "env.json").read_text())
     env: dict[str, Any] = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -154,7 +154,7 @@ def test_the_stream_insert_fixture_publishes_as_sam_local_invoke_runs_it(
         "AWS_DEFAULT_REGION": "us-east-1",
         **{k: v for k, v in spec.alert.environment.items() if v},
         **sam_env["Parameters"],
-        "AWS_ENDPOINT_URL": endpoint,  # env-host-network.json's port is the default 4566
+        "AWS_ENDPOINT_URL": endpoint,  # env.json names the host as a container sees it
     }
     invoke = (
         "import json, sys; from newswatch_tools.local.functions import LocalFunction; "

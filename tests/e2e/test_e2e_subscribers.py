@@ -13,8 +13,8 @@ from typing import Any
 from e2e_stack import LocalStackProcess, local_stack_process, run_cli, wait_for
 
 from newswatch.domain.taxonomy import load_taxonomy
-from newswatch.service import alert_topics
 from newswatch.settings import Settings
+from newswatch.usecases.alert import alert_topics
 from newswatch_tools.local.spec import load_spec
 
 TOPICS = load_taxonomy().labels

@@ -132,6 +132,9 @@ def capture_logs(handler_module: Any) -> io.StringIO:
 
 def load_handler(name: str) -> ModuleType:
     """functions/<name>/app.py as a fresh module: a new execution environment."""
+    from newswatch import composition
+
+    composition.reset()
     path = REPO / "functions" / name / "app.py"
     module_name = f"newswatch_test_{name}_app_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -165,7 +168,7 @@ class Stack:
     # -- DynamoDB -----------------------------------------------------------------------------
 
     def items(self, pk: str | None = None) -> list[dict[str, Any]]:
-        from newswatch.adapters.dynamodb import deserialize_item
+        from newswatch.adapters.dynamodb_codec import deserialize_item
 
         pages = self.ddb.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True)
         items = [deserialize_item(i) for page in pages for i in page["Items"]]

@@ -19,10 +19,13 @@ from awsstack import (
     stream_event_from_image,
 )
 
-from newswatch.adapters.dynamodb import DynamoArticleStore, serialize_item
+from newswatch import composition
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.dynamodb_codec import serialize_item
 from newswatch.domain.alerts import AlertMessage, sms_fits
-from newswatch.service import AlertPublishError, Clock, alert_record
+from newswatch.ports import Clock
 from newswatch.settings import Settings
+from newswatch.usecases.alert import AlertPublishError, alert_record
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
@@ -43,7 +46,7 @@ def test_an_alert_is_published_once_with_its_bodies_and_attributes(
 ) -> None:
     article = ingest_seed(stack, seed_bytes)
     alert = load_handler("alert")
-    deps = alert.dependencies()
+    deps = composition.alert_function()
     spy = Spy(deps.publisher.client, "publish")
     deps.publisher.client = spy
 
@@ -158,7 +161,7 @@ def test_a_publish_failure_after_storing_alerts_once_on_retry(
     ingest_seed(stack, seed_bytes)
     batch = stack.alert_batch()
     alert = load_handler("alert")
-    deps = alert.dependencies()
+    deps = composition.alert_function()
     deps.publisher.client = Faulty(deps.publisher.client, "publish", "InternalError", status=500)
 
     sequence = batch["Records"][0]["dynamodb"]["SequenceNumber"]

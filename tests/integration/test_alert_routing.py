@@ -20,7 +20,7 @@ from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.domain.reference import article_reference
 from newswatch.domain.subscriptions import filter_policy
 from newswatch.domain.taxonomy import load_taxonomy
-from newswatch.service import find_by_reference
+from newswatch.usecases.alert import find_by_reference
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 SCHEMA = json.loads((REPO / "docs" / "alert.schema.json").read_text(encoding="utf-8"))

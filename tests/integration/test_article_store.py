@@ -8,13 +8,10 @@ from typing import Any
 import pytest
 from awsstack import TABLE, Stack
 
-from newswatch.adapters.dynamodb import (
-    AlertClaim,
-    DynamoArticleStore,
-    PutResult,
-    article_pk,
-    serialize_item,
-)
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.dynamodb_codec import serialize_item
+from newswatch.domain.records import article_pk
+from newswatch.ports import AlertClaim, PutResult
 
 
 def article(key: str, version: str = "1", sha: str = "abc", **extra: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from awsstack import BUCKET, Stack, load_handler, s3_event, sqs_event
 
-from newswatch.adapters.dynamodb import article_pk
+from newswatch import composition
+from newswatch.domain.records import article_pk
 
 MAX_BYTES = 256 * 1024  # NEWSWATCH_MAX_ARTICLE_BYTES for this test, so "too large" stays small
 BATCH_SIZE = 10  # the IngestFunction's SQS BatchSize in template.yaml
@@ -212,7 +213,7 @@ def test_an_object_over_the_limit_is_refused_from_its_size_alone(
     stack: Stack, ingest: Any, seed_bytes: bytes
 ) -> None:
     event = stack.put("bad/huge.txt", b"x" * (MAX_BYTES + 1))
-    deps = ingest.dependencies()
+    deps = composition.ingest_function()
     reads: list[str] = []
     real_read = deps.source.read
 

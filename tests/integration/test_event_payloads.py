@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from awsstack import REGION, TABLE, Stack, capture_logs, load_event, load_handler
 
-from newswatch.adapters.dynamodb import deserialize_item, serialize_item
-from newswatch.adapters.s3_events import UnrecognizedMessageError
+from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item
+from newswatch.composition import UnrecognizedMessageError
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 LOCAL_BUCKET = "newswatch-local-articles-123456789012-us-east-1"

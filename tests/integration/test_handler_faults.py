@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from awsstack import OTHER_CEASEFIRE_STORY, Faulty, Stack, load_handler, sqs_event
 
+from newswatch import composition
+
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
 # (client, operation, error code, HTTP status): what a throttled or failing service answers.
@@ -36,7 +38,7 @@ def test_a_transient_ingest_error_retries_only_that_message(
 ) -> None:
     target, operation, code, status = fault
     ingest = load_handler("ingest")
-    deps = ingest.dependencies()
+    deps = composition.ingest_function()
     adapter = deps.store if target == "store" else deps.source
     unlucky_bytes = OTHER_CEASEFIRE_STORY  # another story: both alert
     unlucky_sha = hashlib.sha256(unlucky_bytes).hexdigest()  # the content# key names only this
@@ -74,7 +76,7 @@ def test_a_transient_error_on_a_plain_s3_event_raises_for_lambdas_retry(
     stack: Stack, seed_bytes: bytes
 ) -> None:
     ingest = load_handler("ingest")
-    deps = ingest.dependencies()
+    deps = composition.ingest_function()
     deps.source.client = Faulty(deps.source.client, "get_object", "InternalError", status=500)
     event = stack.put("news/jeddah.txt", seed_bytes)
     with pytest.raises(Exception, match="InternalError"):
@@ -109,7 +111,7 @@ def test_a_transient_alert_error_retries_that_record_and_alerts_once(
     assert len(batch["Records"]) == 2
 
     alert = load_handler("alert")
-    deps = alert.dependencies()
+    deps = composition.alert_function()
     adapter = deps.publisher if target == "publisher" else deps.store
     # Fail the first attempt for article b only (its claim, or its publish).
     faulty = Faulty(
@@ -140,7 +142,7 @@ def test_a_failed_sent_mark_after_publishing_does_not_publish_again(
     assert ingest.lambda_handler(sqs_event(stack.put("news/a.txt", seed_bytes))) == OK
     batch = stack.alert_batch()
     alert = load_handler("alert")
-    deps = alert.dependencies()
+    deps = composition.alert_function()
     # The claim (first update) succeeds; the sent mark (second) is throttled.
     deps.store.client = faulty = Faulty(
         deps.store.client,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from awsstack import SPEC, Stack, load_handler, sqs_event
 
+from newswatch import composition
 from newswatch.adapters.lambda_context import LocalContext
 
 BATCH_SIZE = SPEC.ingest_source.batch_size  # 10 in template.yaml
@@ -129,7 +130,7 @@ def test_the_memory_ceiling_stops_what_no_parser_bound_caught(
 ) -> None:
     # The shared-stream PDF decodes 70 MB before its page cap can look at it.
     monkeypatch.setenv("NEWSWATCH_ARTICLE_MEMORY_MB", "48")
-    ingest.dependencies.cache_clear()
+    composition.reset()  # a new execution environment reads the new setting
     pdf = hostile_corpus.pdf_shared_content_stream()
     bodies = _batch_of_ten(stack, "batch/shared-stream.pdf", pdf)
     assert invoke(ingest, bodies) == {"batchItemFailures": []}
@@ -143,7 +144,7 @@ def test_the_time_budget_stops_what_no_parser_bound_caught(
     # Just under the tag limit: trafilatura needs several seconds for it, the budget allows 3.
     page = b"<html><body>" + b"<p>a " * 39_000 + b"</body></html>"
     monkeypatch.setenv("NEWSWATCH_ARTICLE_SECONDS", "3")
-    ingest.dependencies.cache_clear()
+    composition.reset()  # a new execution environment reads the new setting
     bodies = _batch_of_ten(stack, "batch/slow.html", page)
     assert invoke(ingest, bodies) == {"batchItemFailures": []}
     failed = _nine_and_one(stack, "batch/slow.html")

@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 from awsstack import BUCKET, TABLE, Stack, capture_logs, load_handler, s3_event, sqs_event
 
-from newswatch.adapters.dynamodb import DynamoArticleStore, article_pk
-from newswatch.adapters.s3 import ObjectHead, S3ArticleSource
+from newswatch import composition
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.s3 import S3ArticleSource
 from newswatch.budget import BudgetedAnalyzer
-from newswatch.build import build_pipeline_from_settings
-from newswatch.service import ingest_object, normalize_event_time
+from newswatch.composition import analyzer_from_settings
+from newswatch.domain.records import article_pk
+from newswatch.ports import ObjectHead
 from newswatch.settings import Settings
+from newswatch.usecases.ingest import ingest_object, normalize_event_time
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
@@ -107,7 +110,7 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
     event = stack.put("news/jeddah.txt", seed_bytes)
     obj = event["Records"][0]["s3"]["object"]
     settings = Settings.from_env()
-    pipeline = build_pipeline_from_settings(settings)
+    pipeline = analyzer_from_settings(settings)
     store = DynamoArticleStore(stack.ddb, TABLE)
     workers = 4
     # Every worker has read the object (and found no item) before any of them writes.
@@ -132,7 +135,7 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
             obj["size"],
             source=RacingSource(stack.s3),
             store=store,
-            pipeline=pipeline,
+            analyzer=pipeline,
             settings=settings,
         )
         statuses.append(outcome.status)
@@ -154,7 +157,7 @@ def test_the_same_bytes_under_two_keys_at_once_store_one_original(
     keys = ["news/jeddah.txt", "mirror/jeddah.txt"]
     events = [stack.put(key, seed_bytes) for key in keys]
     settings = Settings.from_env()
-    pipeline = build_pipeline_from_settings(settings)
+    pipeline = analyzer_from_settings(settings)
     store = DynamoArticleStore(stack.ddb, TABLE)
     # Both have read the object and found no earlier copy before either writes.
     barrier = threading.Barrier(len(keys))
@@ -179,7 +182,7 @@ def test_the_same_bytes_under_two_keys_at_once_store_one_original(
             obj["size"],
             source=RacingSource(stack.s3),
             store=store,
-            pipeline=pipeline,
+            analyzer=pipeline,
             settings=settings,
         )
         statuses.append(outcome.status)
@@ -300,7 +303,7 @@ def test_an_object_over_the_limit_is_read_no_further(stack: Stack, seed_bytes: b
         obj["size"],
         source=CountingSource(stack.s3),
         store=DynamoArticleStore(stack.ddb, TABLE),
-        pipeline=build_pipeline_from_settings(settings),
+        analyzer=analyzer_from_settings(settings),
         settings=settings,
     )
     assert (outcome.status, outcome.error_code) == ("failed", "too_large")
@@ -388,12 +391,14 @@ def test_an_unexpected_analysis_error_is_recorded_without_its_message(
     ingest = load_handler("ingest")
     log_buffer = capture_logs(ingest)
 
-    class BuggyPipeline:
-        def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Any:
+    class BuggyAnalyzer:
+        def analyze_bytes(
+            self, data: bytes, name: str, content_type: str | None = None, deadline: Any = None
+        ) -> Any:
             raise ValueError(f"cannot handle {data[:40]!r}")  # quotes the article
 
-    # As the handler builds it: the analysis runs in the budget's child process.
-    ingest.dependencies().pipeline = BudgetedAnalyzer(BuggyPipeline())
+    # As the composition root builds it: the analysis runs in the budget's child process.
+    composition.ingest_function().analyzer = BudgetedAnalyzer(BuggyAnalyzer())
     event = stack.put("news/jeddah.txt", seed_bytes)
 
     assert ingest.lambda_handler(sqs_event(event)) == OK

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from awsstack import REPO, TABLE, Spy, Stack, load_handler, sqs_event
 
-from newswatch.adapters.dynamodb import MAX_BAND_MEMBERS, DynamoArticleStore
-from newswatch.domain.neardup import BANDS, article_ref, fingerprint, member_attribute
+from newswatch import composition
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.dynamodb_bands import MAX_BAND_MEMBERS
+from newswatch.domain.neardup import BANDS, fingerprint
+from newswatch.domain.records import article_ref, member_attribute
 from newswatch.settings import Settings, SettingsError
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}
@@ -181,7 +184,7 @@ def test_registration_is_one_member_per_band_and_a_redelivery_adds_none(
 
 def test_a_redelivery_completes_a_registration_cut_short(stack: Stack, seed_bytes: bytes) -> None:
     ingest = load_handler("ingest")
-    deps = ingest.dependencies()
+    deps = composition.ingest_function()
 
     def crash(*args: Any, **kwargs: Any) -> int:
         raise ConnectionError("the execution environment died here")
@@ -206,7 +209,7 @@ def test_a_redelivery_completes_a_registration_cut_short(stack: Stack, seed_byte
 def test_the_check_is_one_batch_get_of_the_band_keys(stack: Stack, seed_bytes: bytes) -> None:
     ingest = load_handler("ingest")
     assert ingest.lambda_handler(sqs_event(stack.put("news/jeddah.txt", seed_bytes))) == OK
-    deps = ingest.dependencies()
+    deps = composition.ingest_function()
     spy = Spy(deps.store.client, "batch_get_item")
     deps.store.client = spy
     copy = stack.put("wire/copy.html", edited_html_copy(seed_bytes), "text/html")

@@ -62,20 +62,20 @@ def test_reprocessing_replaces_the_place_entries(stack: Stack) -> None:
     """A backfill whose detector finds no country leaves no stale place entry behind."""
     from newswatch.adapters.backfill import DynamoBackfillStore
     from newswatch.adapters.s3 import S3ArticleSource
-    from newswatch.build import build_pipeline
-    from newswatch.service import reprocess_object
+    from newswatch.composition import build_analyzer
     from newswatch.settings import Settings
+    from newswatch.usecases.reprocess import reprocess_object
 
     article = _ingest(stack, "news/sudan.txt", SUDAN)
-    pipeline = build_pipeline()
-    pipeline.places = None
+    analyzer = build_analyzer()
+    analyzer.places = None
     reprocess_object(
         article["bucket"],
         article["key"],
         article["version_id"],
         source=S3ArticleSource(stack.s3),
         store=DynamoBackfillStore(stack.ddb, TABLE),
-        pipeline=pipeline,
+        analyzer=analyzer,
         settings=Settings.from_env(),
     )
     [again] = stack.articles()
@@ -99,8 +99,9 @@ def subscribe_queue(stack: Stack, name: str, policy: dict[str, Any]) -> None:
 
 
 def test_digests_respect_a_subscribers_places(stack: Stack) -> None:
+    from newswatch.adapters.digest_marks import DynamoDigestMarks
     from newswatch.adapters.sns import SnsAlertPublisher
-    from newswatch.digests import DynamoDigestMarks, send_digests
+    from newswatch.usecases.digest import send_digests
 
     subscribe_queue(
         stack, "digest-ceasefire-sd", filter_policy(["ceasefire"], kinds=("digest",), places=["SD"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from newswatch.analyzer import Analyzer
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import Summary, SummaryLength, TopicTag
 from newswatch.domain.sentences import split_sentences
@@ -20,7 +21,6 @@ from newswatch.engines.abstractive import (
     TransformersSummarizer,
     load_model,
 )
-from newswatch.pipeline import Pipeline
 
 pytestmark = pytest.mark.ml
 
@@ -243,14 +243,14 @@ def test_pipeline_records_the_engine_and_the_fallback_flag(
     from newswatch.domain.models import Document
 
     document = Document(text=article_text, title="Jeddah talks")
-    working = Pipeline(
+    working = Analyzer(
         FallbackSummarizer(TransformersSummarizer(tiny_model_dir, FAST), ExtractiveSummarizer()),
         NoTopics(),
     ).analyze_document(document)
     assert working.summary.engine == "transformers:tiny-random-bart"
     assert not any(f.startswith("summary_fallback") for f in working.flags)
 
-    broken = Pipeline(
+    broken = Analyzer(
         FallbackSummarizer(TransformersSummarizer(tmp_path / "gone"), ExtractiveSummarizer()),
         NoTopics(),
     ).analyze_document(document)

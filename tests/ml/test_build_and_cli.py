@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from newswatch.adapters.s3 import ObjectHead
-from newswatch.build import build_pipeline, build_pipeline_from_settings
+from newswatch.composition import analyzer_from_settings, build_analyzer
 from newswatch.engines.abstractive import (
     FLAG_FALLBACK_ERROR,
     FallbackSummarizer,
@@ -19,8 +18,9 @@ from newswatch.engines.abstractive import (
     load_model,
 )
 from newswatch.engines.semantic import HybridTagger, SemanticTagger
-from newswatch.service import ingest_object
+from newswatch.ports import ObjectHead
 from newswatch.settings import Settings, SettingsError
+from newswatch.usecases.ingest import ingest_object
 from newswatch_tools.cli import main
 
 pytestmark = pytest.mark.ml
@@ -72,29 +72,29 @@ def test_settings_select_the_transformers_engine(tiny_model_dir: Path) -> None:
     settings = Settings.from_env(
         {"NEWSWATCH_ENGINE": "transformers", "NEWSWATCH_MODEL_DIR": str(tiny_model_dir)}
     )
-    pipeline = build_pipeline_from_settings(settings)
+    pipeline = analyzer_from_settings(settings)
     assert isinstance(pipeline.summarizer, FallbackSummarizer)
     assert pipeline.summarizer.name == "transformers:tiny-random-bart"
 
 
 def test_the_transformers_engine_needs_a_model_folder(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="model folder"):
-        build_pipeline(engine="transformers")
+        build_analyzer(engine="transformers")
     with pytest.raises(SettingsError, match="model folder"):
-        build_pipeline(engine="transformers", model_dir=tmp_path)
+        build_analyzer(engine="transformers", model_dir=tmp_path)
 
 
 def test_semantic_and_hybrid_taggers_are_built() -> None:
     pytest.importorskip("all_minilm_l6_v2")
-    assert isinstance(build_pipeline(tagger="semantic").tagger, SemanticTagger)
-    assert isinstance(build_pipeline(tagger="hybrid").tagger, HybridTagger)
+    assert isinstance(build_analyzer(tagger="semantic").tagger, SemanticTagger)
+    assert isinstance(build_analyzer(tagger="hybrid").tagger, HybridTagger)
 
 
 def test_the_stored_item_records_the_engine_and_the_fallback(
     tiny_model_dir: Path, tmp_path: Path, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = GenerationSettings(num_beams=1, min_length=4, max_length=12)
-    working = build_pipeline()
+    working = build_analyzer()
     working.summarizer = FallbackSummarizer(
         TransformersSummarizer(tiny_model_dir, fast), working.summarizer
     )
@@ -107,7 +107,7 @@ def test_the_stored_item_records_the_engine_and_the_fallback(
         len(seed_bytes),
         source=MemorySource(seed_bytes),
         store=store,
-        pipeline=working,
+        analyzer=working,
         settings=Settings(),
     )
     [item] = store.items
@@ -127,7 +127,7 @@ def test_the_stored_item_records_the_engine_and_the_fallback(
         len(seed_bytes),
         source=MemorySource(seed_bytes),
         store=store,
-        pipeline=working,
+        analyzer=working,
         settings=Settings(),
     )
     fallback = store.items[-1]
@@ -212,9 +212,15 @@ def test_the_ingest_handler_hands_the_invocation_deadline_to_the_engine(
     monkeypatch.setitem(sys.modules, spec.name, app)
     spec.loader.exec_module(app)
 
+    from newswatch import composition
+
     context = LocalContext(timeout_seconds=5.0)
-    assert app.lambda_handler({"Records": []}, context) == {"outcomes": []}
-    pipeline = app.dependencies().pipeline.analyzer  # the pipeline inside the per-article budget
-    summarizer = pipeline.summarizer
-    assert isinstance(summarizer, FallbackSummarizer)
-    assert summarizer.remaining_ms == context.get_remaining_time_in_millis
+    # An s3:TestEvent is a delivery with no object (an empty Records list is refused as no S3
+    # notification), so the invocation runs without touching AWS.
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent"}
+    assert app.lambda_handler(test_event, context) == {"outcomes": []}
+    # The budget is cut from the invocation's time; each article's analysis gets its deadline
+    # as an argument in its child process (tests/unit/test_usecases_ingest.py checks it arrives).
+    budgeted = composition.ingest_function().budgeted_analyzer()
+    assert budgeted.remaining_ms == context.get_remaining_time_in_millis
+    assert isinstance(budgeted.analyzer.summarizer, FallbackSummarizer)

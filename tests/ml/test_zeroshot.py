@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.build import build_pipeline_from_settings
+from newswatch.composition import analyzer_from_settings
 from newswatch.domain.errors import EngineError
 from newswatch.domain.taxonomy import load_taxonomy, parse_taxonomy
 from newswatch.engines.semantic import HybridTagger
@@ -117,7 +117,7 @@ def test_settings_put_the_nli_model_behind_the_hybrid_tagger(nli_dir: Path) -> N
     settings = Settings.from_env(
         {"NEWSWATCH_TAGGER": "hybrid", "NEWSWATCH_NLI_MODEL_DIR": str(nli_dir)}
     )
-    tagger = build_pipeline_from_settings(settings).tagger
+    tagger = analyzer_from_settings(settings).tagger
     assert isinstance(tagger, HybridTagger)
     assert isinstance(tagger.semantic, ZeroShotTagger)
     tags = tagger.tag(["Both sides agreed to a ceasefire at midnight."])

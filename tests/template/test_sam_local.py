@@ -31,7 +31,8 @@ from typing import Any
 import pytest
 from template_support import REPO, find_tool, run, runtime_sdk_conflicts
 
-pytestmark = pytest.mark.tools
+# sam build (about 2 min when its inputs changed) and three invokes (about 1 min each on vfs).
+pytestmark = [pytest.mark.tools, pytest.mark.timeout(1800)]
 
 ARCH = "x86_64" if platform.machine().lower() in ("x86_64", "amd64") else "arm64"
 BUILD_DIR = REPO / ".aws-sam" / f"local-{ARCH}"

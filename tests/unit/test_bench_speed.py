@@ -193,7 +193,7 @@ def test_markdown_reports_failed_sections_and_verdicts() -> None:
             "verdict": "not met",
         },
     }
-    text = speed.markdown(report)
+    text = load_bench("speed_report").markdown(report)
     assert "e2e: failed" in text and "stack did not start" in text
     assert "**Total: 20.0 MB**" in text and "**not met**" in text
     assert "| lxml | 12.0 | trafilatura |" in text

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from newswatch.budget import BudgetedAnalyzer, UnexpectedChildError
-from newswatch.build import budgeted, build_pipeline
+from newswatch.composition import budgeted, build_analyzer
 from newswatch.domain.errors import (
     CorruptFileError,
     NewswatchError,
@@ -33,7 +33,9 @@ class FakeAnalyzer:
     def warm_up(self, modules: Any = ()) -> None:
         self.warmed.append(tuple(modules))
 
-    def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Any:
+    def analyze_bytes(
+        self, data: bytes, name: str, content_type: str | None = None, deadline: Any = None
+    ) -> Any:
         if self.behaviour == "sleep":
             time.sleep(30)
         if self.behaviour == "spin":
@@ -167,7 +169,7 @@ def test_modules_a_child_imported_are_imported_in_the_parent_for_the_next_child(
 
 
 def test_the_real_pipeline_gives_the_same_analysis_in_a_child(seed_bytes: bytes) -> None:
-    pipeline = build_pipeline()
+    pipeline = build_analyzer()
     direct = pipeline.analyze_bytes(seed_bytes, "seed.txt")
     bounded = budgeted(pipeline, Settings()).analyze_bytes(seed_bytes, "seed.txt")
     assert bounded == direct
@@ -177,6 +179,6 @@ def test_settings_configure_the_budget() -> None:
     settings = Settings.from_env(
         {"NEWSWATCH_ARTICLE_SECONDS": "12.5", "NEWSWATCH_ARTICLE_MEMORY_MB": "200"}
     )
-    analyzer = budgeted(build_pipeline(), settings)
+    analyzer = budgeted(build_analyzer(), settings)
     assert (analyzer.seconds, analyzer.ceiling_mb()) == (12.5, 200)
     assert Settings.from_env({}).article_memory_mb == 0  # a share of the function's memory

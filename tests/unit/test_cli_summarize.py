@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from newswatch.build import build_pipeline, build_pipeline_from_settings
+from newswatch.composition import analyzer_from_settings, build_analyzer
 from newswatch.domain.models import SummaryLength
 from newswatch.settings import Settings, SettingsError
 from newswatch_tools.cli import summarize
@@ -220,21 +220,21 @@ def test_invalid_options_are_rejected(argv: list[str], capsys: pytest.CaptureFix
     assert info.value.code == 2
 
 
-# ---------------------------------------------------------------- build_pipeline
+# ---------------------------------------------------------------- build_analyzer
 
 
-def test_build_pipeline_options() -> None:
-    pipeline = build_pipeline(length=SummaryLength(sentences=2, words=40), max_bytes=1234)
+def test_build_analyzer_options() -> None:
+    pipeline = build_analyzer(length=SummaryLength(sentences=2, words=40), max_bytes=1234)
     assert pipeline.options.length == SummaryLength(sentences=2, words=40)
     assert pipeline.options.max_bytes == 1234
     assert pipeline.summarizer.name == "extractive"
 
 
-def test_build_pipeline_from_settings() -> None:
+def test_analyzer_from_settings() -> None:
     settings = Settings.from_env(
         {"NEWSWATCH_SUMMARY_SENTENCES": "5", "NEWSWATCH_MAX_ARTICLE_BYTES": "2048"}
     )
-    pipeline = build_pipeline_from_settings(settings)
+    pipeline = analyzer_from_settings(settings)
     assert pipeline.options.length.sentences == 5
     assert pipeline.options.max_bytes == 2048
 
@@ -243,6 +243,6 @@ def test_build_pipeline_from_settings() -> None:
     "kwargs",
     [{"engine": "gpt"}, {"tagger": "psychic"}, {"min_score": 1.5}, {"max_bytes": 0}],
 )
-def test_build_pipeline_rejects_bad_choices(kwargs: dict[str, Any]) -> None:
+def test_build_analyzer_rejects_bad_choices(kwargs: dict[str, Any]) -> None:
     with pytest.raises(SettingsError):
-        build_pipeline(**kwargs)
+        build_analyzer(**kwargs)

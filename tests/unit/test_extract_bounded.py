@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bench_modules import load_bench
 
-from newswatch.build import build_pipeline
+from newswatch.composition import build_analyzer
 from newswatch.domain.errors import (
     CorruptFileError,
     NotAnArticleError,
@@ -20,11 +20,11 @@ from newswatch.domain.errors import (
 )
 from newswatch.domain.models import Document, SummaryLength
 from newswatch.domain.prose import not_prose
+from newswatch.domain.records import MAX_SENTENCE_CHARS as MAX_SUMMARY_SENTENCE_CHARS
 from newswatch.extract import extract_document
 from newswatch.extract._gzip import MAX_GZIP_MEMBERS, gunzip
 from newswatch.extract._html import MAX_HTML_DEPTH, MAX_HTML_TAGS, check_markup
 from newswatch.extract._pdf import FLAG_PAGES_SKIPPED, FLAG_TWO_COLUMNS, column_order
-from newswatch.pipeline import MAX_SUMMARY_SENTENCE_CHARS
 
 corpus = load_bench("hostile_corpus")
 ARTICLE = corpus.ARTICLE
@@ -212,7 +212,7 @@ def test_utf16_without_a_bom_is_read(encoding: str) -> None:
 def test_garbage_is_not_an_article(build: object, reason: str) -> None:
     data = getattr(corpus, build)() if isinstance(build, str) else build()  # type: ignore[operator]
     with pytest.raises(NotAnArticleError, match=reason):
-        build_pipeline().analyze_bytes(data[:400_000], "garbage.txt")
+        build_analyzer().analyze_bytes(data[:400_000], "garbage.txt")
 
 
 def test_a_short_list_of_keywords_is_not_tagged_as_news() -> None:
@@ -251,7 +251,7 @@ def test_summary_sentences_stay_within_their_documented_length() -> None:
     run_on = " ".join(f"word{i} and" for i in range(160))  # one 1,700-character "sentence"
     text = "\n".join((*ARTICLE, *ARTICLE, f"{run_on}.", *ARTICLE))
     # Up to 20 sentences the summary is the whole text, the run-on sentence included.
-    pipeline = build_pipeline(length=SummaryLength(sentences=20))
+    pipeline = build_analyzer(length=SummaryLength(sentences=20))
     analysis = pipeline.analyze_document(Document(text=text))
     assert any(s.startswith("word0 and") for s in analysis.summary.sentences)
     assert all(len(s) <= MAX_SUMMARY_SENTENCE_CHARS for s in analysis.summary.sentences)

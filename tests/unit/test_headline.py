@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newswatch.analyzer import Analyzer
 from newswatch.domain.headline import (
     HEADLINE_MAX_CHARS,
     UNTITLED,
@@ -11,7 +12,6 @@ from newswatch.domain.headline import (
     shorten,
 )
 from newswatch.domain.models import Document
-from newswatch.pipeline import Pipeline
 
 LONG = (
     "Negotiators from both sides met in Jeddah on Tuesday to discuss a ceasefire proposal that "
@@ -61,7 +61,7 @@ def test_the_pipeline_gives_an_untitled_document_a_headline_and_keeps_a_title() 
 
             return Summary(tuple(sentences[:1]))
 
-    pipeline = Pipeline(FirstSentences(), NoTags())  # type: ignore[arg-type]
+    pipeline = Analyzer(FirstSentences(), NoTags())  # type: ignore[arg-type]
     untitled = pipeline.analyze_document(Document(text=LONG + " " + LONG))
     assert untitled.title is None
     assert untitled.headline == headline_from_text(LONG)

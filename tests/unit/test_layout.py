@@ -20,7 +20,7 @@ TOOLS = REPO / "tools" / "newswatch_tools"
 HANDLERS = sorted((REPO / "functions").glob("*/app.py"))
 
 # Developer tooling that must never be deployed to every function.
-TOOL_NAMES = {"cli", "local", "bench", "evaluation", "report", "loadtest", "redrive"}
+TOOL_NAMES = {"cli", "local", "bench", "evaluation", "report", "html_report", "loadtest", "redrive"}
 
 
 def _layer_files() -> list[Path]:
@@ -69,7 +69,7 @@ def test_the_layer_ships_no_tool_code() -> None:
     shipped = [p for p in _layer_files() if {Path(part).stem for part in p.parts} & TOOL_NAMES]
     assert shipped == []
     # ...and the tools are where the `newswatch` command finds them.
-    for name in ("cli/__init__.py", "local/stack.py", "evaluation.py", "report.py"):
+    for name in ("cli/__init__.py", "local/stack.py", "evaluation.py", "html_report.py"):
         assert (TOOLS / name).is_file(), name
 
 
@@ -88,3 +88,57 @@ def test_the_domain_imports_only_the_domain(path: Path) -> None:
     outside = {m for m in _ours(path) if not m.startswith("newswatch.domain")}
     assert outside == set()
     assert not {m for m in _imports(path) if m.split(".")[0] in {"boto3", "botocore"}}
+
+
+@pytest.mark.parametrize(
+    "path", _modules(RUNTIME / "usecases"), ids=lambda p: str(p.relative_to(RUNTIME))
+)
+def test_use_cases_import_only_the_domain_the_ports_and_each_other(path: Path) -> None:
+    allowed = ("newswatch.domain", "newswatch.ports", "newswatch.usecases")
+    outside = {m for m in _ours(path) if not m.startswith(allowed)}
+    assert outside == set()
+    assert not {m for m in _imports(path) if m.split(".")[0] in {"boto3", "botocore"}}
+
+
+def test_ports_import_only_the_domain() -> None:
+    outside = {m for m in _ours(RUNTIME / "ports.py") if not m.startswith("newswatch.domain")}
+    assert outside == set()
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.parent.name)
+def test_handlers_import_only_the_composition_root_the_use_cases_and_powertools(
+    path: Path,
+) -> None:
+    allowed = ("newswatch.composition", "newswatch.usecases")
+    ours = {m for m in _ours(path) if not m.startswith(allowed)}
+    assert ours == set()
+    others = {m.split(".")[0] for m in _imports(path) if not m.startswith("newswatch")}
+    assert others <= {"__future__", "collections", "json", "typing", "aws_lambda_powertools"}
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.parent.name)
+def test_handlers_are_short(path: Path) -> None:
+    # "About 90 lines": decorators, parse, one use-case call, metrics and logs.
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 100
+
+
+@pytest.mark.parametrize("path", [*_modules(RUNTIME), *HANDLERS], ids=str)
+def test_only_settings_reads_the_environment(path: Path) -> None:
+    if path == RUNTIME / "settings.py":
+        return
+    assert "os.environ" not in path.read_text(encoding="utf-8")
+    assert "getenv" not in path.read_text(encoding="utf-8")
+
+
+def test_modules_over_about_400_lines_say_why_at_the_top() -> None:
+    long = []
+    for path in [*_modules(RUNTIME), *_modules(TOOLS), *HANDLERS]:
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 420 and "Why this module is long" not in text[:3000]:
+            long.append(str(path.relative_to(REPO)))
+    assert long == []
+
+
+@pytest.mark.parametrize("path", _modules(TOOLS / "local"), ids=lambda p: str(p.relative_to(TOOLS)))
+def test_the_local_stack_never_imports_the_command_line(path: Path) -> None:
+    assert not {m for m in _ours(path) if m.startswith("newswatch_tools.cli")}

@@ -14,18 +14,20 @@ from newswatch.domain.neardup import (
     SIGNATURE_SIZE,
     Fingerprint,
     NearDuplicate,
-    article_ref,
     find_near_duplicates,
     fingerprint,
     is_near_duplicate,
-    member_attribute,
-    member_value,
-    members_from_band_items,
     new_watched_topics,
     normalise,
     shingles,
     should_alert_near_duplicate,
     similarity,
+)
+from newswatch.domain.records import (
+    article_ref,
+    member_attribute,
+    member_value,
+    members_from_band_items,
     split_ref,
 )
 

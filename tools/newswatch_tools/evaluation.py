@@ -1,8 +1,11 @@
 """Quality measurement on labelled JSONL files: ROUGE for summaries, P/R/F1 for topics.
 
-Every row goes through :meth:`Pipeline.analyze_document`, exactly as an uploaded article would, so
+Every row goes through :meth:`Analyzer.analyze_document`, exactly as an uploaded article would, so
 the figures describe what is deployed. ``rouge-score`` is an evaluation dependency (the ``eval``
 extra); it is imported only when ROUGE is computed.
+
+Why this module is long: summaries and topics share the row reading, the split halves and the
+score types; the topic half (alerting tags, judged topics, P/R curves) is most of it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newswatch.analyzer import Analyzer
 from newswatch.domain.alerts import AlertPolicy
 from newswatch.domain.errors import NewswatchError
 from newswatch.domain.models import Analysis, Document
 from newswatch.domain.sentences import split_sentences
 from newswatch.domain.summarize import lead_sentences
 from newswatch.domain.taxonomy import Taxonomy
-from newswatch.pipeline import Pipeline
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 LEAD_SENTENCES = 3
@@ -188,7 +191,7 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
-def analyze_row(pipeline: Pipeline, row: dict[str, Any]) -> Analysis | None:
+def analyze_row(pipeline: Analyzer, row: dict[str, Any]) -> Analysis | None:
     """The row analysed as an uploaded article would be; None when the service would refuse it
     (text that is not prose is a failed record: no summary, no topics, no places)."""
     try:
@@ -197,7 +200,7 @@ def analyze_row(pipeline: Pipeline, row: dict[str, Any]) -> Analysis | None:
         return None
 
 
-def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> SummaryScores:
+def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
     A row's ``title``, when present, is passed on as the article's title (the summarizer then
@@ -249,7 +252,7 @@ def alert_thresholds(taxonomy: Taxonomy, default: float) -> dict[str, float]:
 
 def evaluate_topics(
     rows: Sequence[dict[str, Any]],
-    pipeline: Pipeline,
+    pipeline: Analyzer,
     thresholds: Mapping[str, float] | None = None,
 ) -> TopicScores:
     """P/R/F1 of the tags that would alert against ``project_topics``, per topic and micro.
@@ -265,7 +268,7 @@ def evaluate_topics(
 
 
 def topic_outcome(
-    row: dict[str, Any], pipeline: Pipeline, thresholds: Mapping[str, float]
+    row: dict[str, Any], pipeline: Analyzer, thresholds: Mapping[str, float]
 ) -> TopicOutcome:
     document = row_document(row)
     analysis = analyze_row(pipeline, row)

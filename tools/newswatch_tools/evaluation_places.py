@@ -2,7 +2,7 @@
 
 A row has ``text`` (and optionally ``title``) and ``countries``, the ISO alpha-2 codes it is
 about; codes in ``unjudged_countries`` (the annotators disagreed) count neither way. Every row
-goes through :meth:`Pipeline.analyze_document`, as an uploaded article would.
+goes through :meth:`Analyzer.analyze_document`, as an uploaded article would.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newswatch.pipeline import Pipeline
+from newswatch.analyzer import Analyzer
 from newswatch_tools import evaluation
 from newswatch_tools.evaluation import SPLIT_SEED, EvaluationError, TopicScore, analyze_row
 
@@ -88,7 +88,7 @@ def score_places(
     )
 
 
-def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Pipeline) -> PlaceScores:
+def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> PlaceScores:
     analyses = [analyze_row(pipeline, row) for row in rows]
     predicted = [{place.code for place in a.places} if a else set() for a in analyses]
     return score_places([gold_countries(row) for row in rows], predicted)

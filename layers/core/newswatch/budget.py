@@ -60,7 +60,7 @@ from newswatch.domain.errors import (
 
 if TYPE_CHECKING:
     from newswatch.domain.models import Analysis
-    from newswatch.service import Analyzer
+    from newswatch.ports import ArticleAnalyzer, Deadline
 
 _log = logging.getLogger(__name__)
 
@@ -97,11 +97,11 @@ class UnexpectedChildError(Exception):
 
 
 class BudgetedAnalyzer:
-    """An :class:`~newswatch.service.Analyzer` that runs each article in a bounded child."""
+    """An :class:`~newswatch.ports.ArticleAnalyzer` that runs each article in a bounded child."""
 
     def __init__(
         self,
-        analyzer: Analyzer,
+        analyzer: ArticleAnalyzer,
         *,
         seconds: float = DEFAULT_SECONDS,
         memory_mb: int | None = None,
@@ -126,9 +126,9 @@ class BudgetedAnalyzer:
     def start_invocation(
         self, remaining_ms: Callable[[], int] | None, memory_limit_mb: int | str | None = None
     ) -> None:
-        """Call once per invocation with the Lambda context's remaining time and memory."""
+        """Call once per invocation with the Lambda context's remaining time and memory (the
+        composition root does, for the ingest function)."""
         self.remaining_ms = remaining_ms
-        self.set_deadline(remaining_ms)  # without fork, the engine's own deadline still holds
         if memory_limit_mb:
             self.function_memory_mb = int(memory_limit_mb)
 
@@ -146,19 +146,30 @@ class BudgetedAnalyzer:
             return self.seconds, True
         return max(left, 0.0), False
 
-    def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
+    def analyze_bytes(
+        self,
+        data: bytes,
+        name: str,
+        content_type: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> Analysis:
+        """``deadline``: the invocation's time left, from which this article's budget is cut
+        (without one, the last :meth:`start_invocation`'s, or the full budget)."""
+        if deadline is not None:
+            self.remaining_ms = deadline
         if not hasattr(os, "fork"):
-            return self.analyzer.analyze_bytes(data, name, content_type)
+            return self.analyzer.analyze_bytes(data, name, content_type, deadline=deadline)
         self._warm_up()
         budget, full = self.budget_seconds()
         if budget <= 0:
             raise OutOfTimeError("no time left in this invocation to analyse the article")
-        deadline = time.monotonic() + budget
+        ends = time.monotonic() + budget
 
         def work() -> Analysis:
             # The transformers engine falls back to extractive before the budget runs out.
-            self.set_deadline(lambda: int((deadline - time.monotonic()) * 1000))
-            return self.analyzer.analyze_bytes(data, name, content_type)
+            return self.analyzer.analyze_bytes(
+                data, name, content_type, deadline=lambda: int((ends - time.monotonic()) * 1000)
+            )
 
         outcome, usage = _run_child(work, budget, self.ceiling_mb())
         self.last_usage = usage
@@ -212,12 +223,6 @@ class BudgetedAnalyzer:
         warm = getattr(self.analyzer, "warm_up", None)
         if callable(warm):
             warm(new)
-
-    # The transformers engine's own deadline, so it falls back to extractive inside the budget.
-    def set_deadline(self, remaining_ms: Callable[[], int] | None) -> None:
-        summarizer: Any = getattr(self.analyzer, "summarizer", None)
-        if hasattr(summarizer, "set_deadline"):
-            summarizer.set_deadline(remaining_ms)
 
 
 def _run_child(

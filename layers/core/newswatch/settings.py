@@ -1,15 +1,23 @@
 """Every environment variable newswatch reads, declared and validated once.
 
-Only handlers, the CLI and the local stack call :meth:`Settings.from_env`; the domain never reads
-the environment. The README's configuration table lists the same names.
+Only :mod:`newswatch.composition` (for the handlers) and the tools' entry points call
+:meth:`Settings.from_env`; nothing else in the runtime reads the environment. The README's
+configuration table lists the same names.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES
+
+# The summary engines and taggers NEWSWATCH_ENGINE / NEWSWATCH_TAGGER (and the CLI) choose from.
+ENGINES = ("extractive", "transformers")
+TAGGERS = ("pattern", "semantic", "hybrid")
+DEFAULT_METRICS_NAMESPACE = "newswatch"
 
 
 class SettingsError(ValueError):
@@ -87,7 +95,7 @@ class Settings:
     watched_topics: tuple[str, ...] = ()
     min_topic_score: float = 0.3
     summary_sentences: int = 3
-    max_article_bytes: int = 10 * 1024 * 1024
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     taxonomy_path: Path | None = None
     engine: str = "extractive"
     tagger: str = "pattern"
@@ -115,7 +123,6 @@ class Settings:
     # newswatch/budget.py says why and how.
     article_seconds: float = 20.0
     article_memory_mb: int = 0
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,10 +138,10 @@ class Settings:
             watched_topics=tuple(t.lower() for t in _csv(env, "NEWSWATCH_WATCHED_TOPICS", "")),
             min_topic_score=_float(env, "NEWSWATCH_MIN_TOPIC_SCORE", 0.3, 0.0, 1.0),
             summary_sentences=_int(env, "NEWSWATCH_SUMMARY_SENTENCES", 3),
-            max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", 10 * 1024 * 1024),
+            max_article_bytes=_int(env, "NEWSWATCH_MAX_ARTICLE_BYTES", DEFAULT_MAX_ARTICLE_BYTES),
             taxonomy_path=Path(taxonomy) if taxonomy else None,
-            engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ("extractive", "transformers")),
-            tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", ("pattern", "semantic", "hybrid")),
+            engine=_choice(env, "NEWSWATCH_ENGINE", "extractive", ENGINES),
+            tagger=_choice(env, "NEWSWATCH_TAGGER", "pattern", TAGGERS),
             model_dir=Path(model_dir) if model_dir else None,
             embedding_model_dir=Path(embedding_dir) if embedding_dir else None,
             nli_model_dir=Path(nli_dir) if nli_dir else None,
@@ -148,3 +155,14 @@ class Settings:
             article_seconds=_float(env, "NEWSWATCH_ARTICLE_SECONDS", 20.0, 1.0, 900.0),
             article_memory_mb=_int(env, "NEWSWATCH_ARTICLE_MEMORY_MB", 0, minimum=0),
         )
+
+
+def metrics_namespace(env: Mapping[str, str] | None = None) -> str:
+    """The CloudWatch namespace of the handlers' metrics (powertools' own variable)."""
+    env = os.environ if env is None else env
+    return env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+
+
+def use_offline_model_hub() -> None:
+    """Tell transformers never to reach the model hub: checkpoints are local folders only."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -102,8 +102,9 @@ def _error(message: str) -> int:
 
 
 def run_articles(args: argparse.Namespace) -> int:
-    from newswatch.adapters.archive import Archive, TimeRange
+    from newswatch.adapters.archive import Archive
     from newswatch.domain.taxonomy import load_taxonomy
+    from newswatch.ports import TimeRange
 
     now = datetime.now(UTC)
     known = list(load_taxonomy(args.taxonomy).labels)
@@ -243,7 +244,7 @@ def _from_alert_reference(
     if not is_reference(text):
         return None
     from newswatch.adapters.dynamodb import DynamoArticleStore
-    from newswatch.service import find_by_reference
+    from newswatch.usecases.alert import find_by_reference
 
     store = DynamoArticleStore(conn.client("dynamodb"), conn.output("ArticlesTableName"))
     found = find_by_reference(store, normalize_reference(text))

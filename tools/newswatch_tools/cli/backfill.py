@@ -51,10 +51,8 @@ def run_backfill(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from newswatch.adapters.backfill import DynamoBackfillStore
-    from newswatch.adapters.dynamodb import article_pk, article_sk
-    from newswatch.adapters.s3 import S3ArticleSource
-    from newswatch.build import budgeted, build_pipeline_from_settings
-    from newswatch.service import reprocess_object
+    from newswatch.composition import backfill
+    from newswatch.domain.records import article_pk, article_sk
     from newswatch.settings import Settings
 
     console = Console(stderr=True)
@@ -69,25 +67,21 @@ def run_backfill(args: argparse.Namespace) -> int:
     if args.taxonomy:
         settings = dataclasses.replace(settings, taxonomy_path=args.taxonomy)
     s3 = conn.client("s3")
-    store = DynamoBackfillStore(conn.client("dynamodb"), table)
+    dynamodb = conn.client("dynamodb")
+    store = DynamoBackfillStore(dynamodb, table)
     objects = list(latest_objects(s3, bucket, prefix))[: args.limit]
-    # Each stored object analysed again within the deployed function's per-article budget.
-    pipeline = None if args.dry_run else budgeted(build_pipeline_from_settings(settings), settings)
-    source = S3ArticleSource(s3)
+    run = None if args.dry_run else backfill(s3, dynamodb, table, settings)
     counts: Counter[str] = Counter()
     with Progress(console=console, transient=True, disable=args.json) as progress:
         task = progress.add_task(f"backfill s3://{bucket}/{prefix}", total=len(objects))
         for obj in objects:
             version = None if obj.get("VersionId") in (None, "null") else obj["VersionId"]
-            if pipeline is None:
+            if run is None:
                 stored = store.get(article_pk(bucket, obj["Key"]), article_sk(version))
                 status = f"would reprocess ({stored['status']})" if stored else "would ingest"
                 row = {"key": obj["Key"], "status": status}
             else:
-                outcome = reprocess_object(
-                    bucket, obj["Key"], version,
-                    source=source, store=store, pipeline=pipeline, settings=settings,
-                )  # fmt: skip
+                outcome = run.reprocess(bucket, obj["Key"], version)
                 status = outcome.status
                 row = {"key": obj["Key"], "status": status, "topics": list(outcome.topics)}
                 if outcome.reason:

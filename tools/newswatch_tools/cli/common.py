@@ -1,10 +1,15 @@
-"""What several commands share: their exit codes, the argparse types of their options and the
+"""What several commands share: their exit codes, the argparse types of their options, the rich
+console they print through (rich is imported when a command prints, not at start-up) and the
 reading of places as users type them."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -53,3 +58,19 @@ def parse_places(values: Iterable[str]) -> list[str]:
             "PS) or country names (Sudan, Ukraine)"
         )
     return codes
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def progress_printer(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(escape(message), soft_wrap=True)

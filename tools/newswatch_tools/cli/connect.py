@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"
@@ -24,21 +23,10 @@ class StackNotFoundError(RuntimeError):
     """No stack could be found; the message says what to do."""
 
 
-def local_state_path() -> Path:
-    """Where `newswatch local up` writes the running stack's endpoint and resource names."""
-    return Path(os.environ.get("NEWSWATCH_LOCAL_STATE", ".newswatch-local.json"))
-
-
-def write_local_state(endpoint_url: str, region: str, outputs: dict[str, str]) -> Path:
-    path = local_state_path()
-    path.write_text(
-        json.dumps({"endpoint_url": endpoint_url, "region": region, "outputs": outputs}, indent=2)
-    )
-    return path
-
-
 def read_local_state() -> dict[str, Any] | None:
-    path = local_state_path()
+    from newswatch_tools.local.state import default_state_path
+
+    path = default_state_path()
     if not path.is_file():
         return None
     data: dict[str, Any] = json.loads(path.read_text())

@@ -119,7 +119,7 @@ def _ratio(raw: str) -> float:
 
 
 def run_eval_summaries(args: argparse.Namespace) -> int:
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
     from newswatch_tools.evaluation import evaluate_summaries, read_jsonl, select_half
@@ -131,7 +131,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             words=args.words,
             ratio=args.ratio,
         )
-        pipeline = build_pipeline(
+        pipeline = build_analyzer(
             engine=args.engine or settings.engine,
             taxonomy_path=settings.taxonomy_path,
             min_score=settings.min_topic_score,
@@ -156,7 +156,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 
 
 def run_eval_topics(args: argparse.Namespace) -> int:
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch.domain.taxonomy import load_taxonomy
     from newswatch.settings import Settings
     from newswatch_tools.evaluation import (
@@ -170,7 +170,7 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         taxonomy_path = args.taxonomy or settings.taxonomy_path
         min_score = settings.min_topic_score if args.min_score is None else args.min_score
-        pipeline = build_pipeline(
+        pipeline = build_analyzer(
             engine="extractive",
             tagger=args.tagger or settings.tagger,
             taxonomy_path=taxonomy_path,
@@ -217,13 +217,13 @@ def run_eval_topics(args: argparse.Namespace) -> int:
 
 
 def run_eval_places(args: argparse.Namespace) -> int:
-    from newswatch.build import build_pipeline
+    from newswatch.composition import build_analyzer
     from newswatch_tools.evaluation import read_jsonl
     from newswatch_tools.evaluation_places import evaluate_places, select_half
 
     def run() -> PlaceScores:
         rows = select_half(read_jsonl(args.file, ("text", "countries")), args.half)
-        return evaluate_places(rows, build_pipeline(engine="extractive"))
+        return evaluate_places(rows, build_analyzer(engine="extractive"))
 
     def places_table(scores: PlaceScores) -> Table:
         from rich.table import Table

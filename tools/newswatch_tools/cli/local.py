@@ -3,6 +3,9 @@
 The stack (moto's server, the template's resources, pollers driving the real handlers) lives in
 :mod:`newswatch_tools.local`; these commands start, inspect and stop it. moto is imported only
 when a command runs (it is in the ``local`` extra, not in the Lambda layer).
+
+Why this module is long: the `local` sub-commands (up, down, status, inbox) share the state file,
+the stale-stack clean-up and the banner; demo and loadtest live in local_runs.py.
 """
 
 from __future__ import annotations
@@ -14,27 +17,33 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch_tools.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, positive_int
+from newswatch_tools.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    console,
+    escape,
+    positive_int,
+)
+from newswatch_tools.cli.local_runs import (
+    LOADTEST_BASE_SECONDS,
+    LOADTEST_SECONDS_PER_ARTICLE,
+    run_demo,
+    run_loadtest,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from newswatch_tools.local.runs import DemoResult
     from newswatch_tools.local.state import LocalState
 
 DEFAULT_PORT = 4566
 START_TIMEOUT = 120.0
-# The load test's default bound: generous for one machine running every function (measured about
-# 0.2-0.8 s per article on 2 busy cores).
-LOADTEST_BASE_SECONDS = 120.0
-LOADTEST_SECONDS_PER_ARTICLE = 1.5
 
 
 def register(subparsers: Any) -> None:
@@ -159,22 +168,6 @@ def _parameter(raw: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-def _progress(console: Console) -> Callable[[str], None]:
-    return lambda message: console.print(escape(message), soft_wrap=True)
-
-
 def _running_state() -> LocalState | None:
     from newswatch_tools.local.state import load_state, process_alive
 
@@ -191,7 +184,7 @@ def run_up(args: argparse.Namespace) -> int:
     from newswatch_tools.local.stack import check_port_free
     from newswatch_tools.local.state import default_state_path
 
-    err = _console(stderr=True)
+    err = console(stderr=True)
     running = _running_state()
     if running is not None:
         err.print(
@@ -217,7 +210,7 @@ def _run_foreground(port: int, parameters: dict[str, str], host: str = "127.0.0.
     from newswatch_tools.local.stack import LocalStack, PortUnavailableError
     from newswatch_tools.local.template import TemplateError
 
-    err = _console(stderr=True)
+    err = console(stderr=True)
     stack = LocalStack(port=port, host=host, parameters=parameters)
     stopping = threading.Event()
 
@@ -334,7 +327,7 @@ def clean_up_stale(state_path: Path, err: Console) -> list[int]:
 def run_down(args: argparse.Namespace) -> int:
     from newswatch_tools.local.state import default_state_path, load_state, process_alive
 
-    err = _console(stderr=True)
+    err = console(stderr=True)
     path = default_state_path()
     state = load_state(path)
     if state is None:
@@ -411,9 +404,7 @@ def run_inbox(args: argparse.Namespace) -> int:
 
     state = _running_state()
     if state is None:
-        _console(stderr=True).print(
-            "No local stack is running: start it with `newswatch local up`."
-        )
+        console(stderr=True).print("No local stack is running: start it with `newswatch local up`.")
         return EXIT_FAILED
     deliveries = read_deliveries(Path(state.inbox_dir))
     if args.endpoint:
@@ -421,7 +412,7 @@ def run_inbox(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(deliveries, indent=2, ensure_ascii=False))
         return EXIT_OK
-    out = _console()
+    out = console()
     if not deliveries:
         out.print("No deliveries yet: subscribe (`newswatch subscribe`) and upload an article.")
         return EXIT_OK
@@ -444,7 +435,7 @@ def run_inbox(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    err = _console(stderr=True)
+    err = console(stderr=True)
     state = _running_state()
     if state is None:
         err.print("No local stack is running: start it with `newswatch local up`.")
@@ -453,7 +444,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(status, indent=2))
         return EXIT_OK
-    out = _console()
+    out = console()
     out.print(f"[bold]newswatch local stack[/bold] at {status['endpoint_url']} (pid {state.pid})")
     out.print(f"  bucket    {status['bucket']}")
     out.print(f"  table     {status['table']}")
@@ -464,152 +455,3 @@ def run_status(args: argparse.Namespace) -> int:
     for name, count in status["alerts"].items():
         out.print(f"  inbox     {name}: {count} message(s)")
     return EXIT_OK
-
-
-# -- demo and loadtest: a private stack in this process ---------------------------------------
-
-
-@contextlib.contextmanager
-def _functions_log(path: Path | None, prefix: str) -> Iterator[Path]:
-    """Send the functions' stdout (powertools JSON logs and EMF metrics) to a file, so this
-    command's own output stays readable (and parseable with --json)."""
-    if path is None:
-        handle, name = tempfile.mkstemp(prefix=f"newswatch-{prefix}-", suffix=".log")
-        os.close(handle)
-        path = Path(name)
-    path.write_text("", encoding="utf-8")
-    # Append mode: the functions' child processes append to the same file.
-    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        yield path
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from newswatch_tools.local.runs import run_demo as demo
-    from newswatch_tools.local.runs import seed_files
-    from newswatch_tools.local.spec import ProjectNotFoundError, find_project_root
-    from newswatch_tools.local.template import TemplateError
-
-    err = _console(stderr=True)
-    try:
-        root = find_project_root()
-        folder = args.seeds or root / "seeds"
-        seeds = seed_files(folder)
-    except (ProjectNotFoundError, FileNotFoundError) as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
-        return EXIT_USAGE
-    if not seeds:
-        err.print(f"[red]error:[/red] no files in {folder}")
-        return EXIT_USAGE
-    try:
-        with _functions_log(args.log, "demo") as log_path:
-            result = demo(
-                seeds, timeout=args.timeout, progress=_progress(err), root=root, log_path=log_path
-            )
-    except TemplateError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
-        return EXIT_USAGE
-    if args.json:
-        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
-    else:
-        _print_demo(result)
-    err.print(f"Functions' logs: {log_path}", soft_wrap=True)
-    if not result.complete:
-        err.print(
-            f"[red]Not everything settled within {args.timeout:.0f} s[/red]"
-            + (f": no record for {', '.join(result.missing)}" if result.missing else "")
-        )
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def _print_demo(result: DemoResult) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    out = _console()
-    articles = Table(title=f"Articles ({len(result.articles)}, {result.seconds:.1f} s)")
-    for column in ("key", "title", "status", "top topics", "summary"):
-        articles.add_column(column, overflow="fold")
-    for article in result.articles:
-        top = ", ".join(f"{t['label']} {t['score']:.2f}" for t in article["scores"][:3])
-        summary = article["summary"] or article["error"] or ""
-        articles.add_row(
-            Text(article["key"]),
-            Text(article["headline"] or article["title"] or ""),
-            Text(str(article["status"])),
-            Text(top or "-"),
-            Text(summary[:140] + ("..." if len(summary) > 140 else "")),
-        )
-    out.print(articles)
-
-    alerts = Table(title="Alerts received by the demo subscribers")
-    for column in ("subscriber", "filter", "article", "topics", "subject"):
-        alerts.add_column(column, overflow="fold")
-    for subscriber in result.subscribers:
-        received = result.alerts.get(subscriber["name"], [])
-        label = f"{subscriber['name']} ({subscriber['protocol']})"
-        policy = "topics: " + ", ".join(subscriber["topics"])
-        if not received:
-            alerts.add_row(Text(label), Text(policy), "(nothing)", "", "")
-        for alert in received:
-            alerts.add_row(
-                Text(label),
-                Text(policy),
-                Text(str(alert["key"])),
-                Text(", ".join(alert["topics"])),
-                Text(alert["subject"] or ""),
-            )
-    out.print(alerts)
-    if any(result.digests.values()):
-        digests = Table(title="Digests (the DigestFunction run once, as its schedule would)")
-        for column in ("subscriber", "topics", "subject"):
-            digests.add_column(column, overflow="fold")
-        for name, found in result.digests.items():
-            for digest in found:
-                digests.add_row(
-                    Text(name), Text(", ".join(digest["topics"])), Text(digest["subject"] or "")
-                )
-        out.print(digests)
-    for subscriber in result.subscribers:
-        for alert in result.alerts.get(subscriber["name"], []):
-            if alert["protocol"] == "sms":
-                out.print(
-                    f"SMS to {escape(subscriber['name'])} ({len(alert['body'] or '')} chars): "
-                    f"{escape(alert['body'] or '')}",
-                    soft_wrap=True,
-                )
-
-
-def run_loadtest(args: argparse.Namespace) -> int:
-    from newswatch_tools.local.loadtest import run_loadtest as loadtest
-    from newswatch_tools.local.spec import ProjectNotFoundError
-    from newswatch_tools.local.template import TemplateError
-
-    err = _console(stderr=True)
-    try:
-        with _functions_log(args.log, "loadtest") as log_path:
-            timeout = (
-                args.timeout or LOADTEST_BASE_SECONDS + LOADTEST_SECONDS_PER_ARTICLE * args.count
-            )
-            result = loadtest(
-                args.count,
-                timeout=timeout,
-                data_dir=args.data,
-                generated=args.generated,
-                log_path=log_path,
-                progress=_progress(err),
-                ingest_workers=args.workers,
-                processes=not args.in_process,
-            )
-    except (ProjectNotFoundError, TemplateError) as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
-        return EXIT_USAGE
-    print(json.dumps(result))
-    err.print(f"Functions' logs: {log_path}", soft_wrap=True)
-    ok = (
-        result["settled"]
-        and result["lost"] == 0
-        and result["duplicates_alerted"] == 0
-        and result["alerts_received"] == result["alerts_expected"]
-    )
-    return EXIT_OK if ok else EXIT_FAILED

@@ -28,9 +28,11 @@ def register(subparsers: Any) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from newswatch.adapters.archive import Archive, TimeRange, article_keys
+    from newswatch.adapters.archive import Archive
+    from newswatch.domain.records import article_keys
     from newswatch.domain.taxonomy import load_taxonomy
-    from newswatch_tools.report import render_report
+    from newswatch.ports import TimeRange
+    from newswatch_tools.html_report import render_report
 
     console = Console(stderr=True)
     now = datetime.now(UTC)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from newswatch.budget import BudgetedAnalyzer
     from newswatch.domain.models import Analysis
-    from newswatch.service import Analyzer
+    from newswatch.ports import ArticleAnalyzer
 
 
 def register(subparsers: Any) -> None:
@@ -85,13 +85,13 @@ def run_summarize(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> BudgetedAnalyzer:
-    from newswatch.build import budgeted, build_pipeline
+    from newswatch.composition import budgeted, build_analyzer
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
 
     settings = Settings.from_env()
     # The deployed function's per-article budget, so a file fails here as it would there.
-    pipeline = build_pipeline(
+    pipeline = build_analyzer(
         engine=args.engine or settings.engine,
         tagger=args.tagger or settings.tagger,
         taxonomy_path=args.taxonomy or settings.taxonomy_path,
@@ -140,7 +140,7 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path  # a missing file is reported as a failed record
 
 
-def summarize_path(pipeline: Analyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
+def summarize_path(pipeline: ArticleAnalyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
     from newswatch.domain.errors import NewswatchError, TooLargeError
 
     try:

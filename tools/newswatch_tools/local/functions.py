@@ -28,7 +28,11 @@ class LocalFunction:
     environment: Mapping[str, str] = field(default_factory=dict)
 
     def load(self) -> Handler:
-        """Import the handler file under a private module name (both handlers are ``app.py``)."""
+        """Import the handler file under a private module name (both handlers are ``app.py``),
+        with a fresh composition root, as a new execution environment would have."""
+        from newswatch import composition
+
+        composition.reset()
         if not self.handler_file.is_file():
             raise FileNotFoundError(f"handler {self.handler_file} not found")
         module_name = f"newswatch_local_{self.name.lower()}"

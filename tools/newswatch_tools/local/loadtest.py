@@ -233,7 +233,7 @@ def expected_alert_topics(item: dict[str, Any], settings: Settings) -> set[str]:
     """The topics a stored record should alert for (the rule of the alert service): its topics
     at or above their alert threshold; for a near-duplicate, only those listed in
     ``alert_only_topics`` (what its earlier copies lacked); none when the hourly cap held it."""
-    from newswatch.service import alert_topics
+    from newswatch.usecases.alert import alert_topics
 
     if item.get("alert_state") == "held":
         return set()
@@ -257,8 +257,8 @@ def run_loadtest(
     log_path: Path | None = None,
     processes: bool = True,
 ) -> dict[str, Any]:
-    from newswatch.service import alert_policy
     from newswatch.settings import Settings
+    from newswatch.usecases.alert import alert_policy
 
     root = root or find_project_root()
     uploads, source = build_uploads(

@@ -224,6 +224,7 @@ def load_spec(
     parameters: Mapping[str, str] | None = None,
     endpoint_url: str | None = None,
 ) -> StackSpec:
+    """The local stack's resources as template.yaml declares them (with ``parameters``)."""
     root = root or find_project_root()
     template = load_template(root / "template.yaml")
     unknown = sorted(set(parameters or {}) - set(template.get("Parameters") or {}))
@@ -240,11 +241,43 @@ def load_spec(
         if logical_id in template["Resources"]
     )
     table = _table_spec(template, resolver)
-
     topic_props = resolver.resolve(properties(template, TOPIC_ID))
     topic_name = str(topic_props.get("TopicName") or resolver.physical_name(TOPIC_ID))
     resolver.names[TOPIC_ID] = topic_name
+    bucket = _bucket_spec(template, resolver)
+    digest = None
+    if DIGEST_FUNCTION_ID in template["Resources"]:
+        digest = _function(template, resolver, root, DIGEST_FUNCTION_ID, "functions/digest")
+    return StackSpec(
+        root=root,
+        stack_name=STACK_NAME,
+        bucket_name=bucket.name,
+        bucket_versioning=bucket.versioning,
+        bucket_events=bucket.events,
+        bucket_filter_rules=bucket.filter_rules,
+        queues=queues,
+        table=table,
+        topic_name=topic_name,
+        ingest=_function(template, resolver, root, INGEST_FUNCTION_ID, "functions/ingest"),
+        alert=_function(template, resolver, root, ALERT_FUNCTION_ID, "functions/alert"),
+        ingest_source=_sqs_source(template, resolver),
+        alert_source=_stream_source(template, resolver),
+        resolver=resolver,
+        template=template,
+        digest=digest,
+    )
 
+
+@dataclass(frozen=True)
+class _Bucket:
+    name: str
+    versioning: bool
+    events: tuple[str, ...]
+    filter_rules: tuple[dict[str, str], ...]
+
+
+def _bucket_spec(template: Mapping[str, Any], resolver: Resolver) -> _Bucket:
+    """The articles bucket and its notifications to the ingest queue."""
     bucket_props = resolver.resolve(properties(template, BUCKET_ID))
     bucket_name = str(bucket_props.get("BucketName") or resolver.physical_name(BUCKET_ID))
     resolver.names[BUCKET_ID] = bucket_name
@@ -261,13 +294,11 @@ def load_spec(
     for notification in to_ingest:
         for rule in ((notification.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []:
             rules.append({"Name": str(rule["Name"]).lower(), "Value": str(rule["Value"])})
+    return _Bucket(bucket_name, versioning, events, tuple(rules))
 
-    ingest = _function(template, resolver, root, INGEST_FUNCTION_ID, "functions/ingest")
-    alert = _function(template, resolver, root, ALERT_FUNCTION_ID, "functions/alert")
-    digest = None
-    if DIGEST_FUNCTION_ID in template["Resources"]:
-        digest = _function(template, resolver, root, DIGEST_FUNCTION_ID, "functions/digest")
 
+def _sqs_source(template: Mapping[str, Any], resolver: Resolver) -> SqsSource:
+    """The ingest function's event source mapping on the ingest queue."""
     ingest_props = function_properties(template, INGEST_FUNCTION_ID)
     sqs_events = [
         e for e in events_of(ingest_props, "SQS") if _logical_id_of(e.get("Queue")) == QUEUE_ID
@@ -275,7 +306,7 @@ def load_spec(
     if not sqs_events:
         raise TemplateError(f"{INGEST_FUNCTION_ID} has no SQS event on {QUEUE_ID}")
     sqs = resolver.resolve(sqs_events[0])
-    ingest_source = SqsSource(
+    return SqsSource(
         batch_size=int(sqs.get("BatchSize") or 10),
         max_concurrency=int((sqs.get("ScalingConfig") or {}).get("MaximumConcurrency") or 2),
         report_batch_item_failures="ReportBatchItemFailures"
@@ -283,6 +314,9 @@ def load_spec(
         patterns=tuple(parse_filter_criteria(sqs.get("FilterCriteria"))),
     )
 
+
+def _stream_source(template: Mapping[str, Any], resolver: Resolver) -> StreamSource:
+    """The alert function's event source mapping on the table's stream."""
     alert_props = function_properties(template, ALERT_FUNCTION_ID)
     stream_events = [
         e for e in events_of(alert_props, "DynamoDB") if _logical_id_of(e.get("Stream")) == TABLE_ID
@@ -295,7 +329,7 @@ def load_spec(
     )
     stream = resolver.resolve({k: v for k, v in raw_stream.items() if k != "Stream"})
     retries = stream.get("MaximumRetryAttempts")
-    alert_source = StreamSource(
+    return StreamSource(
         batch_size=int(stream.get("BatchSize") or 100),
         starting_position=str(stream.get("StartingPosition") or "TRIM_HORIZON"),
         max_retry_attempts=int(retries) if retries is not None else -1,
@@ -304,23 +338,4 @@ def load_spec(
         in (stream.get("FunctionResponseTypes") or []),
         on_failure_id=_logical_id_of(on_failure),
         patterns=tuple(parse_filter_criteria(stream.get("FilterCriteria"))),
-    )
-
-    return StackSpec(
-        root=root,
-        stack_name=STACK_NAME,
-        bucket_name=bucket_name,
-        bucket_versioning=versioning,
-        bucket_events=events,
-        bucket_filter_rules=tuple(rules),
-        queues=queues,
-        table=table,
-        topic_name=topic_name,
-        ingest=ingest,
-        alert=alert,
-        ingest_source=ingest_source,
-        alert_source=alert_source,
-        resolver=resolver,
-        template=template,
-        digest=digest,
     )

@@ -6,6 +6,10 @@
 Everything runs in this process (moto is imported here, never by the Lambda code). The handlers
 see the environment the template gives them, plus ``AWS_ENDPOINT_URL`` pointing at the emulator
 and dummy credentials, so no AWS account and no network are needed.
+
+Why this module is long: one object owns the emulator's lifecycle (server, environment, resources,
+execution environments, pollers, inbox) and the order they start and stop in; the parts themselves
+live in resources.py, pollers.py, runtime.py, subscribers.py and state.py.
 """
 
 from __future__ import annotations
@@ -28,34 +32,27 @@ import boto3
 from newswatch_tools.local import moto_patches
 from newswatch_tools.local.functions import LocalFunction
 from newswatch_tools.local.pollers import SqsPoller, StreamPoller, send_json
+from newswatch_tools.local.resources import create_resources
 from newswatch_tools.local.runtime import Environment, InProcessEnvironment, ProcessEnvironment
 from newswatch_tools.local.spec import StackSpec, load_spec
 from newswatch_tools.local.state import (
     DUMMY_CREDENTIALS,
     LocalState,
     default_state_path,
-    inbox_dir_for,
     load_state,
 )
 from newswatch_tools.local.subscribers import DEMO_SUBSCRIBERS, DeliveryLog, Inbox, Subscriber
 from newswatch_tools.local.template import (
     ACCOUNT_ID,
     ALERT_FAILURE_QUEUE_ID,
-    ALERT_FUNCTION_ID,
-    BUCKET_ID,
-    INGEST_FUNCTION_ID,
     QUEUE_ID,
     REGION,
-    TABLE_ID,
-    TOPIC_ID,
-    resolve_outputs,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 DEFAULT_PORT = 4566
@@ -160,7 +157,9 @@ class LocalStack:
         self.port = self._server.get_host_and_port()[1]
         try:
             self.spec = load_spec(self.root, self.parameters, endpoint_url=self.endpoint_url)
-            self.state = self._create_resources(self.spec)
+            self.state = create_resources(
+                self.client, self.spec, self.subscribers, self.endpoint_url, self.state_path
+            )
             self._start_pollers(self.spec, self.state)
         except BaseException:
             self.stop()
@@ -246,94 +245,6 @@ class LocalStack:
         return self.state.table
 
     # -- resources ---------------------------------------------------------------------------
-
-    def _create_resources(self, spec: StackSpec) -> LocalState:
-        sqs: SQSClient = self.client("sqs")
-        s3: S3Client = self.client("s3")
-        dynamodb: DynamoDBClient = self.client("dynamodb")
-        sns: SNSClient = self.client("sns")
-
-        queue_urls: dict[str, str] = {}
-        for queue in spec.queues:
-            attributes: dict[Any, str] = dict(queue.attributes)
-            if queue.dead_letter_id and queue.max_receive_count:
-                dlq_arn = spec.resolver.arn(queue.dead_letter_id)
-                attributes["RedrivePolicy"] = (
-                    f'{{"deadLetterTargetArn": "{dlq_arn}", '
-                    f'"maxReceiveCount": "{queue.max_receive_count}"}}'
-                )
-            url = sqs.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"]
-            queue_urls[queue.logical_id] = url
-
-        table = dynamodb.create_table(**spec.table)["TableDescription"]
-        stream_arn = table.get("LatestStreamArn", "")
-        if not stream_arn:
-            raise RuntimeError("ArticlesTable has no stream: the alert function needs one")
-        spec.resolver.names["ArticlesTable.StreamArn"] = stream_arn
-
-        topic_arn = sns.create_topic(Name=spec.topic_name)["TopicArn"]
-
-        s3.create_bucket(Bucket=spec.bucket_name)
-        if spec.bucket_versioning:
-            s3.put_bucket_versioning(
-                Bucket=spec.bucket_name, VersioningConfiguration={"Status": "Enabled"}
-            )
-        queue_config: Any = {
-            "QueueArn": spec.resolver.arn(QUEUE_ID),
-            "Events": list(spec.bucket_events),
-        }
-        if spec.bucket_filter_rules:
-            queue_config["Filter"] = {"Key": {"FilterRules": list(spec.bucket_filter_rules)}}
-        s3.put_bucket_notification_configuration(
-            Bucket=spec.bucket_name,
-            NotificationConfiguration={"QueueConfigurations": [queue_config]},
-        )
-
-        subscribers: dict[str, dict[str, Any]] = {}
-        for subscriber in self.subscribers:
-            name = f"{spec.stack_name}-subscriber-{subscriber.name}"
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-            subscription = sns.subscribe(
-                TopicArn=topic_arn,
-                Protocol="sqs",
-                Endpoint=arn,
-                Attributes={
-                    "FilterPolicy": subscriber.filter_policy(),
-                    "FilterPolicyScope": "MessageAttributes",
-                    "RawMessageDelivery": "false",
-                },
-                ReturnSubscriptionArn=True,
-            )
-            subscribers[subscriber.name] = {
-                "protocol": subscriber.protocol,
-                "topics": list(subscriber.topics),
-                "queue_url": url,
-                "subscription_arn": subscription["SubscriptionArn"],
-            }
-
-        created = {queue.logical_id for queue in spec.queues} | {
-            BUCKET_ID,
-            TABLE_ID,
-            TOPIC_ID,
-            INGEST_FUNCTION_ID,
-            ALERT_FUNCTION_ID,
-        }
-        return LocalState(
-            outputs=resolve_outputs(spec.template, spec.resolver, created),
-            endpoint_url=self.endpoint_url,
-            pid=os.getpid(),
-            pgid=os.getpgrp(),
-            bucket=spec.bucket_name,
-            table=spec.table_name,
-            topic_arn=topic_arn,
-            stream_arn=stream_arn,
-            queues=queue_urls,
-            subscribers=subscribers,
-            inbox_dir=str(inbox_dir_for(self.state_path.resolve())),
-            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            stack_name=spec.stack_name,
-        )
 
     # -- functions and pollers -----------------------------------------------------------------
 
@@ -509,9 +420,8 @@ class LocalStack:
 
     def items(self, fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         """Every article item in the table (plain Python values), or only ``fields`` of each."""
-        from boto3.dynamodb.types import TypeDeserializer
+        from newswatch.adapters.dynamodb_codec import deserialize_item
 
-        deserializer = TypeDeserializer()
         dynamodb: DynamoDBClient = self.client("dynamodb")
         found: list[dict[str, Any]] = []
         names = {"#t": "type"} | {f"#f{i}": name for i, name in enumerate(fields)}
@@ -526,5 +436,5 @@ class LocalStack:
         paginator = dynamodb.get_paginator("scan")
         for page in paginator.paginate(**scan):
             for item in page.get("Items", []):
-                found.append({k: deserializer.deserialize(v) for k, v in item.items()})
+                found.append(deserialize_item(item))
         return found

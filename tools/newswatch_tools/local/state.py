@@ -20,9 +20,8 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 
 
 def default_state_path() -> Path:
-    from newswatch_tools.cli.connect import local_state_path
-
-    return local_state_path()
+    """Where `newswatch local up` writes the running stack's endpoint and resource names."""
+    return Path(os.environ.get("NEWSWATCH_LOCAL_STATE", ".newswatch-local.json"))
 
 
 def inbox_dir_for(state_path: Path) -> Path:

@@ -10,51 +10,27 @@ versions and their entries.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from newswatch.adapters.dynamodb import place_index_key
+from newswatch.adapters.dynamodb_codec import plain
+from newswatch.domain.records import article_keys, article_pk, place_index_key
+from newswatch.ports import TimeRange
 
 TOPIC_INDEX = "ByTopic"
 DAY_INDEX = "ByUploadDay"
-
-_deserializer = TypeDeserializer()
-
-
-def plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item (wire format) as plain Python: Decimals become int or float."""
-    return {key: _plain_value(_deserializer.deserialize(value)) for key, value in item.items()}
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain_value(v) for k, v in value.items()}
-    if isinstance(value, set):
-        return sorted(_plain_value(v) for v in value)
-    return value
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    since: str | None = None  # ISO-8601 UTC, inclusive
-    until: str | None = None  # ISO-8601 UTC, inclusive
+_ALL_TIME = TimeRange()
 
 
 class Archive:
+    """:class:`~newswatch.ports.ArchiveReader` over DynamoDB, plus the reads the CLI makes."""
+
     def __init__(self, dynamodb: Any, table_name: str) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
 
     def topic_entries(
-        self, topic: str, window: TimeRange = TimeRange(), limit: int | None = None
+        self, topic: str, window: TimeRange = _ALL_TIME, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """Entries of one topic, newest first: one Query on the ByTopic index, paged."""
         condition, values = _time_condition("#topic = :topic", window)
@@ -78,7 +54,7 @@ class Archive:
     def articles(
         self,
         topics: Sequence[str] | None,
-        window: TimeRange = TimeRange(),
+        window: TimeRange = _ALL_TIME,
         limit: int | None = None,
         places: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
@@ -201,7 +177,7 @@ class Archive:
         response = self.dynamodb.get_paginator("query").paginate(
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
-            ExpressionAttributeValues={":pk": {"S": f"article#{bucket}/{key}"}, ":v": {"S": "v#"}},
+            ExpressionAttributeValues={":pk": {"S": article_pk(bucket, key)}, ":v": {"S": "v#"}},
         )
         versions = [plain(item) for page in response for item in page["Items"]]
         return sorted(versions, key=lambda a: a.get("uploaded_at", ""), reverse=True)
@@ -246,8 +222,3 @@ def upload_days(window: TimeRange, today: date) -> list[str]:
 def _end_of(moment: str) -> str:
     # "2026-11-29" as an upper bound means the whole day; "~" sorts after every ISO-8601 character.
     return moment + "~" if len(moment) < 20 else moment
-
-
-def article_keys(entries: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The (pk, sk) of the articles behind topic entries, each once, in order."""
-    return list(dict.fromkeys((e["article_pk"], e["article_sk"]) for e in entries))

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from newswatch.adapters.dynamodb import MAX_TRANSACTION_ITEMS, DynamoArticleStore, serialize_item
+from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.adapters.dynamodb_codec import serialize_item
+from newswatch.adapters.dynamodb_table import MAX_TRANSACTION_ITEMS
 
 
 class DynamoBackfillStore(DynamoArticleStore):

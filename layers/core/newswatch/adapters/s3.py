@@ -1,4 +1,4 @@
-"""Reading one article object from S3.
+"""Reading one article object from S3 (:class:`~newswatch.ports.ArticleSource`).
 
 Two kinds of failure matter to the caller: the object is gone (:class:`ObjectNotFoundError`,
 recorded as ``skipped``: retrying cannot bring it back) and everything else (throttling, 5xx,
@@ -7,37 +7,17 @@ network), which is re-raised unchanged so the queue retries the message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+from newswatch.ports import ObjectHead, ObjectNotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 # HEAD has no body, so a missing object is reported by status code only.
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"})
-
-
-class ObjectNotFoundError(Exception):
-    """The object (or this version of it) no longer exists."""
-
-    code = "object_not_found"
-
-    def __init__(self, bucket: str, key: str, version_id: str | None) -> None:
-        where = f"s3://{bucket}/{key}" + (f" version {version_id}" if version_id else "")
-        super().__init__(f"{where} was deleted before it could be processed")
-        self.bucket = bucket
-        self.key = key
-        self.version_id = version_id
-
-
-@dataclass(frozen=True)
-class ObjectHead:
-    size: int
-    version_id: str | None
-    content_type: str | None
-    etag: str | None = None
 
 
 def _is_not_found(error: ClientError) -> bool:
@@ -67,7 +47,6 @@ class S3ArticleSource:
             # Unversioned buckets answer "null" or nothing; the table uses "null" for both.
             version_id=response.get("VersionId") or version_id,
             content_type=response.get("ContentType"),
-            etag=response.get("ETag"),
         )
 
     def fetch(
@@ -102,7 +81,6 @@ class S3ArticleSource:
                 size=int(total) if total.isdigit() else len(data),
                 version_id=response.get("VersionId") or version_id,
                 content_type=response.get("ContentType"),
-                etag=response.get("ETag"),
             ),
             data,
         )

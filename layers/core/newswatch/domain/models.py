@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The largest article accepted, in bytes (NEWSWATCH_MAX_ARTICLE_BYTES overrides it).
+DEFAULT_MAX_ARTICLE_BYTES = 10 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Document:

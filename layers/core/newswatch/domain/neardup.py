@@ -27,9 +27,8 @@ import base64
 import hashlib
 import html
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 # Words per shingle. Measured on pairs from the evaluation data (RELIABILITY.md): with 3-word
 # shingles unrelated articles, even same-category BBC pairs, share under 1% of shingles, while
@@ -49,8 +48,6 @@ MIN_SHINGLES = 8
 DEFAULT_THRESHOLD = 0.5
 
 BAND_KEY_PREFIX = "nearband#"
-# Band items keep one top-level attribute per member article, named MEMBER_PREFIX + article ref.
-MEMBER_PREFIX = "m#"
 
 _MERSENNE_61 = (1 << 61) - 1
 _MASK_32 = (1 << 32) - 1
@@ -211,51 +208,6 @@ class NearDuplicate:
     fingerprint: Fingerprint
     topics: tuple[str, ...] = ()
     uploaded_at: str = ""
-
-
-def article_ref(pk: str, sk: str) -> str:
-    """One string naming an article item: ``"<pk>|<sk>"``."""
-    return f"{pk}|{sk}"
-
-
-def split_ref(ref: str) -> tuple[str, str]:
-    """``(pk, sk)`` of an :func:`article_ref`. Object keys may contain "|", version ids do not."""
-    pk, _, sk = ref.rpartition("|")
-    return pk, sk
-
-
-def member_attribute(ref: str) -> str:
-    """Attribute name under which a band item lists the article ``ref``."""
-    return f"{MEMBER_PREFIX}{ref}"
-
-
-def member_value(fp: Fingerprint, topics: Iterable[str], uploaded_at: str) -> dict[str, Any]:
-    """The value stored under :func:`member_attribute` in each of the article's band items."""
-    return {"fp": fp.encode(), "topics": list(topics), "uploaded_at": uploaded_at}
-
-
-def members_from_band_items(items: Iterable[Mapping[str, Any]]) -> list[NearDuplicate]:
-    """Every article listed in the band items (deduplicated; malformed members are skipped)."""
-    found: dict[str, NearDuplicate] = {}
-    for item in items:
-        for name, value in item.items():
-            if not name.startswith(MEMBER_PREFIX) or not isinstance(value, Mapping):
-                continue
-            ref = name[len(MEMBER_PREFIX) :]
-            if ref in found:
-                continue
-            try:
-                fp = Fingerprint.decode(str(value.get("fp", "")))
-            except ValueError:
-                continue
-            topics = value.get("topics") or []
-            found[ref] = NearDuplicate(
-                ref=ref,
-                fingerprint=fp,
-                topics=tuple(str(t) for t in topics),
-                uploaded_at=str(value.get("uploaded_at", "")),
-            )
-    return list(found.values())
 
 
 def find_near_duplicates(

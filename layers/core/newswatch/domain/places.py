@@ -18,6 +18,10 @@ across a paragraph; a passing mention or a nationality named once is not enough.
 each sentence adds its mentions' weight (a name counts more than a demonym), more in the title
 and lead; the score saturates with that mass and is damped when another country holds much more
 of the evidence.
+
+Why this module is long: detection is one pipeline (gazetteer lookup, demonyms, the context rules
+that keep person names, dishes and languages from counting, scoring) whose rules only make sense
+read together; the data itself lives in places.tsv.
 """
 
 from __future__ import annotations

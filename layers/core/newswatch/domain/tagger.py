@@ -10,6 +10,10 @@ when another topic holds much more of the evidence. In a long article, a topic t
 the headline or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the
 labelling rule of the article-level dev set) call that a passing mention. So a passing mention
 scores below the main subject, while one strong mention still carries a one-sentence snippet.
+
+Why this module is long: the scoring (first half) and the prefix index that finds the matches fast
+(second half, "matching") share the match kinds and the per-mention discount; the property tests
+in tests/property/test_tagger_fast_paths.py check the index against a full scan.
 """
 
 from __future__ import annotations
@@ -167,7 +171,7 @@ _STRONG, _WEAK, _EXCLUDE = 0, 1, 2
 
 
 class PatternTagger:
-    """Tag an article with the taxonomy's topics (a :class:`~newswatch.domain.ports.Tagger`)."""
+    """Tag an article with the taxonomy's topics (a :class:`~newswatch.ports.Tagger`)."""
 
     name = "pattern"
 

@@ -57,10 +57,6 @@ class Topic:
         return compile_patterns(self.patterns)
 
     @property
-    def weak_re(self) -> re.Pattern[str] | None:
-        return compile_patterns(self.weak_patterns) if self.weak_patterns else None
-
-    @property
     def exclude_re(self) -> re.Pattern[str] | None:
         return compile_patterns(self.exclude) if self.exclude else None
 

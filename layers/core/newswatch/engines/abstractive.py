@@ -11,6 +11,10 @@ the model fails or would not finish before the Lambda deadline.
 
 torch and transformers are imported inside the functions that need them, so importing this module
 is cheap; nothing on the default (extractive) path imports it at all.
+
+Why this module is long: one engine (checkpoint loading, token budgets, chunking long articles,
+generation settings, the deadline estimate and the extractive fallback) that is only ever imported
+with torch and transformers, and whose parts share the model's tokenizer and timings.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from typing import Any
 
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import Summary, SummaryLength
-from newswatch.domain.ports import Summarizer
 from newswatch.engines.checkpoint import load_checkpoint
+from newswatch.ports import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +180,7 @@ class SummaryRun:
 
 
 class TransformersSummarizer:
-    """A :class:`~newswatch.domain.ports.Summarizer` over a local seq2seq checkpoint."""
+    """A :class:`~newswatch.ports.Summarizer` over a local seq2seq checkpoint."""
 
     def __init__(
         self,

@@ -3,12 +3,12 @@ offline only (no hub access, ever), in eval mode, with a clear EngineError when 
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from newswatch.domain.errors import EngineError
+from newswatch.settings import use_offline_model_hub
 
 
 def load_checkpoint(directory: Path, auto_class: str, what: str) -> tuple[Any, Any, float]:
@@ -20,7 +20,7 @@ def load_checkpoint(directory: Path, auto_class: str, what: str) -> tuple[Any, A
     if not (directory / "config.json").is_file():
         raise EngineError(f"no {what} at {directory}: expected a directory with config.json")
     # huggingface_hub reads this when first imported; local_files_only covers later imports.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    use_offline_model_hub()
     started = time.perf_counter()
     try:
         import transformers

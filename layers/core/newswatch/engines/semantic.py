@@ -28,9 +28,9 @@ from typing import Any, Protocol
 
 from newswatch.domain.errors import EngineError
 from newswatch.domain.models import TopicTag
-from newswatch.domain.ports import Tagger
 from newswatch.domain.taxonomy import Taxonomy, Topic
 from newswatch.engines.checkpoint import load_checkpoint
+from newswatch.ports import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def _calibrate(cosine: float) -> float:
 
 
 class SemanticTagger:
-    """Tag by embedding similarity (a :class:`~newswatch.domain.ports.Tagger`)."""
+    """Tag by embedding similarity (a :class:`~newswatch.ports.Tagger`)."""
 
     name = "semantic"
 

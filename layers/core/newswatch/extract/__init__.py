@@ -17,7 +17,7 @@ from newswatch.domain.errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from newswatch.domain.models import Document
+from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, Document
 from newswatch.extract._sniff import (
     CONTENT_TYPES,
     EXTENSIONS,
@@ -30,7 +30,7 @@ from newswatch.extract._text import decode_text, finish, split_title, unwrap_par
 
 __all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_FORMATS", "detect_format", "extract_document"]
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BYTES = DEFAULT_MAX_ARTICLE_BYTES
 SUPPORTED_FORMATS = ("txt", "md", "html", "json", "pdf", "docx", "gzip")
 # An archive inside an archive inside an archive is not an article.
 _MAX_GZIP_DEPTH = 2

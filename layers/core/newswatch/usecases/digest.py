@@ -1,10 +1,10 @@
-"""The digest use case: for each topic, the articles since that topic's last digest, published once;
-the same split by country for subscribers who gave places and topics, and each country's articles
-of every topic (``place#<code>`` marks) for those who gave places only.
+"""Digest: for each topic, the articles since that topic's last digest, published once; the same
+split by country for subscribers who gave places and topics, and each country's articles of every
+topic (``place#<code>`` marks) for those who gave places only.
 
-Each topic remembers where its last digest ended (a small ``digest#<topic>`` item in the articles
-table), so the period is "since the last digest" whatever the schedule, and a failed run is caught
-up by the next one. A period goes claim -> publish -> mark:
+Each topic remembers where its last digest ended (a ``digest#<topic>`` item), so the period is
+"since the last digest" whatever the schedule, and a failed run is caught up by the next one. A
+period goes claim -> publish -> mark:
 
 - the claim (a conditional update with a token and a lease) makes a concurrent or retried run
   that finds a live claim send nothing;
@@ -27,39 +27,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from newswatch.adapters.archive import Archive, TimeRange, article_keys
-from newswatch.adapters.dynamodb import place_index_key
-from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.digest import EMAIL_MAX_ARTICLES, render_digest
+from newswatch.domain.records import article_keys, place_index_key
 from newswatch.domain.timeutil import iso_utc
+from newswatch.ports import AlertPublisher, ArchiveReader, DigestMarks, TimeRange
 
 # How long a claim holds when the caller gives no lease (the function's timeout is 120 s).
 DEFAULT_LEASE = timedelta(seconds=150)
-
-
-class DigestMarks(Protocol):
-    def last_until(self, topic: str) -> str | None: ...
-
-    def claim(
-        self,
-        topic: str,
-        previous: str | None,
-        until: str,
-        *,
-        token: str,
-        now: int,
-        lease_until: int,
-    ) -> bool: ...
-
-    def commit(self, topic: str, token: str, until: str) -> bool: ...
-
-    def release(self, topic: str, token: str) -> None: ...
-
-
-class Publisher(Protocol):
-    def publish(self, message: AlertMessage) -> str: ...
+# Kept back from the invocation's remaining time when sizing the claim's lease.
+LEASE_MARGIN = timedelta(seconds=2)
 
 
 class DigestPublishError(Exception):
@@ -94,7 +72,16 @@ class _Period:
             self.top = entry
 
 
-def _period(archive: Archive, key: str, since: str, until: str, previous: str | None) -> _Period:
+def lease_for(remaining_ms: int | None) -> timedelta:
+    """The claim outlives this invocation only if it dies: Lambda's retry then takes it over."""
+    if remaining_ms is None:
+        return DEFAULT_LEASE
+    return timedelta(milliseconds=remaining_ms) + LEASE_MARGIN
+
+
+def _period(
+    archive: ArchiveReader, key: str, since: str, until: str, previous: str | None
+) -> _Period:
     period = _Period(shown=[])
     for entry in archive.topic_entries(key, TimeRange(since, until)):
         # The index's range is inclusive; the previous digest already covered `since` itself.
@@ -108,9 +95,9 @@ def _period(archive: Archive, key: str, since: str, until: str, previous: str | 
 
 def send_digests(
     *,
-    archive: Archive,
+    archive: ArchiveReader,
     marks: DigestMarks,
-    publisher: Publisher,
+    publisher: AlertPublisher,
     topics: Sequence[str],
     now: datetime,
     first_period: timedelta = timedelta(days=1),
@@ -172,8 +159,8 @@ def send_digests(
 
 
 def _publish(
-    archive: Archive,
-    publisher: Publisher,
+    archive: ArchiveReader,
+    publisher: AlertPublisher,
     period: _Period,
     *,
     topic: str | None,
@@ -205,86 +192,10 @@ def _publish(
     return sent
 
 
-def _held(archive: Archive, topic: str, shown: Sequence[dict[str, Any]]) -> frozenset[str]:
+def _held(archive: ArchiveReader, topic: str, shown: Sequence[dict[str, Any]]) -> frozenset[str]:
     """The s3 URIs of the shown articles whose instant alert for ``topic`` the cap held back."""
     return frozenset(
         f"s3://{a.get('bucket')}/{a.get('key')}"
         for a in archive.fetch(article_keys(shown))
         if topic in (a.get("alert_held_topics") or ())
     )
-
-
-class DynamoDigestMarks:
-    """``digest#<topic>`` items in the articles table; the stream filter ignores them."""
-
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
-        self.dynamodb = dynamodb
-        self.table_name = table_name
-
-    @staticmethod
-    def _key(topic: str) -> dict[str, Any]:
-        return {"pk": {"S": f"digest#{topic}"}, "sk": {"S": "last"}}
-
-    def last_until(self, topic: str) -> str | None:
-        item = self.dynamodb.get_item(
-            TableName=self.table_name, Key=self._key(topic), ConsistentRead=True
-        ).get("Item")
-        # A first period that is claimed but not yet sent has no `until` yet.
-        return str(item["until"]["S"]) if item and "until" in item else None
-
-    def claim(
-        self,
-        topic: str,
-        previous: str | None,
-        until: str,
-        *,
-        token: str,
-        now: int,
-        lease_until: int,
-    ) -> bool:
-        """Take the period (previous, until] unless it moved on or a live claim holds it."""
-        moved = "attribute_not_exists(#until)" if previous is None else "#until = :previous"
-        values: dict[str, Any] = {
-            ":type": {"S": "digest"},
-            ":token": {"S": token},
-            ":claim_until": {"S": until},
-            ":lease": {"N": str(lease_until)},
-            ":now": {"N": str(now)},
-        }
-        if previous is not None:
-            values[":previous"] = {"S": previous}
-        return self._update_if(
-            UpdateExpression="SET #type = :type, claim_token = :token, "
-            "claim_until = :claim_until, lease_until = :lease",
-            ConditionExpression=f"{moved} AND "
-            "(attribute_not_exists(claim_token) OR lease_until < :now)",
-            ExpressionAttributeNames={"#until": "until", "#type": "type"},
-            ExpressionAttributeValues=values,
-            topic=topic,
-        )
-
-    def commit(self, topic: str, token: str, until: str) -> bool:
-        """Mark the claimed period sent; False if the claim was lost (its lease ran out)."""
-        return self._update_if(
-            UpdateExpression="SET #until = :until REMOVE claim_token, claim_until, lease_until",
-            ConditionExpression="claim_token = :token",
-            ExpressionAttributeNames={"#until": "until"},
-            ExpressionAttributeValues={":until": {"S": until}, ":token": {"S": token}},
-            topic=topic,
-        )
-
-    def release(self, topic: str, token: str) -> None:
-        """Give the period back after a failed publish, so the next run need not wait."""
-        self._update_if(
-            UpdateExpression="REMOVE claim_token, claim_until, lease_until",
-            ConditionExpression="claim_token = :token",
-            ExpressionAttributeValues={":token": {"S": token}},
-            topic=topic,
-        )
-
-    def _update_if(self, *, topic: str, **update: Any) -> bool:
-        try:
-            self.dynamodb.update_item(TableName=self.table_name, Key=self._key(topic), **update)
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True

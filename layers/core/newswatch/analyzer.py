@@ -1,7 +1,8 @@
 """One article from bytes to an Analysis: extract, segment, detect language, summarize, tag.
 
-The CLI, the Lambda service and the benchmarks all call :class:`Pipeline`, so what is measured is
-what is deployed. No AWS here: the service layer adds storage and alerts around it.
+The CLI, the ingest use case and the benchmarks all call :class:`Analyzer` (built by
+:mod:`newswatch.composition`), so what is measured is what is deployed. No AWS here: the use cases
+add storage and alerts around it.
 """
 
 from __future__ import annotations
@@ -9,14 +10,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from newswatch.domain.errors import NotAnArticleError
 from newswatch.domain.headline import derive_headline
 from newswatch.domain.language import detect_language
-from newswatch.domain.models import Analysis, Document, PlaceTag, Summary, SummaryLength
-from newswatch.domain.ports import PlaceDetector, Summarizer, Tagger
+from newswatch.domain.models import (
+    DEFAULT_MAX_ARTICLE_BYTES,
+    Analysis,
+    Document,
+    PlaceTag,
+    Summary,
+    SummaryLength,
+)
 from newswatch.domain.prose import not_prose
+from newswatch.domain.records import MAX_SENTENCE_CHARS
 from newswatch.domain.sentences import split_sentences
+from newswatch.ports import Deadline, PlaceDetector, Summarizer, Tagger
 
 # The taxonomy's patterns are English; other languages are summarized but not tagged.
 TAGGED_LANGUAGES = frozenset({"en"})
@@ -24,9 +34,9 @@ TAGGED_LANGUAGES = frozenset({"en"})
 FLAG_TOO_SHORT = "too_short"
 FLAG_LANGUAGE_NOT_TAGGED = "language_not_tagged"
 FLAG_SUMMARY_CLIPPED = "summary_clipped"
-# The documented bound on a summary (README): its sentence count, and each sentence at most this
-# long; a longer "sentence" (a list or table flattened into one) is cut at a word with an ellipsis.
-MAX_SUMMARY_SENTENCE_CHARS = 1500
+# The documented bound on a summary (README): its sentence count, and each sentence at most
+# MAX_SENTENCE_CHARS long (the stored item's bound too); a longer "sentence" (a list or table
+# flattened into one) is cut at a word with an ellipsis.
 
 
 _WARM_UP_TEXT = (
@@ -41,22 +51,25 @@ _WARM_UP_OTHER_LANGUAGE = (
 
 
 @dataclass(frozen=True)
-class PipelineOptions:
+class AnalyzerOptions:
     length: SummaryLength = field(default_factory=SummaryLength)
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
 
 
-class Pipeline:
+class Analyzer:
+    """:class:`~newswatch.ports.ArticleAnalyzer`: the summarizer, tagger and place detector the
+    composition root chose, applied to one article."""
+
     def __init__(
         self,
         summarizer: Summarizer,
         tagger: Tagger,
-        options: PipelineOptions | None = None,
+        options: AnalyzerOptions | None = None,
         places: PlaceDetector | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.tagger = tagger
-        self.options = options or PipelineOptions()
+        self.options = options or AnalyzerOptions()
         self.places = places
 
     def warm_up(self, modules: Collection[str] = ()) -> None:
@@ -70,9 +83,25 @@ class Pipeline:
         if "langdetect" in modules:
             detect_language(_WARM_UP_OTHER_LANGUAGE)
 
-    def analyze_bytes(self, data: bytes, name: str, content_type: str | None = None) -> Analysis:
-        """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input."""
+    def analyze_bytes(
+        self,
+        data: bytes,
+        name: str,
+        content_type: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> Analysis:
+        """Raises a :class:`~newswatch.domain.errors.NewswatchError` for unreadable input.
+
+        ``deadline``: the time left for this article; a time-bounded summarizer (transformers)
+        falls back to extractive rather than run past it.
+        """
         from newswatch.extract import extract_document
+
+        if deadline is not None:
+            # Only the time-bounded engines take a deadline; the extractive one needs none.
+            set_deadline: Any = getattr(self.summarizer, "set_deadline", None)
+            if set_deadline is not None:
+                set_deadline(deadline)
 
         document = extract_document(data, name, content_type, max_bytes=self.options.max_bytes)
         return self.analyze_document(document, content_sha256=hashlib.sha256(data).hexdigest())
@@ -118,13 +147,13 @@ class Pipeline:
 
 
 def _bounded(summary: Summary, flags: list[str]) -> Summary:
-    if all(len(sentence) <= MAX_SUMMARY_SENTENCE_CHARS for sentence in summary.sentences):
+    if all(len(sentence) <= MAX_SENTENCE_CHARS for sentence in summary.sentences):
         return summary
     flags.append(FLAG_SUMMARY_CLIPPED)
     clipped = tuple(
         sentence
-        if len(sentence) <= MAX_SUMMARY_SENTENCE_CHARS
-        else sentence[: MAX_SUMMARY_SENTENCE_CHARS - 1].rsplit(" ", 1)[0].rstrip() + "…"
+        if len(sentence) <= MAX_SENTENCE_CHARS
+        else sentence[: MAX_SENTENCE_CHARS - 1].rsplit(" ", 1)[0].rstrip() + "…"
         for sentence in summary.sentences
     )
     return replace(summary, sentences=clipped)

@@ -1,0 +1,81 @@
+"""The one codec between plain Python items and DynamoDB's wire format (AttributeValues).
+
+Writes: floats become Decimals (DynamoDB rejects floats), NaN/infinity and None are left out, tuples
+become lists, and an empty string is never written to an index key. Reads: :func:`deserialize_item`
+keeps DynamoDB's Decimals (what the use cases compare scores with); :func:`plain` turns them into
+int or float for the archive's readers (JSON, the CLI, the report).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+# Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
+INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_dynamo(value: Any) -> Any:
+    """Plain Python -> what TypeSerializer accepts: floats become Decimals, tuples lists."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        # DynamoDB has no NaN or infinity; such a value is left out rather than fail the write.
+        return Decimal(str(round(value, 6))) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [v for v in (to_dynamo(v) for v in value) if v is not None]
+    return value
+
+
+def serialize_value(value: Any) -> Any:
+    """One attribute value in wire format (``{"M": {...}}``, ``{"S": ...}``, ...)."""
+    return _serializer.serialize(to_dynamo(value))
+
+
+def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    clean = {
+        k: v
+        for k, v in to_dynamo(item).items()
+        if v is not None and not (k in INDEX_KEYS and v == "")
+    }
+    return {k: _serializer.serialize(v) for k, v in clean.items()}
+
+
+def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
+    """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal."""
+    return {k: _deserializer.deserialize(v) for k, v in image.items()}
+
+
+def plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A wire-format item as plain Python: Decimals become int or float, sets sorted lists."""
+    return {key: _plain_value(value) for key, value in deserialize_item(item).items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain_value(v) for v in value)
+    return value
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"

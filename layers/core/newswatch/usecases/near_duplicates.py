@@ -1,0 +1,94 @@
+"""Near-duplicates during ingest: find the earlier copies of a text through its band items (read
+with the content check, in one BatchGetItem), restrict the new copy's alert to the watched topics
+none of them had, and register it in its bands (idempotent, so a redelivery completes a
+registration a crash cut short)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from newswatch.domain.neardup import (
+    Fingerprint,
+    NearDuplicate,
+    find_near_duplicates,
+    new_watched_topics,
+)
+from newswatch.domain.records import (
+    FLAG_NEAR_DUPLICATE,
+    article_ref,
+    member_attribute,
+    member_value,
+    members_from_band_items,
+    new_band_item,
+)
+from newswatch.ports import IngestSettings, NearDuplicateIndex
+
+_log = logging.getLogger(__name__)
+
+
+def near_matches(
+    fp: Fingerprint,
+    band_items: Sequence[Mapping[str, Any]],
+    settings: IngestSettings,
+    exclude: str,
+) -> list[tuple[NearDuplicate, float]]:
+    """Earlier articles listed in these band items that this text is a near-duplicate of, most
+    similar first."""
+    if not fp.band_keys:
+        return []  # too short to compare; exact copies are still caught by content hash
+    members = members_from_band_items(band_items)
+    return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
+
+
+def split_bands(
+    fp: Fingerprint, band_items: Sequence[Mapping[str, Any]], item: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the band items this article is the first in, put whole with its entries; the keys of the
+    bands an earlier article is in, which it joins by a conditional update each)."""
+    existing = {str(band["pk"]) for band in band_items}
+    member, value = membership(fp, item)
+    new = [new_band_item(key, member, value) for key in fp.band_keys if key not in existing]
+    return new, [key for key in fp.band_keys if key in existing]
+
+
+def mark_near_duplicate(
+    item: dict[str, Any], matches: Sequence[tuple[NearDuplicate, float]], watched: Sequence[str]
+) -> None:
+    """Flag the item and restrict its alert to watched topics no earlier copy had."""
+    best, score = matches[0]
+    earlier_topics = sorted({label for match, _ in matches for label in match.topics})
+    only = list(new_watched_topics(earlier_topics, item.get("topic_labels") or (), watched))
+    item["flags"] = [*item.get("flags", []), FLAG_NEAR_DUPLICATE]
+    item.update(
+        near_duplicate_of=best.ref,
+        near_duplicate_similarity=round(score, 4),
+        near_duplicate_count=len(matches),
+        near_duplicate_topics=earlier_topics,
+        alert_only_topics=only,
+        alert_state="pending" if only else "none",
+    )
+
+
+def membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The attribute name and value that list ``item`` in its band items."""
+    ref = article_ref(str(item["pk"]), str(item["sk"]))
+    value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
+    return member_attribute(ref), value
+
+
+def register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
+    index.register_near_member(fp.band_keys, *membership(fp, item))
+
+
+def register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
+    encoded = item.get("near_fingerprint")
+    if not encoded:
+        return
+    try:
+        fp = Fingerprint.decode(str(encoded))
+    except ValueError:
+        _log.warning("unreadable near_fingerprint on %s|%s", item.get("pk"), item.get("sk"))
+        return
+    register(index, fp, item)

@@ -1,0 +1,268 @@
+"""The ingest and reprocess use cases over the in-memory fakes: one item per object version under
+repeated and concurrent deliveries, duplicates, near-duplicate bands, failures recorded, backfill
+never alerting twice. The same rules are tested through moto in tests/integration."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from fakes import FakeClock, FakeSource, FakeTable
+
+from newswatch.composition import build_analyzer
+from newswatch.domain.records import article_pk, article_sk
+from newswatch.settings import Settings
+from newswatch.usecases.ingest import IngestOutcome, ingest_object
+from newswatch.usecases.reprocess import reprocess_object
+
+BUCKET = "articles"
+SETTINGS = Settings(watched_topics=("ceasefire", "aid"))
+ANALYZER = build_analyzer()
+
+
+def ingest(
+    source: FakeSource, table: FakeTable, key: str, version: str | None = "v1", **kw: Any
+) -> IngestOutcome:
+    return ingest_object(
+        BUCKET,
+        key,
+        version,
+        "2026-11-29T18:00:00.000Z",
+        None,
+        source=source,
+        store=table,
+        analyzer=kw.pop("analyzer", ANALYZER),
+        settings=kw.pop("settings", SETTINGS),
+        near_index=kw.pop("near_index", table),
+        clock=FakeClock(),
+        **kw,
+    )
+
+
+@pytest.fixture
+def source(seed_bytes: bytes) -> FakeSource:
+    objects = FakeSource()
+    objects.put(BUCKET, "news/jeddah.txt", seed_bytes, "v1")
+    return objects
+
+
+def test_a_redelivery_is_answered_from_the_table(source: FakeSource, seed_bytes: bytes) -> None:
+    table = FakeTable()
+    first = ingest(source, table, "news/jeddah.txt")
+    assert first.status == "processed"
+    assert "ceasefire" in first.topics
+    for _ in range(3):
+        again = ingest(source, table, "news/jeddah.txt")
+        assert (again.status, again.stored_status) == ("already_stored", "processed")
+    assert len(table.articles()) == 1
+    assert table.articles()[0]["alert_state"] == "pending"
+    # Topic entries were written with the article, one per topic.
+    topics = table.of_type("topic")
+    assert {t["topic"] for t in topics} == set(first.topics)
+    # Without a near-duplicate index the table answers before S3 is read at all; with one, its
+    # lookup (after the analysis) does, saving a read on every first delivery.
+    reads = source.reads
+    assert ingest(source, table, "news/jeddah.txt", near_index=None).status == "already_stored"
+    assert source.reads == reads
+
+
+def test_concurrent_deliveries_of_one_version_store_one_item(source: FakeSource) -> None:
+    table = FakeTable()
+    outcomes: list[IngestOutcome] = []
+    barrier = threading.Barrier(6)
+
+    def deliver() -> None:
+        barrier.wait()
+        outcomes.append(ingest(source, table, "news/jeddah.txt"))
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.status for o in outcomes).count("processed") == 1
+    assert {o.status for o in outcomes} <= {"processed", "already_stored"}
+    assert len(table.articles()) == 1
+
+
+def test_an_unversioned_event_is_keyed_on_the_objects_own_version(source: FakeSource) -> None:
+    table = FakeTable()
+    outcome = ingest(source, table, "news/jeddah.txt", version=None)
+    assert (outcome.version_id, outcome.sk) == ("v1", article_sk("v1"))
+    assert ingest(source, table, "news/jeddah.txt", version=None).status == "already_stored"
+
+
+def test_the_same_bytes_under_another_key_are_a_duplicate_that_never_alerts(
+    source: FakeSource, seed_bytes: bytes
+) -> None:
+    table = FakeTable()
+    source.put(BUCKET, "copy/jeddah.txt", seed_bytes, "v9")
+    original = ingest(source, table, "news/jeddah.txt")
+    copy = ingest(source, table, "copy/jeddah.txt", version="v9")
+    assert copy.status == "duplicate"
+    assert copy.duplicate_of == f"{original.pk}|{original.sk}"
+    stored = table.get(copy.pk, copy.sk)
+    assert stored is not None and stored["alert_state"] == "none"
+
+
+def test_concurrent_uploads_of_the_same_bytes_store_one_original(seed_bytes: bytes) -> None:
+    source, table = FakeSource(), FakeTable()
+    keys = [f"burst/{i}.txt" for i in range(5)]
+    for key in keys:
+        source.put(BUCKET, key, seed_bytes, "v1")
+    barrier = threading.Barrier(len(keys))
+    outcomes: list[IngestOutcome] = []
+
+    def deliver(key: str) -> None:
+        barrier.wait()
+        outcomes.append(ingest(source, table, key))
+
+    threads = [threading.Thread(target=deliver, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.status for o in outcomes) == ["duplicate"] * 4 + ["processed"]
+
+
+def test_a_deleted_object_is_stored_as_skipped_and_too_large_as_failed(
+    source: FakeSource,
+) -> None:
+    table = FakeTable()
+    gone = ingest(source, table, "news/gone.txt")
+    assert (gone.status, gone.error_code) == ("skipped", "object_not_found")
+    small = Settings(max_article_bytes=100)
+    big = ingest(source, table, "news/jeddah.txt", settings=small)
+    assert (big.status, big.error_code) == ("failed", "too_large")
+    assert {a["status"] for a in table.articles()} == {"skipped", "failed"}
+
+
+def test_an_unreadable_file_is_recorded_with_its_reason(source: FakeSource) -> None:
+    table = FakeTable()
+    source.put(BUCKET, "bad.pdf", b"%PDF-1.4 not really a pdf", "v1")
+    outcome = ingest(source, table, "bad.pdf")
+    assert outcome.status == "failed"
+    assert outcome.error_code and outcome.reason
+    stored = table.get(article_pk(BUCKET, "bad.pdf"), article_sk("v1"))
+    assert stored is not None and stored["error_code"] == outcome.error_code
+
+
+def test_the_deadline_reaches_the_analyzer(source: FakeSource) -> None:
+    seen: list[Any] = []
+
+    class Recording:
+        def analyze_bytes(
+            self, data: bytes, name: str, content_type: str | None = None, deadline: Any = None
+        ) -> Any:
+            seen.append(deadline)
+            return ANALYZER.analyze_bytes(data, name, content_type)
+
+    def deadline() -> int:
+        return 1000
+
+    ingest(source, FakeTable(), "news/jeddah.txt", analyzer=Recording(), deadline=deadline)
+    assert seen == [deadline]
+
+
+# -- near-duplicate bands ------------------------------------------------------------------------
+
+
+def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
+    source: FakeSource, seed_bytes: bytes
+) -> None:
+    table = FakeTable()
+    edited = seed_bytes.replace(b"Jeddah", b"Jiddah", 2) + b"\nOne more closing line.\n"
+    source.put(BUCKET, "news/jeddah-edited.txt", edited, "v1")
+    first = ingest(source, table, "news/jeddah.txt")
+    second = ingest(source, table, "news/jeddah-edited.txt")
+    assert second.status == "processed"
+    assert second.near_duplicate_of == f"{first.pk}|{first.sk}"
+    stored = table.get(second.pk, second.sk)
+    assert stored is not None
+    assert "near_duplicate" in stored["flags"]
+    # Same watched topics as the first copy: nothing new to alert about.
+    assert stored["alert_only_topics"] == []
+    assert stored["alert_state"] == "none"
+    # Both are registered in their bands, once each, however often they are redelivered.
+    ingest(source, table, "news/jeddah-edited.txt")
+    bands = table.of_type("nearband")
+    assert bands
+    assert all(
+        band["member_count"] == len([k for k in band if k.startswith("m#")]) for band in bands
+    )
+
+
+def test_a_redelivery_completes_the_entries_a_crash_left_unwritten(source: FakeSource) -> None:
+    table = FakeTable()
+
+    def crash() -> None:
+        raise ConnectionError("the invocation died between the article and its entries")
+
+    table.between_writes = crash  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        ingest(source, table, "news/jeddah.txt")
+    assert len(table.articles()) == 1
+    assert table.of_type("nearband") == [] and table.of_type("topic") == []
+    del table.between_writes
+    assert ingest(source, table, "news/jeddah.txt").status == "already_stored"
+    assert table.of_type("nearband") and table.of_type("topic")
+    assert len(table.articles()) == 1
+
+
+def test_an_article_no_watched_topic_matches_is_stored_with_no_alert_pending(
+    source: FakeSource,
+) -> None:
+    table = FakeTable()
+    unwatched = Settings(watched_topics=("sanctions",))
+    nowhere = build_analyzer()
+    nowhere.places = None  # about no country: no place alert either
+    outcome = ingest(source, table, "news/jeddah.txt", settings=unwatched, analyzer=nowhere)
+    stored = table.get(outcome.pk, outcome.sk)
+    assert stored is not None and stored["alert_state"] == "none"
+    # About a country (Saudi Arabia, from Jeddah): its place alert is still due.
+    placed = FakeTable()
+    about_sa = ingest(source, placed, "news/jeddah.txt", settings=unwatched)
+    stored = placed.get(about_sa.pk, about_sa.sk)
+    assert stored is not None and stored["country_codes"] and stored["alert_state"] == "pending"
+    watched = ingest(source, FakeTable(), "news/jeddah.txt")
+    assert watched.status == "processed"
+
+
+# -- reprocess (backfill) -----------------------------------------------------------------------
+
+
+def test_a_backfill_keeps_a_sent_alert_and_re_arms_one_never_sent(source: FakeSource) -> None:
+    table = FakeTable()
+    first = ingest(source, table, "news/jeddah.txt")
+    item = table.items[(first.pk, first.sk)]
+    # A topic alert went out (an article whose only alert was a place alert has no alert_topics).
+    item.update(alert_state="sent", alert_topics=["ceasefire"], alert_message_id="m-1")
+    again = reprocess_object(
+        BUCKET, "news/jeddah.txt", "v1",
+        source=source, store=table, analyzer=ANALYZER, settings=SETTINGS, clock=FakeClock(),
+    )  # fmt: skip
+    assert again.status == "reprocessed"
+    stored = table.get(first.pk, first.sk)
+    assert stored is not None
+    assert (stored["alert_state"], stored["alert_message_id"]) == ("sent", "m-1")
+    assert "reprocessed_at" in stored
+
+    item = table.items[(first.pk, first.sk)]
+    item["alert_state"] = "none"
+    reprocess_object(
+        BUCKET, "news/jeddah.txt", "v1",
+        source=source, store=table, analyzer=ANALYZER, settings=SETTINGS, clock=FakeClock(),
+    )  # fmt: skip
+    stored = table.get(first.pk, first.sk)
+    assert stored is not None and stored["alert_state"] == "pending"
+
+
+def test_a_backfill_of_an_object_never_stored_ingests_it(source: FakeSource) -> None:
+    table = FakeTable()
+    outcome = reprocess_object(
+        BUCKET, "news/jeddah.txt", None,
+        source=source, store=table, analyzer=ANALYZER, settings=SETTINGS, clock=FakeClock(),
+    )  # fmt: skip
+    assert outcome.status == "processed"
+    assert len(table.articles()) == 1
