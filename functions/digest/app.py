@@ -22,8 +22,12 @@ def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         r for r in digest_function().send(context.get_remaining_time_in_millis()) if r.message_id
     ]
     metrics.add_metric(name="DigestsPublished", unit=MetricUnit.Count, value=len(sent))
-    logger.info("digests sent", extra={"topics": {r.topic: r.articles for r in sent}})
-    return {"digests": [{"topic": r.topic, "articles": r.articles} for r in sent]}
+    digests = [
+        {"topic": r.topic, "articles": r.articles, **({"place": r.place} if r.place else {})}
+        for r in sent
+    ]
+    logger.info("digests sent", extra={"digests": digests})
+    return {"digests": digests}
 
 
 def lambda_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newswatch_tools.cli import main
-from newswatch_tools.cli.archive import parse_places
+from newswatch_tools.cli.common import parse_places
 
 
 def test_places_are_codes_or_names_repeated_or_comma_separated() -> None:

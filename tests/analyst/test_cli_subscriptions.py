@@ -230,3 +230,27 @@ def test_the_ids_subscriptions_prints_are_accepted_by_unsubscribe_at_any_width(
     capsys.readouterr()
     assert main(["subscriptions", "--json"]) == 0
     assert _json_lines(capsys.readouterr().out) == []
+
+
+def test_subscribe_by_place_validates_and_lists_the_places(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["subscribe", "--email", "desk@example.org", "--places", "SD,Narnia"]) == 2
+    assert "unknown place(s): Narnia" in capsys.readouterr().err
+    assert main(["subscribe", "--email", "desk@example.org"]) == 2
+    assert "give --topics, --places or both" in capsys.readouterr().err
+
+    args = ["subscribe", "--email", "desk@example.org", "--topics", "ceasefire"]
+    assert main([*args, "--places", "Sudan,ss"]) == 0
+    created = _json_lines(capsys.readouterr().out)[0]
+    assert created["topics"] == ["ceasefire"] and created["places"] == ["SD", "SS"]
+    attributes = stack["sns"].get_subscription_attributes(SubscriptionArn=created["id"])
+    policy = json.loads(attributes["Attributes"]["FilterPolicy"])
+    assert policy == filter_policy(["ceasefire"], places=["SD", "SS"])
+
+    assert main(["subscribe", "--sms", "+447700900123", "--places", "UA", "--digest"]) == 0
+    capsys.readouterr()
+    assert main(["subscriptions", "--json"]) == 0
+    rows = {r["endpoint"]: r for r in _json_lines(capsys.readouterr().out)}
+    assert rows["+447700900123"]["places"] == ["UA"]
+    assert rows["+447700900123"]["topics"] == [] and rows["+447700900123"]["kinds"] == ["digest"]

@@ -148,7 +148,9 @@ def test_an_article_without_a_watched_topic_sends_nothing(
 
     assert all(v == [] for v in all_received(stack).values())
     [item] = stack.articles()
-    assert item["alert_state"] == "none"
+    # No topic alert; the article's countries still get a place alert (for place subscribers).
+    assert item["alert_topics"] == [] and item["country_codes"]
+    assert item["alert_state"] == "sent"
 
 
 def test_a_publish_failure_after_storing_alerts_once_on_retry(

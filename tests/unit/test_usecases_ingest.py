@@ -215,9 +215,16 @@ def test_an_article_no_watched_topic_matches_is_stored_with_no_alert_pending(
 ) -> None:
     table = FakeTable()
     unwatched = Settings(watched_topics=("sanctions",))
-    outcome = ingest(source, table, "news/jeddah.txt", settings=unwatched)
+    nowhere = build_analyzer()
+    nowhere.places = None  # about no country: no place alert either
+    outcome = ingest(source, table, "news/jeddah.txt", settings=unwatched, analyzer=nowhere)
     stored = table.get(outcome.pk, outcome.sk)
     assert stored is not None and stored["alert_state"] == "none"
+    # About a country (Saudi Arabia, from Jeddah): its place alert is still due.
+    placed = FakeTable()
+    about_sa = ingest(source, placed, "news/jeddah.txt", settings=unwatched)
+    stored = placed.get(about_sa.pk, about_sa.sk)
+    assert stored is not None and stored["country_codes"] and stored["alert_state"] == "pending"
     watched = ingest(source, FakeTable(), "news/jeddah.txt")
     assert watched.status == "processed"
 
@@ -229,7 +236,8 @@ def test_a_backfill_keeps_a_sent_alert_and_re_arms_one_never_sent(source: FakeSo
     table = FakeTable()
     first = ingest(source, table, "news/jeddah.txt")
     item = table.items[(first.pk, first.sk)]
-    item.update(alert_state="sent", alert_message_id="m-1")
+    # A topic alert went out (an article whose only alert was a place alert has no alert_topics).
+    item.update(alert_state="sent", alert_topics=["ceasefire"], alert_message_id="m-1")
     again = reprocess_object(
         BUCKET, "news/jeddah.txt", "v1",
         source=source, store=table, analyzer=ANALYZER, settings=SETTINGS, clock=FakeClock(),

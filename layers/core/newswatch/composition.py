@@ -295,6 +295,7 @@ class DigestFunction:
         self, remaining_ms: int | None = None, now: datetime | None = None
     ) -> list[DigestResult]:
         """``remaining_ms``: the invocation's time left, which sizes each period's claim."""
+        from newswatch.domain.places import load_gazetteer
         from newswatch.domain.taxonomy import load_taxonomy
         from newswatch.usecases.digest import lease_for, send_digests
 
@@ -308,6 +309,8 @@ class DigestFunction:
             # Articles are read only when the hourly cap may have held alerts back.
             held_lookup=self.settings.max_alerts_per_topic_per_hour > 0,
             lease=lease_for(remaining_ms),
+            # Every country: a digest goes out for each one with articles since its last digest.
+            places=load_gazetteer().countries,
         )
 
 

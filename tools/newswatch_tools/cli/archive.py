@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from newswatch.domain.timeutil import iso_utc
-from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, parse_places
 from newswatch_tools.cli.connect import (
     Connection,
     StackNotFoundError,
@@ -217,30 +217,6 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
     if item.get("topics"):  # a full item (topic listing): the scores too
         row["scores"] = {t["label"]: t.get("score") for t in item["topics"]}
     return row
-
-
-def parse_places(values: Iterable[str]) -> list[str]:
-    """ISO alpha-2 codes for codes or country names as typed (repeated or comma-separated);
-    ValueError naming each one that is no country."""
-    from newswatch.domain.places import load_gazetteer
-
-    gazetteer = load_gazetteer()
-    codes: list[str] = []
-    unknown: list[str] = []
-    for value in (v.strip() for raw in values for v in raw.split(",")):
-        if not value:
-            continue
-        code = gazetteer.resolve(value)
-        if code is None:
-            unknown.append(value)
-        elif code not in codes:
-            codes.append(code)
-    if unknown:
-        raise ValueError(
-            f"unknown place(s): {', '.join(unknown)}; give ISO 3166-1 alpha-2 codes (SD, UA, "
-            "PS) or country names (Sudan, Ukraine)"
-        )
-    return codes
 
 
 # -- show -------------------------------------------------------------------------------------

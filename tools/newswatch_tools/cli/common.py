@@ -1,10 +1,11 @@
-"""What several commands share: their exit codes, the argparse types of their options and the
-rich console they print through (rich is imported when a command prints, not at start-up)."""
+"""What several commands share: their exit codes, the argparse types of their options, the rich
+console they print through (rich is imported when a command prints, not at start-up) and the
+reading of places as users type them."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,6 +34,30 @@ def score(raw: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
+
+
+def parse_places(values: Iterable[str]) -> list[str]:
+    """ISO alpha-2 codes for codes or country names as typed (repeated or comma-separated);
+    ValueError naming each one that is no country."""
+    from newswatch.domain.places import load_gazetteer
+
+    gazetteer = load_gazetteer()
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        if not value:
+            continue
+        code = gazetteer.resolve(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise ValueError(
+            f"unknown place(s): {', '.join(unknown)}; give ISO 3166-1 alpha-2 codes (SD, UA, "
+            "PS) or country names (Sudan, Ukraine)"
+        )
+    return codes
 
 
 def console(stderr: bool = False) -> Console:

@@ -420,10 +420,11 @@ def run_inbox(args: argparse.Namespace) -> int:
         scope = ", ".join(entry["topics"]) or "(everything)"
         if entry.get("min_score") is not None:
             scope += f" from {entry['min_score']:.2f}"
+        places = f"  places {', '.join(entry['places'])}" if entry.get("places") else ""
         out.print(
             f"[bold]#{number} {escape(entry['protocol'])} {escape(entry['endpoint'])}[/bold]  "
             f"subscription {escape(entry['subscription_id'].rsplit(':', 1)[-1])}  "
-            f"topics {escape(scope)}"
+            f"topics {escape(scope)}{escape(places)}"
         )
         if entry.get("key"):
             out.print(f"  article  {escape(entry['key'])} ({escape(str(entry.get('reference')))})")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from newswatch.domain.errors import NewswatchError
+from newswatch_tools.cli.common import parse_places
 from newswatch_tools.cli.connect import StackNotFoundError, add_connection_args, connect
 
 
@@ -23,7 +24,12 @@ def register(subparsers: Any) -> None:
     who = sub.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="email address")
     who.add_argument("--sms", help="phone number in E.164 form, e.g. +447700900123")
-    sub.add_argument("--topics", required=True, help="comma-separated topics, e.g. ceasefire,aid")
+    sub.add_argument("--topics", help="comma-separated topics, e.g. ceasefire,aid")
+    sub.add_argument(
+        "--places",
+        help="comma-separated countries (ISO codes or names), e.g. SD,SS or Sudan: only articles "
+        "about them; with --topics both must match, alone any topic",
+    )
     sub.add_argument(
         "--min-score",
         type=float,
@@ -62,12 +68,17 @@ def run_subscribe(args: argparse.Namespace) -> int:
         subscriber = (
             subs.email_subscriber(args.email) if args.email else subs.sms_subscriber(args.sms)
         )
+        if not args.topics and not args.places:
+            return _fail("give --topics, --places or both")
+        if args.min_score is not None and not args.topics:
+            return _fail("--min-score applies to topics: give --topics too")
         known = [topic.label for topic in load_taxonomy(args.taxonomy).topics]
-        topics = subs.validate_topics(args.topics.split(","), known)
+        topics = subs.validate_topics(args.topics.split(","), known) if args.topics else []
+        places = parse_places([args.places or ""])
         kinds = ("digest",) if args.digest else ("alert", "digest") if args.both else ("alert",)
-        policy = subs.filter_policy(topics, args.min_score, kinds)
+        policy = subs.filter_policy(topics, args.min_score, kinds, places=places)
         conn = connect(args)
-    except (NewswatchError, StackNotFoundError) as error:
+    except (NewswatchError, StackNotFoundError, ValueError) as error:
         return _fail(str(error))
     allowed = conn.outputs.get("AlertTopicsAllowed", "*")
     mute = [t for t in topics if allowed != "*" and t not in allowed.split(",")]
@@ -95,6 +106,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
                 "protocol": subscriber.protocol,
                 "endpoint": subscriber.endpoint,
                 "topics": topics,
+                "places": places,
                 "min_score": min_score,
                 "kinds": list(kinds),
             }
@@ -116,7 +128,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
 
 
 def list_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
-    from newswatch.domain.subscriptions import describe_policy
+    from newswatch.domain.subscriptions import describe_policy, policy_places
 
     rows: list[dict[str, Any]] = []
     for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
@@ -128,6 +140,7 @@ def list_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
                 "endpoint": item["Endpoint"],
                 "confirmed": arn != "PendingConfirmation",
                 "topics": [],
+                "places": [],
                 "min_score": None,
                 "kinds": [],
             }
@@ -135,7 +148,10 @@ def list_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
                 attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
                 row["confirmed"] = attributes.get("PendingConfirmation", "false") != "true"
                 policy = json.loads(attributes.get("FilterPolicy") or "{}")
-                row["topics"], row["min_score"], row["kinds"] = describe_policy(policy)
+                row["topics"], row["min_score"], kinds = describe_policy(policy)
+                # A place subscriber's digests are the per-country kinds: all are "digest".
+                row["kinds"] = list(dict.fromkeys(k if k == "alert" else "digest" for k in kinds))
+                row["places"] = policy_places(policy)
             rows.append(row)
     return rows
 
@@ -175,7 +191,7 @@ def short_id(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
-_FIELDS = ("protocol", "endpoint", "topics", "min score", "receives", "confirmed")
+_FIELDS = ("protocol", "endpoint", "topics", "places", "min score", "receives", "confirmed")
 
 
 def _described(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -183,6 +199,7 @@ def _described(row: dict[str, Any]) -> list[tuple[str, str]]:
         row["protocol"],
         row["endpoint"],
         ", ".join(row["topics"]) or "(all)",
+        ", ".join(row.get("places") or ()) or "(all)",
         "-" if row["min_score"] is None else f"{row['min_score']:.2f}",
         " + ".join(row["kinds"]),
         "yes" if row["confirmed"] else "pending",

@@ -174,9 +174,14 @@ def run_digest(stack: LocalStack, timeout: float, progress: Progress | None = No
     if stack.spec is None or stack.spec.digest is None:
         return True
     sent = stack.invoke_digest().get("digests") or []
-    topics = [str(d["topic"]) for d in sent]
+    # The demo subscribers follow topics; digests by place (with a "place") are for others.
+    topics = [str(d["topic"]) for d in sent if not d.get("place")]
+    places = sorted({str(d["place"]) for d in sent if d.get("place")})
     if progress is not None:
-        progress(f"digest run: {len(topics)} topic digest(s) ({', '.join(topics) or 'none'})")
+        progress(
+            f"digest run: {len(topics)} topic digest(s) ({', '.join(topics) or 'none'}), "
+            f"{len(sent) - len(topics)} by place ({', '.join(places) or 'none'})"
+        )
     expected = {s.name: sum(1 for topic in topics if topic in s.topics) for s in stack.subscribers}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

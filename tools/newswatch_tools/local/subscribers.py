@@ -34,7 +34,11 @@ class Subscriber:
     topics: tuple[str, ...]
 
     def filter_policy(self) -> str:
-        return json.dumps({"topics": list(self.topics)})
+        # Instant alerts and the topic's own digests, as `newswatch subscribe --both` makes it
+        # (not the per-country digests, which carry the topic too).
+        from newswatch.domain.subscriptions import filter_policy
+
+        return json.dumps(filter_policy(list(self.topics), kinds=("alert", "digest")))
 
 
 DEMO_SUBSCRIBERS = (
@@ -213,7 +217,7 @@ class DeliveryLog:
             self.path.write_text("", encoding="utf-8")
 
     def __call__(self, delivery: SnsDelivery) -> None:
-        from newswatch.domain.subscriptions import describe_policy
+        from newswatch.domain.subscriptions import describe_policy, policy_places
 
         subscription, body, attributes = delivery.subscription, delivery.body, delivery.attributes
         if subscription.topic_arn != self.topic_arn:
@@ -227,6 +231,7 @@ class DeliveryLog:
             "protocol": subscription.protocol,
             "endpoint": subscription.endpoint,
             "topics": topics,
+            "places": policy_places(subscription._filter_policy or {}),
             "min_score": min_score,
             "kinds": kinds,
             "message_id": delivery.message_id,

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from newswatch.domain.alerts import AlertMessage
-from newswatch.domain.subscriptions import score_levels
+from newswatch.domain.subscriptions import REPEAT_ATTRIBUTE, score_levels
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -15,11 +15,22 @@ if TYPE_CHECKING:
 
 def message_attributes(message: AlertMessage) -> dict[str, Any]:
     attributes: dict[str, Any] = {
-        # String.Array: a filter policy {"topics": ["aid"]} matches if any element is "aid".
-        "topics": {"DataType": "String.Array", "StringValue": json.dumps(list(message.topics))},
         "score": {"DataType": "Number", "StringValue": f"{message.score:.4f}"},
         "kind": {"DataType": "String", "StringValue": message.kind},
     }
+    if message.topics:  # a place-only message has none, and then no policy on topics matches it
+        # String.Array: a filter policy {"topics": ["aid"]} matches if any element is "aid".
+        attributes["topics"] = {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(list(message.topics)),
+        }
+    if message.places:
+        attributes["places"] = {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(list(message.places)),
+        }
+    if message.repeat:
+        attributes[REPEAT_ATTRIBUTE] = {"DataType": "String", "StringValue": "near_duplicate"}
     levels = score_levels(message.topic_scores)
     if levels:
         # Per-topic minimum scores: {"score_levels": ["sanctions>=0.50"]} (domain/subscriptions).

@@ -10,6 +10,9 @@ One message per article carries every topic at or above its alert threshold; SNS
 protocol its own body (``MessageStructure=json``): ``email`` the readable text, ``sms`` one short
 text message, and ``default`` (SQS, Lambda, HTTPS, email-json) the JSON payload that
 ``docs/alert.schema.json`` documents.
+
+Why this module is long: the decision and the three bodies share the sanitising and the SMS
+fitting (GSM-7 or UCS-2 in one text message); split apart, each would import the others' helpers.
 """
 
 from __future__ import annotations
@@ -93,8 +96,12 @@ class AlertMessage:
     top_topic: str
     score: float
     kind: str = KIND_ALERT
-    # Every topic the message is about with its own score: what per-topic filters match on.
+    # What filter policies match on (domain/subscriptions.py) besides the topics: each topic's
+    # score, the countries' ISO codes (`places`), and `repeat` on a near-duplicate's alert for
+    # topics its earlier copies lacked, which place-only subscribers skip (domain/place_alerts.py).
     topic_scores: tuple[tuple[str, float], ...] = ()
+    places: tuple[str, ...] = ()
+    repeat: bool = False
 
     def structured(self) -> dict[str, str]:
         """The ``Message`` of an SNS publish with ``MessageStructure=json``."""

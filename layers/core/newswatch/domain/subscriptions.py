@@ -103,18 +103,54 @@ def min_score_level(min_score: float) -> float:
 
 
 def filter_policy(
-    topics: Sequence[str], min_score: float | None = None, kinds: Sequence[str] = ("alert",)
+    topics: Sequence[str],
+    min_score: float | None = None,
+    kinds: Sequence[str] = ("alert",),
+    places: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The MessageAttributes-scoped filter policy for a subscriber."""
     if not kinds or any(k not in KINDS for k in kinds):
         raise SubscriptionError(f"kinds must be some of {', '.join(KINDS)}, got {list(kinds)}")
     level = min_score_level(min_score) if min_score is not None else 0.0
     if level <= 0.0:
-        return {"topics": list(topics), "kind": list(kinds)}
-    return {
-        "kind": list(kinds),
-        "score_levels": [score_level_token(topic, level) for topic in topics],
-    }
+        return with_places({"topics": list(topics), "kind": list(kinds)}, places)
+    return with_places(
+        {"kind": list(kinds), "score_levels": [score_level_token(t, level) for t in topics]},
+        places,
+    )
+
+
+# Digests of subscribers who gave places (domain/digest.py publishes each kind).
+_PLACE_DIGEST_KINDS = {True: "topic_place_digest", False: "place_digest"}
+# Set on the alert of a near-duplicate (a story seen before that gained a topic): a subscriber
+# to places only received the story already.
+REPEAT_ATTRIBUTE = "repeat"
+
+
+def with_places(policy: dict[str, Any], places: Sequence[str]) -> dict[str, Any]:
+    """``policy`` narrowed to articles about any of ``places`` (ISO codes).
+
+    Keys of a policy must all match, so topics and places means both; a policy without topics
+    matches messages of any topic (and place-only ones, which carry no ``topics``). Digests of
+    such subscribers are the per-country kinds, and a place-only subscriber gets each story once
+    (a near-duplicate's later alert for a new topic is left to topic subscribers).
+    """
+    if not places:
+        return policy
+    narrowed = {key: value for key, value in policy.items() if key != "topics" or value}
+    by_topic = "topics" in narrowed or "score_levels" in narrowed
+    narrowed["kind"] = [
+        _PLACE_DIGEST_KINDS[by_topic] if kind == "digest" else kind for kind in policy["kind"]
+    ]
+    narrowed["places"] = list(places)
+    if not by_topic:
+        narrowed[REPEAT_ATTRIBUTE] = [{"exists": False}]
+    return narrowed
+
+
+def policy_places(policy: dict[str, Any]) -> list[str]:
+    """The ISO codes a filter policy narrows to (none: every place)."""
+    return [str(code) for code in policy.get("places", [])]
 
 
 def describe_policy(policy: dict[str, Any]) -> tuple[list[str], float | None, list[str]]:

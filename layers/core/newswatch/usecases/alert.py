@@ -46,6 +46,7 @@ from newswatch.domain.alerts import (
     reference_of,
     render_alert,
 )
+from newswatch.domain.place_alerts import place_alert_due, render_place_alert, with_places
 from newswatch.domain.records import PROCESSED, reference_key
 from newswatch.domain.taxonomy import read_alert_thresholds
 from newswatch.domain.timeutil import iso_utc
@@ -139,10 +140,15 @@ def alert_topics(record: Mapping[str, Any], settings: TopicSettings) -> tuple[Ma
 
 
 def decide_alert_now(item: dict[str, Any], settings: TopicSettings) -> None:
-    """An article no watched topic matches is stored with ``alert_state = none``: the stream
-    filter then passes it nowhere, and the alert function's invocation and its update are saved.
-    The rule is the alert function's own (:func:`alert_topics`)."""
-    if item.get("alert_state") == "pending" and not alert_topics(item, settings):
+    """An article no watched topic matches, and about no country, is stored with ``alert_state =
+    none``: the stream filter then passes it nowhere, and the alert function's invocation and its
+    update are saved. The rule is the alert function's own (:func:`alert_topics`,
+    :func:`place_alert_due`)."""
+    if (
+        item.get("alert_state") == "pending"
+        and not alert_topics(item, settings)
+        and not place_alert_due(item)  # its countries' subscribers still get it
+    ):
         item["alert_state"] = "none"
 
 
@@ -175,7 +181,8 @@ def alert_record(
 
     matched = alert_topics(record, settings)
     now = clock.now()
-    if not matched:
+    # No topic to alert on: the article's countries may still have subscribers of their own.
+    if not matched and not place_alert_due(record):
         store.mark_no_alert(pk, sk, iso_utc(now))
         return AlertOutcome("not_watched", pk, sk)
 
@@ -195,7 +202,7 @@ def alert_record(
         _release(store, pk, sk, token)
         raise
     held_labels = tuple(t.label for t in held)
-    if not allowed:
+    if matched and not allowed:
         store.mark_held(pk, sk, token=token, held_topics=held_labels, decided_at=iso_utc(now))
         return AlertOutcome("held", pk, sk, held_topics=held_labels)
 
@@ -208,7 +215,11 @@ def alert_record(
         _return_quota(store, allowed, hour, settings)
         _release(store, pk, sk, token)
         raise
-    message = render_alert(record, allowed, link)
+    message = (
+        with_places(render_alert(record, allowed, link), record)
+        if allowed
+        else render_place_alert(record, link)
+    )
     try:
         message_id = publisher.publish(message)
     except Exception as error:

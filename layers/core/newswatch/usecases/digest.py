@@ -1,4 +1,6 @@
-"""Digest: for each topic, the articles since that topic's last digest, published once.
+"""Digest: for each topic, the articles since that topic's last digest, published once; the same
+split by country for subscribers who gave places and topics, and each country's articles of every
+topic (``place#<code>`` marks) for those who gave places only.
 
 Each topic remembers where its last digest ended (a ``digest#<topic>`` item), so the period is
 "since the last digest" whatever the schedule, and a failed run is caught up by the next one. A
@@ -23,12 +25,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from newswatch.domain.digest import EMAIL_MAX_ARTICLES, render_digest
-from newswatch.domain.records import article_keys
+from newswatch.domain.records import article_keys, place_index_key
 from newswatch.domain.timeutil import iso_utc
 from newswatch.ports import AlertPublisher, ArchiveReader, DigestMarks, TimeRange
 
@@ -44,20 +46,30 @@ class DigestPublishError(Exception):
 
 @dataclass(frozen=True)
 class DigestResult:
-    topic: str
+    topic: str  # a topic label, or "place#<code>" for a country's digest of every topic
     since: str
     until: str
     articles: int
     message_id: str | None
+    place: str | None = None
 
 
 @dataclass
 class _Period:
-    """A topic's entries for one period: the newest few kept, the rest only counted."""
+    """A topic's entries for one period: the newest few kept, the rest only counted; and the
+    same per country the entries are about."""
 
     shown: list[dict[str, Any]]
     count: int = 0
     top: Mapping[str, Any] | None = None
+    by_country: dict[str, _Period] = field(default_factory=dict)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.count += 1
+        if len(self.shown) < EMAIL_MAX_ARTICLES:
+            self.shown.append(entry)
+        if self.top is None or float(entry.get("score", 0)) > float(self.top.get("score", 0)):
+            self.top = entry
 
 
 def lease_for(remaining_ms: int | None) -> timedelta:
@@ -68,18 +80,16 @@ def lease_for(remaining_ms: int | None) -> timedelta:
 
 
 def _period(
-    archive: ArchiveReader, topic: str, since: str, until: str, previous: str | None
+    archive: ArchiveReader, key: str, since: str, until: str, previous: str | None
 ) -> _Period:
     period = _Period(shown=[])
-    for entry in archive.topic_entries(topic, TimeRange(since, until)):
+    for entry in archive.topic_entries(key, TimeRange(since, until)):
         # The index's range is inclusive; the previous digest already covered `since` itself.
         if previous and entry["uploaded_at"] <= previous:
             continue
-        period.count += 1
-        if len(period.shown) < EMAIL_MAX_ARTICLES:
-            period.shown.append(entry)
-        if period.top is None or float(entry.get("score", 0)) > float(period.top.get("score", 0)):
-            period.top = entry
+        period.add(entry)
+        for code in entry.get("country_codes") or ():
+            period.by_country.setdefault(str(code), _Period(shown=[])).add(entry)
     return period
 
 
@@ -93,43 +103,93 @@ def send_digests(
     first_period: timedelta = timedelta(days=1),
     held_lookup: bool = True,
     lease: timedelta = DEFAULT_LEASE,
+    places: Mapping[str, str] | None = None,
 ) -> list[DigestResult]:
-    """Publish one digest per topic that has articles since its last digest.
+    """Publish one digest per topic that has articles since its last digest, and the same
+    articles by country (``topic_place_digest``, one per country they are about).
 
+    ``places`` (ISO code -> name, e.g. every country of the gazetteer): also one digest per
+    country with articles since that country's last digest, whatever their topics
+    (``place_digest``). Subscribers' filter policies choose among them (domain/subscriptions.py).
     ``held_lookup``: whether articles may carry ``alert_held_topics`` (the hourly cap is on);
     without it no article is read. Raises :class:`DigestPublishError` after trying every topic
-    if any publish failed (those periods stay unmarked, so the next run sends them).
+    and place if any publish failed (those periods stay unmarked, so the next run sends them).
     """
     until = iso_utc(now)
     epoch = int(now.timestamp())
-    results = []
+    names = dict(places or {})
+    results: list[DigestResult] = []
     failed: list[str] = []
-    for topic in topics:
-        previous = marks.last_until(topic)
+    for key, topic, place in [(t, t, None) for t in topics] + [
+        (place_index_key(code), None, code) for code in sorted(names)
+    ]:
+        previous = marks.last_until(key)
         since = previous or iso_utc(now - first_period)
-        period = _period(archive, topic, since, until, previous)
+        period = _period(archive, key, since, until, previous)
         if not period.count:
-            results.append(DigestResult(topic, since, until, 0, None))
+            results.append(DigestResult(key, since, until, 0, None, place))
             continue
         token = uuid.uuid4().hex
         lease_until = epoch + int(lease.total_seconds())
-        if not marks.claim(topic, previous, until, token=token, now=epoch, lease_until=lease_until):
+        if not marks.claim(key, previous, until, token=token, now=epoch, lease_until=lease_until):
             continue  # another run holds this period, or has sent it
         try:
-            held = _held(archive, topic, period.shown) if held_lookup else frozenset()
-            message = render_digest(
-                topic, period.shown, (since, until), held, total=period.count, top=period.top
+            sent = _publish(
+                archive,
+                publisher,
+                period,
+                topic=topic,
+                place=(place, names[place]) if place else None,
+                window=(since, until),
+                held_lookup=held_lookup,
+                names=names,
             )
-            message_id = publisher.publish(message)
         except Exception as error:
-            marks.release(topic, token)
-            failed.append(f"{topic}: {type(error).__name__}: {error}")
+            marks.release(key, token)
+            failed.append(f"{key}: {type(error).__name__}: {error}")
             continue
-        marks.commit(topic, token, until)
-        results.append(DigestResult(topic, since, until, period.count, message_id))
+        marks.commit(key, token, until)
+        results += [
+            DigestResult(key, since, until, count, message_id, code)
+            for count, message_id, code in sent
+        ]
     if failed:
         raise DigestPublishError("; ".join(failed))
     return results
+
+
+def _publish(
+    archive: ArchiveReader,
+    publisher: AlertPublisher,
+    period: _Period,
+    *,
+    topic: str | None,
+    place: tuple[str, str] | None,
+    window: tuple[str, str],
+    held_lookup: bool,
+    names: Mapping[str, str],
+) -> list[tuple[int, str, str | None]]:
+    """Publish a period's digest (and, for a topic, its digest per country): (articles, message
+    id, country) each. A failure part way leaves the period to be sent again, whole."""
+    held = _held(archive, topic, period.shown) if held_lookup and topic else frozenset()
+    message = render_digest(
+        topic, period.shown, window, held, total=period.count, top=period.top, place=place
+    )
+    sent = [(period.count, publisher.publish(message), place[0] if place else None)]
+    if topic is None:
+        return sent
+    for code, country in sorted(period.by_country.items()):
+        message = render_digest(
+            topic,
+            country.shown,
+            window,
+            held,
+            total=country.count,
+            top=country.top,
+            place=(code, names.get(code, code)),
+        )
+        sent.append((country.count, publisher.publish(message), code))
+    return sent
 
 
 def _held(archive: ArchiveReader, topic: str, shown: Sequence[dict[str, Any]]) -> frozenset[str]:

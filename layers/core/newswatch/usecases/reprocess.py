@@ -98,7 +98,11 @@ def reprocess_object(
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
         keep_near_duplicate(item, stored, alert_policy(settings).labels)
-    if stored.get("alert_state") in ALERT_DECIDED:
+    if stored.get("alert_state") == "sent" and not stored.get("alert_topics"):
+        # Only a place alert went out: its new topics may alert, as a repeat for place-only
+        # subscribers (domain/place_alerts.py), who were told already.
+        item["alert_places_sent"] = True
+    elif stored.get("alert_state") in ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso_utc(clock.now())
     old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
