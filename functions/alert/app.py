@@ -7,17 +7,18 @@ arrives is ignored by the use case, including the MODIFY images of its own claim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 
-from newswatch.composition import LocalContext, alert_function, metrics_namespace
+from newswatch.composition import (
+    LocalContext,
+    PartialBatchResponse,
+    alert_function,
+    metrics_namespace,
+    stream_batch,
+)
 from newswatch.usecases.alert import (
     OUTCOME_METRICS,
     AlertInProgressError,
@@ -25,22 +26,12 @@ from newswatch.usecases.alert import (
     AlertPublishError,
 )
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-        DynamoDBRecord,
-    )
-
 logger = Logger()
 # No powertools Tracer: its X-Ray SDK costs 0.23 s of every cold start (`Tracing: Active` stays).
 metrics = Metrics(namespace=metrics_namespace())
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 
 
-def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertOutcome | None:
-    image = record.dynamodb.new_image if record.dynamodb else None
+def record_handler(image: dict[str, Any] | None, lambda_context: Any = None) -> AlertOutcome | None:
     if not image:
         metrics.add_metric(name="AlertRecordsIgnored", unit=MetricUnit.Count, value=1)
         return None
@@ -70,13 +61,11 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def _handler(event: dict[str, Any], context: Any) -> PartialBatchResponse:
+    return stream_batch(event["Records"], lambda image: record_handler(image, context))
 
 
-def lambda_handler(event: dict[str, Any], context: Any = None) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: Any = None) -> PartialBatchResponse:
     # The local pollers and tests may pass no context; powertools needs one.
-    result: PartialItemFailureResponse = _handler(event, context or LocalContext())
+    result: PartialBatchResponse = _handler(event, context or LocalContext())
     return result
