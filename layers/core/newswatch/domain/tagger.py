@@ -9,7 +9,9 @@ articles), is damped when the topic fills only a small share of the sentences, a
 when another topic holds much more of the evidence. In a long article, a topic that is neither in
 the headline or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the
 labelling rule of the article-level dev set) call that a passing mention. So a passing mention
-scores below the main subject, while one strong mention still carries a one-sentence snippet.
+scores below the main subject, while one strong mention still carries a one-sentence snippet. A
+topic marked ``strict_salience`` in the taxonomy (words common in stories about something else:
+"a former soldier", a derby "battle") needs both the headline or lead and a paragraph's worth.
 
 The matches come from the pattern index (:mod:`newswatch.domain.pattern_index`); what a mention
 is and how much a negated or hypothetical one counts is in :mod:`newswatch.domain.mentions`.
@@ -169,7 +171,11 @@ class PatternTagger:
         saturation = 1.0 - math.exp(-mass / scale)
         coverage = min(1.0, covered / total / FULL_COVERAGE_SHARE)
         score = saturation * (DAMPING_FLOOR + (1.0 - DAMPING_FLOOR) * coverage)
-        if total >= LONG_FORM_SENTENCES and lead < LEAD_MENTION and paragraph < PARAGRAPH_SENTENCES:
+        in_lead, fills_paragraph = lead >= LEAD_MENTION, paragraph >= PARAGRAPH_SENTENCES
+        subject = (
+            in_lead and fills_paragraph if topic.strict_salience else in_lead or fills_paragraph
+        )
+        if total >= LONG_FORM_SENTENCES and not subject:
             score *= OFF_LEAD_FACTOR
         ranked.sort(key=lambda r: (-r[0], r[1]))
         return _Evidence(topic, mass, score, tuple(units[i].original for _, i in ranked))
