@@ -58,7 +58,8 @@ REGION_TYPES = frozenset(
         "Metropolitan region", "Land", "Oblast", "Autonomous city", "Emirate", "Special region",
         "Special administrative region", "Outlying area", "Autonomous province", "Capital district",
         "Capital territory", "Metropolitan county", "Arctic region", "Self-governed part",
-        "Island council", "Island group", "Administrative region",
+        "Island council", "Island group", "Administrative region", "Metropolitan district",
+        "London borough",
     }
 )  # fmt: skip
 # Words that say where in a region, not which: "North Darfur" also gives "Darfur".

@@ -148,6 +148,40 @@ def test_a_country_s_player_is_a_nationality(detector: PlaceDetector) -> None:
     assert king.factor == minister.factor == 1.0
 
 
+@pytest.mark.parametrize(
+    ("sentence", "alias"),
+    [
+        ("Dancers filled Wellington's Cuba Street for the festival.", "Cuba"),
+        ("The New York Times dubbed him the Che Guevara of advertising.", "New York"),
+        ("Delta Air Lines came second with 5.6 million award seats.", "Delta"),
+        ("One in five Chinese restaurants serve shark fin soup.", "Chinese"),
+        ("Men named Nigel are twice as likely to vote Ukip.", "Nigel"),
+        ("If your name is Nigel you are likely to vote Ukip.", "Nigel"),
+    ],
+)
+def test_names_of_streets_papers_airlines_cuisines_and_people_are_no_place(
+    detector: PlaceDetector, sentence: str, alias: str
+) -> None:
+    [mention] = [m for m in detector.mentions(sentence) if m.alias == alias]
+    assert mention.factor == 0.0
+
+
+def test_a_person_of_a_country_is_a_nationality(detector: PlaceDetector) -> None:
+    [player] = detector.mentions("Nadal will play 13th seed Fabio Fognini of Italy.")
+    [leader] = detector.mentions("Prime Minister Shinzo Abe of Japan arrived.")
+    [bank] = detector.mentions("The Royal Bank of Scotland lost money.")
+    assert player.factor < 1.0
+    assert leader.factor == bank.factor == 1.0
+
+
+def test_london_boroughs_and_metropolitan_districts_are_british(
+    detector: PlaceDetector,
+) -> None:
+    """ISO 3166-2:GB's districts, from pycountry: most are towns of under 100,000."""
+    text = "A doctor from Barnston, Wirral, denies the charges. He works in Hackney. " + FILLER
+    assert codes(detector, text) == ["GB"]
+
+
 def test_continents_are_not_countries(detector: PlaceDetector) -> None:
     text = "Carnival came to South America and Latin America this week. " + FILLER
     assert codes(detector, text) == []

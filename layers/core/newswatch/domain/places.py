@@ -79,13 +79,23 @@ _HONORIFICS = _words(
     Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Lady Lord Prince Princess King Queen Saint St St.
     """
 )
+# Words that introduce a name: "men named Nigel" are no town in South Africa.
+_NAMING = frozenset(["named", "called", "nicknamed", "christened"])
 # Capitalised words that follow a place name without making it a person's name.
 _PLACE_FOLLOWERS = _words(
     """
-    City County State States Street Road Avenue Square Airport Bridge University College
+    City County State States Square Airport Bridge University College
     Police Council Government Army Navy Air Force Forces Ministry Embassy Parliament Senate
     Assembly National International Republic Strip Valley River Sea Coast Province Region
     Border United Rovers Wanderers Athletic Town FC Olympic Olympics Games Cup League Open
+    """
+)
+# Words after a name that make it the name of something elsewhere: a street ("Cuba Street" in
+# Wellington), a newspaper ("New York Times"), an airline ("Delta Air Lines").
+_NAMESAKES = _words(
+    """
+    Street Road Avenue Lane Drive Boulevard Times Post Herald Journal Tribune Gazette
+    Chronicle Telegraph Examiner Airlines Airways
     """
 )
 _LOCATIVES = frozenset(
@@ -118,7 +128,8 @@ _FOOD = _words(
 _FOOD_BEFORE = frozenset(
     ["Thanksgiving", "Christmas", "roast", "roasted", "stuffed", "wild", "frozen"]
 )
-# A demonym that names a language ("speaks English", "Arabic-language") is no country.
+# A demonym that names a language ("speaks English", "Arabic-language") or a cuisine ("Chinese
+# restaurants") is no country.
 _LANGUAGE_BEFORE = _words(
     """
     speak speaks spoke speaking spoken fluent learn learning learned taught teach in into
@@ -129,6 +140,7 @@ _LANGUAGE_AFTER = _words(
     """
     language languages speaker speakers speaking translation translations subtitles lessons
     class classes test tests teacher teachers literature grammar dictionary
+    restaurant restaurants takeaway takeaways cuisine food foods dish dishes recipe recipes
     """
 )
 # Words that open sentences and clauses: a capitalised one before a name says nothing.
@@ -403,6 +415,8 @@ def _context_factor(
     before = tokens[start - 1] if start > 0 and start not in breaks else ""
     end = start + width
     after = tokens[end] if end < len(tokens) and end not in breaks else ""
+    if after in _NAMESAKES or tokens[end : end + 2] == ["Air", "Lines"]:
+        return NOT_A_PLACE_FACTOR
     if tokens[start] in ("Turkey", "Turkey's") and width == 1:
         nearby_before = set(tokens[max(0, start - 3) : start])
         if after.lower() in _FOOD or nearby_before & _FOOD_BEFORE:
@@ -425,10 +439,16 @@ def _context_factor(
         return NATIONALITY_FACTOR  # a city's ("Sydney's Martin Place") is a place in it
     if after in ("international", "internationals"):  # "the Togo international": a player
         return NATIONALITY_FACTOR
+    if _of_a_person(tokens, start, breaks):
+        return NATIONALITY_FACTOR
     if width != 1 or all(kind == "institution" for _, kind in meanings):
         return 1.0  # "NASA Administrator"
-    if before in _HONORIFICS:
-        return NOT_A_PLACE_FACTOR
+    if (
+        before in _HONORIFICS
+        or before in _NAMING
+        or (before in ("is", "was") and start > 1 and tokens[start - 2] == "name")
+    ):
+        return NOT_A_PLACE_FACTOR  # "Dr Jordan", "a man named Nigel", "his name is Nigel"
     # "Michael Jordan": a capitalised word before, which is no opener and no place.
     if (
         before[:1].isupper()
@@ -449,6 +469,18 @@ def _context_factor(
     ):
         return NOT_A_PLACE_FACTOR
     return 1.0
+
+
+def _of_a_person(tokens: list[str], start: int, breaks: frozenset[int]) -> bool:
+    """ "Fabio Fognini of Italy": a person's full name, then "of" and the country, says where the
+    person is from; "Bank of England", "Prime Minister Shinzo Abe of Japan" name a state actor."""
+    if start < 3 or tokens[start - 1] != "of" or {start - 1, start - 2} & breaks:
+        return False
+    first, last = tokens[start - 3], tokens[start - 2]
+    heads = _ACTOR_FOLLOWERS | _PLACE_FOLLOWERS | _HONORIFICS
+    if not (first[:1].isupper() and last[:1].isupper()) or first in _OPENERS:
+        return False
+    return not (set(tokens[max(0, start - 6) : start - 1]) & heads)
 
 
 def _resolve(mentions: list[Mention]) -> list[tuple[Mention, tuple[str, str]]]:
