@@ -79,13 +79,23 @@ _HONORIFICS = _words(
     Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Lady Lord Prince Princess King Queen Saint St St.
     """
 )
+# Words that introduce a name: "men named Nigel" are no town in South Africa.
+_NAMING = frozenset(["named", "called", "nicknamed", "christened"])
 # Capitalised words that follow a place name without making it a person's name.
 _PLACE_FOLLOWERS = _words(
     """
-    City County State States Street Road Avenue Square Airport Bridge University College
+    City County State States Square Airport Bridge University College
     Police Council Government Army Navy Air Force Forces Ministry Embassy Parliament Senate
     Assembly National International Republic Strip Valley River Sea Coast Province Region
     Border United Rovers Wanderers Athletic Town FC Olympic Olympics Games Cup League Open
+    """
+)
+# Words after a name that make it the name of something elsewhere: a street ("Cuba Street" in
+# Wellington), a newspaper ("New York Times"), an airline ("Delta Air Lines").
+_NAMESAKES = _words(
+    """
+    Street Road Avenue Lane Drive Boulevard Times Post Herald Journal Tribune Gazette
+    Chronicle Telegraph Examiner Airlines Airways
     """
 )
 _LOCATIVES = frozenset(
@@ -118,7 +128,8 @@ _FOOD = _words(
 _FOOD_BEFORE = frozenset(
     ["Thanksgiving", "Christmas", "roast", "roasted", "stuffed", "wild", "frozen"]
 )
-# A demonym that names a language ("speaks English", "Arabic-language") is no country.
+# A demonym that names a language ("speaks English", "Arabic-language") or a cuisine ("Chinese
+# restaurants") is no country.
 _LANGUAGE_BEFORE = _words(
     """
     speak speaks spoke speaking spoken fluent learn learning learned taught teach in into
@@ -129,6 +140,7 @@ _LANGUAGE_AFTER = _words(
     """
     language languages speaker speakers speaking translation translations subtitles lessons
     class classes test tests teacher teachers literature grammar dictionary
+    restaurant restaurants takeaway takeaways cuisine food foods dish dishes recipe recipes
     """
 )
 # Words that open sentences and clauses: a capitalised one before a name says nothing.
@@ -308,7 +320,7 @@ class PlaceDetector:
     def mentions(self, text: str, unit: int = 0) -> list[Mention]:
         """The gazetteer's names in one sentence, longest match first, left to right."""
         gazetteer = self.gazetteer
-        tokens = _TOKEN.findall(text)
+        tokens, breaks = _tokens(text)
         widths = gazetteer.widths
         found: list[Mention] = []
         i = 0
@@ -320,7 +332,7 @@ class PlaceDetector:
             ):
                 i += 1
                 continue
-            match = _longest(gazetteer, tokens, i)
+            match = _longest(gazetteer, tokens, i, breaks)
             if match is None:
                 i += 1
                 continue
@@ -329,11 +341,27 @@ class PlaceDetector:
             if not meanings:  # a continent or a sea: no country, but no "America" inside either
                 i += width
                 continue
-            factor = _context_factor(tokens, i, width, meanings=meanings, gazetteer=gazetteer)
+            factor = _context_factor(
+                tokens, i, width, meanings=meanings, gazetteer=gazetteer, breaks=breaks
+            )
             locative = i > 0 and tokens[i - 1] in _LOCATIVES
             found.append(Mention(unit, alias, meanings, factor, locative))
             i += width
         return found
+
+
+def _tokens(text: str) -> tuple[list[str], frozenset[int]]:
+    """The words of a sentence, and the indices of those that punctuation parts from the word
+    before ("Wittmann, Arizona": a comma, so no "Wittmann Arizona" person or alias)."""
+    tokens: list[str] = []
+    breaks: list[int] = []
+    end = 0
+    for match in _TOKEN.finditer(text):
+        if tokens and not text[end : match.start()].isspace():
+            breaks.append(len(tokens))
+        tokens.append(match.group())
+        end = match.end()
+    return tokens, frozenset(breaks)
 
 
 def _clean(word: str) -> str:
@@ -341,11 +369,15 @@ def _clean(word: str) -> str:
     return word
 
 
-def _longest(gazetteer: Gazetteer, tokens: list[str], start: int) -> tuple[str, int] | None:
+def _longest(
+    gazetteer: Gazetteer, tokens: list[str], start: int, breaks: frozenset[int] = frozenset()
+) -> tuple[str, int] | None:
     """The longest alias starting at token ``start`` and the number of tokens it spans."""
     first = tokens[start]
     longest = max((gazetteer.widths.get(v, 0) for v in _variants(first)), default=0)
-    for width in range(min(longest, len(tokens) - start), 0, -1):
+    # An alias does not run across punctuation ("Georgia, Atlanta").
+    span = next((k for k in range(1, longest) if start + k in breaks), longest)
+    for width in range(min(span, len(tokens) - start), 0, -1):
         words = tokens[start : start + width]
         last = words[-1]
         for candidate_last in _variants(last):
@@ -375,11 +407,16 @@ def _context_factor(
     *,
     meanings: tuple[tuple[str, str], ...],
     gazetteer: Gazetteer,
+    breaks: frozenset[int] = frozenset(),
 ) -> float:
     """1, or NOT_A_PLACE_FACTOR where the name at ``tokens[start:start + width]`` is a person's
-    name, a dish or a language."""
-    before = tokens[start - 1] if start > 0 else ""
-    after = tokens[start + width] if start + width < len(tokens) else ""
+    name, a dish or a language. A word across punctuation is no context: "Somerset" in "Curry
+    Rivel, Somerset" is no surname."""
+    before = tokens[start - 1] if start > 0 and start not in breaks else ""
+    end = start + width
+    after = tokens[end] if end < len(tokens) and end not in breaks else ""
+    if after in _NAMESAKES or tokens[end : end + 2] == ["Air", "Lines"]:
+        return NOT_A_PLACE_FACTOR
     if tokens[start] in ("Turkey", "Turkey's") and width == 1:
         nearby_before = set(tokens[max(0, start - 3) : start])
         if after.lower() in _FOOD or nearby_before & _FOOD_BEFORE:
@@ -390,23 +427,33 @@ def _context_factor(
         or tokens[start + width - 1].endswith("-language")
     ):
         return NOT_A_PLACE_FACTOR
+    # "Australian Marc Leishman", "Australia's Neil Robertson": one person's nationality, not
+    # the country as an actor ("British Prime Minister", "Sudan's Armed Forces" are).
+    last = tokens[end - 1]
+    personal = (
+        after[:1].isupper() and after not in _ACTOR_FOLLOWERS and _clean(after) not in gazetteer
+    )
     if all(kind == "demonym" for _, kind in meanings):
-        # "Australian Marc Leishman": one person's nationality, not the country as an actor
-        # ("British Prime Minister", "Sudanese Armed Forces" are).
-        if after[:1].isupper() and after not in _ACTOR_FOLLOWERS and _clean(after) not in gazetteer:
-            return NATIONALITY_FACTOR
-        return 1.0
+        return NATIONALITY_FACTOR if personal else 1.0
+    if personal and _clean(last) != last and any(kind == "name" for _, kind in meanings):
+        return NATIONALITY_FACTOR  # a city's ("Sydney's Martin Place") is a place in it
     if after in ("international", "internationals"):  # "the Togo international": a player
+        return NATIONALITY_FACTOR
+    if _of_a_person(tokens, start, breaks):
         return NATIONALITY_FACTOR
     if width != 1 or all(kind == "institution" for _, kind in meanings):
         return 1.0  # "NASA Administrator"
-    if before in _HONORIFICS:
-        return NOT_A_PLACE_FACTOR
+    if (
+        before in _HONORIFICS
+        or before in _NAMING
+        or (before in ("is", "was") and start > 1 and tokens[start - 2] == "name")
+    ):
+        return NOT_A_PLACE_FACTOR  # "Dr Jordan", "a man named Nigel", "his name is Nigel"
     # "Michael Jordan": a capitalised word before, which is no opener and no place.
     if (
         before[:1].isupper()
         and before not in _OPENERS
-        and not before.endswith((".", ",", ":", ";"))
+        and not before.endswith(".")
         and _clean(before) not in gazetteer
         and before not in _PLACE_LEADERS
     ):
@@ -424,10 +471,23 @@ def _context_factor(
     return 1.0
 
 
+def _of_a_person(tokens: list[str], start: int, breaks: frozenset[int]) -> bool:
+    """ "Fabio Fognini of Italy": a person's full name, then "of" and the country, says where the
+    person is from; "Bank of England", "Prime Minister Shinzo Abe of Japan" name a state actor."""
+    if start < 3 or tokens[start - 1] != "of" or {start - 1, start - 2} & breaks:
+        return False
+    first, last = tokens[start - 3], tokens[start - 2]
+    heads = _ACTOR_FOLLOWERS | _PLACE_FOLLOWERS | _HONORIFICS
+    if not (first[:1].isupper() and last[:1].isupper()) or first in _OPENERS:
+        return False
+    return not (set(tokens[max(0, start - 6) : start - 1]) & heads)
+
+
 def _resolve(mentions: list[Mention]) -> list[tuple[Mention, tuple[str, str]]]:
     """Each mention with the one meaning it takes: an alias with one country keeps it; an
     ambiguous one goes to the country the article's unambiguous mentions support most, else to
-    its highest-ranked kind (a country's own name before a region or city of the same name)."""
+    its highest-ranked kind (a country's own name before a region or city of the same name),
+    else to the first the gazetteer lists (the biggest city of that name)."""
     support: dict[str, float] = {}
     for mention in mentions:
         codes = {code for code, _ in mention.meanings}
