@@ -129,7 +129,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             words=args.words,
             ratio=args.ratio,
         )
-        pipeline = build_analyzer(
+        analyzer = build_analyzer(
             engine=args.engine or settings.engine,
             taxonomy_path=settings.taxonomy_path,
             min_score=settings.min_topic_score,
@@ -137,7 +137,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             model_dir=args.model_dir or settings.model_dir,
         )
         rows = select_half(read_jsonl(args.file, ("text", "summary")), args.half)
-        return evaluate_summaries(rows, pipeline)
+        return evaluate_summaries(rows, analyzer)
 
     def summary_table(scores: SummaryScores) -> Table:
         from rich.table import Table
@@ -168,7 +168,7 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         taxonomy_path = args.taxonomy or settings.taxonomy_path
         min_score = settings.min_topic_score if args.min_score is None else args.min_score
-        pipeline = build_analyzer(
+        analyzer = build_analyzer(
             engine="extractive",
             tagger=args.tagger or settings.tagger,
             taxonomy_path=taxonomy_path,
@@ -177,7 +177,7 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         )
         rows = select_half(read_jsonl(args.file, ("text", "project_topics")), args.half)
         thresholds = alert_thresholds(load_taxonomy(taxonomy_path), min_score)
-        return evaluate_topics(rows, pipeline, thresholds)
+        return evaluate_topics(rows, analyzer, thresholds)
 
     def topics_table(scores: TopicScores) -> Table:
         table = _counts_table(
