@@ -151,10 +151,9 @@ def test_concurrent_deliveries_of_one_object_store_one_item(
     assert len(stack.alert_batch()["Records"]) == 1
 
 
-# Known race, open: about one run in four one of the two racing deliveries raises instead of
-# ending "duplicate" (seen after issue 15 replaced the transaction with conditional puts and
-# issue 14 forked each article). Kept visible, not silenced, until it is fixed.
-@pytest.mark.xfail(reason="open race: the losing delivery sometimes raises", strict=False)
+# The loser may see the winner's content claim before the winner's article is written (two
+# writes since the transaction went): it is still the duplicate. The interleaving is pinned
+# deterministically in tests/unit/test_usecases_ingest.py.
 def test_the_same_bytes_under_two_keys_at_once_store_one_original(
     stack: Stack, seed_bytes: bytes
 ) -> None:
