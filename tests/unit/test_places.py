@@ -192,6 +192,15 @@ def test_a_sports_venue_is_no_subject(detector: PlaceDetector) -> None:
     assert codes(detector, news) == ["SA"]
 
 
+def test_a_club_named_after_a_city_is_no_place(detector: PlaceDetector) -> None:
+    """The harbour-cup seed: "beating Riverside" is a club, not Riverside, California."""
+    seed = (REPO / "seeds/harbour-cup-final.md").read_text(encoding="utf-8")
+    assert "Riverside" in seed
+    assert codes(detector, seed) == []
+    news = "Wildfires forced evacuations in Riverside on Monday. " + FILLER
+    assert codes(detector, news) == ["US"]
+
+
 def test_a_country_named_only_by_a_city_counts_for_less(detector: PlaceDetector) -> None:
     """A city named alone may be no place (a club, a given name); after "in", or with its
     country or region named too, it counts in full."""

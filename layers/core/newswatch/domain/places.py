@@ -298,15 +298,18 @@ class PlaceDetector:
             return ()
         chosen = _resolve(mentions)
         # A country named only by cities, none of them after "in" or "from", may be no place
-        # at all: "Riverside" the club, "Charlotte" the given name, "Nigel" the voter.
+        # at all: "Charlotte" the given name, "Nigel" the voter. In a sports report such a city
+        # is a club ("beating Riverside"), which counts by its league, which it does not name.
         corroborated = {
             code for mention, (code, kind) in chosen if kind != "city" or mention.locative
         }
+        words = {word for text, _ in units for word in _TOKEN.findall(text)}
+        lone_city = 0.0 if len(_SPORTING & words) >= 2 else UNCORROBORATED_CITY_FACTOR
         per_unit: dict[str, dict[int, float]] = {}
         for mention, (code, kind) in chosen:
             value = KIND_WEIGHTS.get(kind, 0.5) * mention.factor
             if code not in corroborated:
-                value *= UNCORROBORATED_CITY_FACTOR
+                value *= lone_city
             if mention.locative:  # "in Khartoum": where the events take place
                 value *= LOCATIVE_BOOST
             cell = per_unit.setdefault(code, {})
