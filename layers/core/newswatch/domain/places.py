@@ -7,10 +7,14 @@ regions (Gaza -> PS, Donetsk -> UA, Darfur -> SD, Texas -> US). The file is read
 detection, not on import.
 
 Aliases are matched case-sensitively on word boundaries, longest first ("South Sudan" before
-"Sudan", "New Mexico" before "Mexico"). A name shared by several countries (Georgia the country
-and the US state, Cambridge in England and Massachusetts) goes to the meaning the rest of the
-article supports; a country or region name that is part of a person's name ("Michael Jordan",
-"Jordan Henderson") or Turkey the dish counts for little.
+"Sudan", "New Mexico" before "Mexico"), never across punctuation. A name shared by several
+countries (Georgia the country and the US state, Cambridge in England and Massachusetts) goes to
+the meaning the rest of the article supports, else to the biggest place of that name; a name
+that is part of a person's name ("Michael Jordan", "men named Nigel"), of a street, newspaper or
+airline ("Cuba Street", "New York Times"), Turkey the dish, a cuisine or a language counts for
+nothing, a person's nationality ("Australia's Neil Robertson", "Fognini of Italy") for little.
+A sports venue ("the cup final in Jeddah") is no subject, and a country named only by cities
+(none after "in") counts half, nothing in a sports report, where such a city is a club.
 
 Scoring follows the topic rule: a country is what the article is about when it is where the
 events happen or its government, forces or people are a main actor in the title, the lead or
