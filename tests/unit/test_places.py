@@ -182,6 +182,36 @@ def test_london_boroughs_and_metropolitan_districts_are_british(
     assert codes(detector, text) == ["GB"]
 
 
+def test_a_sports_venue_is_no_subject(detector: PlaceDetector) -> None:
+    text = (
+        "The home side won the cup final in Jeddah on Saturday after extra time. "
+        "The striker scored twice in the second half. Fans filled the stadium for the match."
+    )
+    assert codes(detector, text) == []
+    news = "Negotiators met in Jeddah on Tuesday to discuss a ceasefire proposal. " + FILLER
+    assert codes(detector, news) == ["SA"]
+
+
+def test_a_club_named_after_a_city_is_no_place(detector: PlaceDetector) -> None:
+    """The harbour-cup seed: "beating Riverside" is a club, not Riverside, California."""
+    seed = (REPO / "seeds/harbour-cup-final.md").read_text(encoding="utf-8")
+    assert "Riverside" in seed
+    assert codes(detector, seed) == []
+    news = "Wildfires forced evacuations in Riverside on Monday. " + FILLER
+    assert codes(detector, news) == ["US"]
+
+
+def test_a_country_named_only_by_a_city_counts_for_less(detector: PlaceDetector) -> None:
+    """A city named alone may be no place (a club, a given name); after "in", or with its
+    country or region named too, it counts in full."""
+    alone = "Names most likely to vote Tory were Charlotte, Fiona and Pauline. " + FILLER * 2
+    located = "Names most likely to vote Tory were those of people in Charlotte. " + FILLER * 2
+    [lone] = detector.score(split_sentences(alone))
+    [placed] = detector.score(split_sentences(located))
+    assert lone.code == placed.code == "US"
+    assert lone.score < placed.score
+
+
 def test_continents_are_not_countries(detector: PlaceDetector) -> None:
     text = "Carnival came to South America and Latin America this week. " + FILLER
     assert codes(detector, text) == []

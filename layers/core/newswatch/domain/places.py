@@ -7,10 +7,14 @@ regions (Gaza -> PS, Donetsk -> UA, Darfur -> SD, Texas -> US). The file is read
 detection, not on import.
 
 Aliases are matched case-sensitively on word boundaries, longest first ("South Sudan" before
-"Sudan", "New Mexico" before "Mexico"). A name shared by several countries (Georgia the country
-and the US state, Cambridge in England and Massachusetts) goes to the meaning the rest of the
-article supports; a country or region name that is part of a person's name ("Michael Jordan",
-"Jordan Henderson") or Turkey the dish counts for little.
+"Sudan", "New Mexico" before "Mexico"), never across punctuation. A name shared by several
+countries (Georgia the country and the US state, Cambridge in England and Massachusetts) goes to
+the meaning the rest of the article supports, else to the biggest place of that name; a name
+that is part of a person's name ("Michael Jordan", "men named Nigel"), of a street, newspaper or
+airline ("Cuba Street", "New York Times"), Turkey the dish, a cuisine or a language counts for
+nothing, a person's nationality ("Australia's Neil Robertson", "Fognini of Italy") for little.
+A sports venue ("the cup final in Jeddah") is no subject, and a country named only by cities
+(none after "in") counts half, nothing in a sports report, where such a city is a club.
 
 Scoring follows the topic rule: a country is what the article is about when it is where the
 events happen or its government, forces or people are a main actor in the title, the lead or
@@ -57,6 +61,8 @@ LEAD_WEIGHTS = (1.6, 1.3, 1.15)
 NOT_A_PLACE_FACTOR = 0.0
 # A person's nationality ("Australian Marc Leishman", "the Togo international").
 NATIONALITY_FACTOR = 0.3
+# Cities are all a country's evidence, and none is where something happens ("in Riverside").
+UNCORROBORATED_CITY_FACTOR = 0.5
 # Mass at which the score reaches 1 - 1/e, for a short article; longer ones need more.
 SATURATION = 0.8
 REFERENCE_SENTENCES = 6
@@ -96,6 +102,15 @@ _NAMESAKES = _words(
     """
     Street Road Avenue Lane Drive Boulevard Times Post Herald Journal Tribune Gazette
     Chronicle Telegraph Examiner Airlines Airways
+    """
+)
+# Words of a sporting event: the city it is played in is its venue, which the rule does not
+# count (a club or a national team counts by its name, not by where it plays).
+_SPORTING = _words(
+    """
+    final finals semi-final semi-finals quarter-final quarter-finals match matches game games
+    tournament championship championships fixture fixtures derby Cup Open Grand Prix race
+    stadium kick-off friendly qualifier
     """
 )
 _LOCATIVES = frozenset(
@@ -273,6 +288,8 @@ class PlaceDetector:
         seen: dict[str, list[int]] = {}
         first_personal: set[str] = set()
         for m in mentions:
+            if m.factor == 0.0 and m.locative:
+                continue  # a venue ("the final in Jeddah"): neither a place nor a person
             counts = seen.setdefault(m.alias, [0, 0])
             if counts == [0, 0] and m.factor == 0.0:
                 first_personal.add(m.alias)
@@ -284,9 +301,19 @@ class PlaceDetector:
         if not mentions:
             return ()
         chosen = _resolve(mentions)
+        # A country named only by cities, none of them after "in" or "from", may be no place
+        # at all: "Charlotte" the given name, "Nigel" the voter. In a sports report such a city
+        # is a club ("beating Riverside"), which counts by its league, which it does not name.
+        corroborated = {
+            code for mention, (code, kind) in chosen if kind != "city" or mention.locative
+        }
+        words = {word for text, _ in units for word in _TOKEN.findall(text)}
+        lone_city = 0.0 if len(_SPORTING & words) >= 2 else UNCORROBORATED_CITY_FACTOR
         per_unit: dict[str, dict[int, float]] = {}
         for mention, (code, kind) in chosen:
             value = KIND_WEIGHTS.get(kind, 0.5) * mention.factor
+            if code not in corroborated:
+                value *= lone_city
             if mention.locative:  # "in Khartoum": where the events take place
                 value *= LOCATIVE_BOOST
             cell = per_unit.setdefault(code, {})
@@ -322,6 +349,7 @@ class PlaceDetector:
         gazetteer = self.gazetteer
         tokens, breaks = _tokens(text)
         widths = gazetteer.widths
+        sporting = bool(_SPORTING & set(tokens))
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
@@ -345,6 +373,8 @@ class PlaceDetector:
                 tokens, i, width, meanings=meanings, gazetteer=gazetteer, breaks=breaks
             )
             locative = i > 0 and tokens[i - 1] in _LOCATIVES
+            if locative and sporting and all(k in ("city", "capital") for _, k in meanings):
+                factor = NOT_A_PLACE_FACTOR  # "the cup final in Jeddah": a venue, no subject
             found.append(Mention(unit, alias, meanings, factor, locative))
             i += width
         return found
