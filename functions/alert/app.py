@@ -14,7 +14,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from newswatch.composition import (
     LocalContext,
-    PartialBatchResponse,
     alert_function,
     metrics_namespace,
     stream_batch,
@@ -31,15 +30,18 @@ logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
 
 
-def record_handler(image: dict[str, Any] | None, lambda_context: Any = None) -> AlertOutcome | None:
-    if not image:
+def record_handler(wire: dict[str, Any] | None, lambda_context: Any = None) -> AlertOutcome | None:
+    # The wire image, read by our codec: the stored topics come back as the tagger's TopicTags.
+    if not wire:
         metrics.add_metric(name="AlertRecordsIgnored", unit=MetricUnit.Count, value=1)
         return None
+    function = alert_function()
+    image = function.article(wire)
     logger.set_correlation_id(str(image.get("key", "")))
     logger.append_keys(bucket=image.get("bucket"), version_id=image.get("version_id"))
     remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
     try:
-        outcome = alert_function().alert(image, remaining() if remaining else None)
+        outcome = function.alert(image, remaining() if remaining else None)
     except AlertPublishError:
         metrics.add_metric(name="AlertPublishFailed", unit=MetricUnit.Count, value=1)
         logger.exception("alert publish failed; the record will be retried")
@@ -61,11 +63,10 @@ def record_handler(image: dict[str, Any] | None, lambda_context: Any = None) -> 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: Any) -> PartialBatchResponse:
-    return stream_batch(event["Records"], lambda image: record_handler(image, context))
+def _handler(event: dict[str, Any], context: Any) -> Any:
+    return stream_batch(event["Records"], lambda wire: record_handler(wire, context))
 
 
-def lambda_handler(event: dict[str, Any], context: Any = None) -> PartialBatchResponse:
+def lambda_handler(event: dict[str, Any], context: Any = None) -> Any:
     # The local pollers and tests may pass no context; powertools needs one.
-    result: PartialBatchResponse = _handler(event, context or LocalContext())
-    return result
+    return _handler(event, context or LocalContext())

@@ -3,7 +3,6 @@ failed ones reported, by the identifier their event source retries them by."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -33,12 +32,12 @@ def test_a_batch_that_all_succeeds_reports_nothing() -> None:
     assert sqs_batch([{"messageId": "m", "body": "x"}], lambda r: None) == {"batchItemFailures": []}
 
 
-def test_stream_records_arrive_as_python_images_and_failures_by_sequence_number() -> None:
+def test_stream_records_arrive_as_their_wire_images_and_failures_by_sequence_number() -> None:
     images: list[dict[str, Any] | None] = []
 
     def handle(image: dict[str, Any] | None) -> None:
         images.append(image)
-        if image and image["key"] == "b.txt":
+        if image and image["key"] == {"S": "b.txt"}:
             raise RuntimeError("publish failed")
 
     def record(sequence: str, image: dict[str, Any] | None) -> dict[str, Any]:
@@ -55,8 +54,8 @@ def test_stream_records_arrive_as_python_images_and_failures_by_sequence_number(
 
     assert stream_batch(records, handle) == {"batchItemFailures": [{"itemIdentifier": "101"}]}
     assert images == [
-        {"key": "a.txt", "score": Decimal("0.5"), "tags": {"aid"}},
-        {"key": "b.txt"},
+        {"key": {"S": "a.txt"}, "score": {"N": "0.5"}, "tags": {"SS": ["aid"]}},
+        {"key": {"S": "b.txt"}},
         None,
     ]
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newswatch.adapters.lambda_batch import PartialBatchResponse, sqs_batch, stream_batch
+from newswatch.adapters.lambda_batch import sqs_batch, stream_batch
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.s3_events import Delivery, ObjectRef, UnrecognizedMessageError
 from newswatch.analyzer import Analyzer, AnalyzerOptions
@@ -39,7 +39,6 @@ __all__ = [
     "IngestFunction",
     "LocalContext",
     "ObjectRef",
-    "PartialBatchResponse",
     "SettingsError",
     "UnrecognizedMessageError",
     "alert_function",
@@ -273,6 +272,12 @@ class AlertFunction:
     store: DynamoArticleStore
     publisher: SnsAlertPublisher
     linker: ArticleLinker
+
+    def article(self, wire_image: dict[str, Any]) -> dict[str, Any]:
+        """A stream record's NewImage as the stored article (the codec's one decoding)."""
+        from newswatch.adapters.dynamodb_codec import deserialize_item
+
+        return deserialize_item(wire_image)
 
     def alert(self, image: dict[str, Any], remaining_ms: int | None = None) -> AlertOutcome:
         """``remaining_ms``: the invocation's time left, which sizes the claim's lease."""

@@ -34,15 +34,13 @@ def sqs_batch(
 def stream_batch(
     records: Iterable[Mapping[str, Any]], handle: Callable[[dict[str, Any] | None], object]
 ) -> PartialBatchResponse:
-    """``handle`` each DynamoDB stream record's new image (numbers as Decimal; None when the
-    record has none); the failed ones are reported by sequence number."""
-    from newswatch.adapters.dynamodb_codec import deserialize_item
-
-    def handle_image(record: Mapping[str, Any]) -> object:
-        image = (record.get("dynamodb") or {}).get("NewImage")
-        return handle(deserialize_item(image) if image else None)
-
-    return _partial(records, handle_image, lambda record: str(record["dynamodb"]["SequenceNumber"]))
+    """``handle`` each DynamoDB stream record's new image, as it came (DynamoDB JSON; None when
+    the record has none); the failed ones are reported by sequence number."""
+    return _partial(
+        records,
+        lambda record: handle((record.get("dynamodb") or {}).get("NewImage")),
+        lambda record: str(record["dynamodb"]["SequenceNumber"]),
+    )
 
 
 def _partial(
