@@ -133,11 +133,13 @@ class FakeTable:
         new_items: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """The claim, the article and the entries as three requests, as the adapter makes them
-        (``between_writes`` runs after the article is stored: a crash there leaves no entries)."""
+        (``between_claim_and_article`` runs after a claim, before the article is written: another
+        upload of the same bytes sees the claim and no article; ``between_writes`` runs after the
+        article is stored: a crash there leaves no entries)."""
         key = (str(item["pk"]), str(item["sk"]))
-        with self.lock:
-            self.calls.append("put_article")
-            if claim_content:
+        if claim_content:
+            with self.lock:
+                self.calls.append("claim_content")
                 content = (content_pk(str(item["content_sha256"])), CONTENT_SK)
                 claimed = self.items.get(content)
                 if claimed is not None and (claimed["article_pk"], claimed["article_sk"]) != key:
@@ -150,12 +152,18 @@ class FakeTable:
                     "article_sk": key[1],
                     "uploaded_at": item.get("uploaded_at"),
                 }
+            self.between_claim_and_article()
+        with self.lock:
+            self.calls.append("put_article")
             if key in self.items:
                 return PutResult.EXISTS
             self.items[key] = _stored(item)
         self.between_writes()
         self.put_entries([*topic_items, *new_items])
         return PutResult.STORED
+
+    def between_claim_and_article(self) -> None:
+        """A hook for tests: runs between a content claim and the article's write."""
 
     def between_writes(self) -> None:
         """A hook for tests: runs between the article's write and its entries' write."""

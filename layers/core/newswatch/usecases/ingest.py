@@ -7,7 +7,8 @@
 - Transient AWS errors (throttling, 5xx, network) propagate, so the queue retries the message; every
   step before the single conditional write is a read, so a retry is always safe.
 - The same bytes already stored under another key (or version) become a ``duplicate`` pointing at
-  the first article; duplicates never alert.
+  the first article; duplicates never alert. So do bytes a concurrent upload has claimed but not
+  yet stored (:meth:`IngestRun.claimant`).
 - A processed article whose text is a near-duplicate of an earlier one (MinHash over word
   shingles, :mod:`newswatch.domain.neardup`; :mod:`newswatch.usecases.near_duplicates`) is flagged
   ``near_duplicate`` with ``near_duplicate_of`` / ``near_duplicate_similarity``. It alerts only
@@ -29,10 +30,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
-from newswatch.domain.models import Analysis
+from newswatch.domain.models import Analysis, TopicTag
 from newswatch.domain.neardup import Fingerprint, fingerprint
 from newswatch.domain.records import (
     ALREADY_STORED,
+    CONTENT_SK,
     DUPLICATE,
     DUPLICATE_COPIES,
     FAILED,
@@ -44,7 +46,9 @@ from newswatch.domain.records import (
     article_pk,
     article_ref,
     article_sk,
+    article_topics,
     clip,
+    content_pk,
     topic_items,
 )
 from newswatch.domain.timeutil import iso_utc
@@ -197,7 +201,7 @@ class IngestRun:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
             # The earlier delivery may have died between its write and its entries (idempotent).
-            self.store.put_entries(topic_items(item, item.get("topics") or ()))
+            self.store.put_entries(topic_items(item, article_topics(item)))
             register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
@@ -213,9 +217,9 @@ class IngestRun:
         )
 
     def store_item(
-        self, item: dict[str, Any], topic_maps: Sequence[Mapping[str, Any]] = (), **kw: Any
+        self, item: dict[str, Any], topics: Sequence[TopicTag] = (), **kw: Any
     ) -> IngestOutcome:
-        result = self.store.put_article(item, topic_items(item, topic_maps))
+        result = self.store.put_article(item, topic_items(item, topics))
         if result == PutResult.EXISTS:
             # A concurrent delivery stored this version first.
             return self.existing() or self.outcome(ALREADY_STORED)
@@ -244,11 +248,31 @@ class IngestRun:
         )
         return self.store_item(item, duplicate_of=duplicate_of)
 
+    def claimant(self, item: Mapping[str, Any], sha: str) -> Mapping[str, Any]:
+        """The article that claimed these bytes before us (a concurrent upload under another key).
+
+        Its claim and its article item are two writes, so the item may not be readable yet (it
+        is a moment away, or that delivery died in between and its retry will write it). The
+        claim names it, and our analysis of the same bytes describes it until then: this copy
+        is its duplicate either way, rather than an error retried until the item lands.
+        """
+        claim = self.store.get(content_pk(sha), CONTENT_SK)
+        if claim is None:
+            raise RuntimeError(f"content {sha} was claimed, but its claim cannot be read")
+        ref = (str(claim["article_pk"]), str(claim["article_sk"]))
+        original = self.store.get(*ref)
+        if original is None:
+            return {**item, "pk": ref[0], "sk": ref[1]}
+        if original.get("status") != PROCESSED:
+            # Only a processed article claims bytes; its version was stored another way first.
+            raise RuntimeError(f"content {sha} is claimed by {ref}, stored as {original['status']}")
+        return original
+
     def processed(
         self, analysis: Analysis, sha: str, size: int, settings: IngestSettings
     ) -> IngestOutcome:
         """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
-        fields, topic_maps = analysis_fields(analysis)
+        fields, topics = analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
@@ -272,22 +296,18 @@ class IngestRun:
             new_bands, old_bands = split_bands(fp, band_items, item)
         decide_alert_now(item, settings)
         result = self.store.put_article(
-            item, topic_items(item, topic_maps), claim_content=True, new_items=new_bands
+            item, topic_items(item, topics), claim_content=True, new_items=new_bands
         )
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
-            # A concurrent upload of the same bytes under another key was stored first.
-            original = self.store.find_original(sha, exclude=(self.pk, self.sk))
-            if original is None:
-                raise RuntimeError(f"content {sha} is claimed but its article cannot be read")
-            return self.duplicate(original, sha, size)
+            return self.duplicate(self.claimant(item, sha), sha, size)
         if self.near_index is not None and fp is not None and old_bands:
             # Bands an earlier article is in: listed there by a conditional update each.
             self.near_index.register_near_member(old_bands, *membership(fp, item))
         return self.outcome(
             PROCESSED,
-            topics=tuple(t["label"] for t in topic_maps),
+            topics=tuple(t.label for t in topics),
             near_duplicate_of=item.get("near_duplicate_of"),
             alert_only_topics=tuple(item.get("alert_only_topics") or ()),
         )
