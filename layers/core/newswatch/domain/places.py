@@ -87,7 +87,7 @@ _HONORIFICS = _words(
     """
 )
 # Words that introduce a name: "men named Nigel" are no town in South Africa.
-_NAMING = frozenset(["named", "called", "nicknamed", "christened"])
+_NAMING = frozenset(["named", "nicknamed", "christened"])
 # Capitalised words that follow a place name without making it a person's name.
 _PLACE_FOLLOWERS = _words(
     """
@@ -107,11 +107,12 @@ _NAMESAKES = _words(
 )
 # Words of a sporting event: the city it is played in is its venue, which the rule does not
 # count (a club or a national team counts by its name, not by where it plays).
+# Each alone has other senses ("the final round of talks", "a cup of tea"), so it takes two.
 _SPORTING = _words(
     """
-    final finals semi-final semi-finals quarter-final quarter-finals match matches game games
-    tournament championship championships fixture fixtures derby Cup Open Grand Prix race
-    stadium kick-off friendly qualifier
+    final finals semi-final semi-finals quarter-final quarter-finals cup Cup match matches
+    tournament championship championships fixture fixtures derby stadium kick-off qualifier
+    striker goalkeeper Olympics Prix
     """
 )
 _LOCATIVES = frozenset(
@@ -377,7 +378,7 @@ class PlaceDetector:
             if (
                 locative
                 and all(kind in ("city", "capital") for _, kind in meanings)
-                and not _SPORTING.isdisjoint(tokens)
+                and len(_SPORTING.intersection(tokens)) >= 2
             ):
                 factor = NOT_A_PLACE_FACTOR  # "the cup final in Jeddah": a venue, no subject
             found.append(Mention(unit, alias, meanings, factor, locative))
