@@ -39,16 +39,16 @@ def throughput_child(data_dir: Path, repeats: int, limit: int | None) -> dict[st
     rows = read_jsonl(data_dir / "cnndm-dev.jsonl", ("text",))[:limit]
     texts = [str(row["text"]) for row in rows]
     blobs = [text.encode("utf-8") for text in texts]
-    pipeline = build_analyzer()
-    length = pipeline.options.length
+    analyzer = build_analyzer()
+    length = analyzer.options.length
     lexrank = sumy_summarizer("lexrank")
     textrank = sumy_summarizer("textrank")
     # One article through each engine. "pipeline" is what the Lambda runs; the others are
     # summarizers alone (segmentation + summary, or sumy's parse + summary) for the chart.
     engines: dict[str, Callable[[bytes, str], object]] = {
-        "pipeline": lambda blob, _: pipeline.analyze_bytes(blob, "article.txt", "text/plain"),
+        "pipeline": lambda blob, _: analyzer.analyze_bytes(blob, "article.txt", "text/plain"),
         "lexrank": lambda _, text: lexrank(text, 3),
-        "extractive": lambda _, text: pipeline.summarizer.summarize(
+        "extractive": lambda _, text: analyzer.summarizer.summarize(
             split_sentences(text), length, title=None
         ),
         "lead3": lambda _, text: lead_sentences(split_sentences(text), 3),
@@ -71,16 +71,16 @@ def throughput_child(data_dir: Path, repeats: int, limit: int | None) -> dict[st
     for blob in blobs:
         t0 = time.perf_counter()
         document = extract_document(
-            blob, "article.txt", "text/plain", max_bytes=pipeline.options.max_bytes
+            blob, "article.txt", "text/plain", max_bytes=analyzer.options.max_bytes
         )
         t1 = time.perf_counter()
         sentences = split_sentences(document.text)
         t2 = time.perf_counter()
         detect_language(document.text)
         t3 = time.perf_counter()
-        pipeline.summarizer.summarize(sentences, length, title=document.title)
+        analyzer.summarizer.summarize(sentences, length, title=document.title)
         t4 = time.perf_counter()
-        pipeline.tagger.tag(sentences, title=document.title)
+        analyzer.tagger.tag(sentences, title=document.title)
         t5 = time.perf_counter()
         for stage, seconds in zip(
             stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True

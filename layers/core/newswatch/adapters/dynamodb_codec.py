@@ -4,17 +4,25 @@ Writes: floats become Decimals (DynamoDB rejects floats), NaN/infinity and None 
 become lists, and an empty string is never written to an index key. Reads: :func:`deserialize_item`
 keeps DynamoDB's Decimals (what the use cases compare scores with); :func:`plain` turns them into
 int or float for the archive's readers (JSON, the CLI, the report).
+
+Topics and countries: an article item holds :class:`TopicTag` / :class:`PlaceTag` values
+(:mod:`newswatch.domain.records`); they are written as maps and an article item read back holds
+tags again, so the tagger's form reaches the alert unchanged. :func:`plain` gives their maps, the
+form JSON readers need.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from newswatch.domain.models import PlaceTag, TopicTag
 
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
 INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
@@ -27,6 +35,8 @@ def to_dynamo(value: Any) -> Any:
     """Plain Python -> what TypeSerializer accepts: floats become Decimals, tuples lists."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, TopicTag | PlaceTag):
+        return to_dynamo(tag_map(value))
     if isinstance(value, float):
         # DynamoDB has no NaN or infinity; such a value is left out rather than fail the write.
         return Decimal(str(round(value, 6))) if math.isfinite(value) else None
@@ -52,16 +62,52 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
-    """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal."""
-    return {k: _deserializer.deserialize(v) for k, v in image.items()}
+    """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal,
+    an article's topics and countries as :class:`TopicTag` / :class:`PlaceTag`."""
+    item = {k: _deserializer.deserialize(v) for k, v in image.items()}
+    if item.get("type") == "article":
+        if "topics" in item:
+            item["topics"] = [topic_tag(t) for t in item["topics"]]
+        if "countries" in item:
+            item["countries"] = [place_tag(c) for c in item["countries"]]
+    return item
+
+
+def tag_map(tag: TopicTag | PlaceTag) -> dict[str, Any]:
+    """How a topic or a country is stored: its fields as a map, without the empty ones."""
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(tag).items() if v is not None
+    }
+
+
+def topic_tag(stored: Mapping[str, Any]) -> TopicTag:
+    iptc = stored.get("iptc")
+    return TopicTag(
+        label=str(stored["label"]),
+        score=float(stored.get("score", 0)),
+        iptc=str(iptc) if iptc else None,
+        evidence=tuple(str(e) for e in stored.get("evidence") or ()),
+    )
+
+
+def place_tag(stored: Mapping[str, Any]) -> PlaceTag:
+    return PlaceTag(
+        code=str(stored["code"]),
+        name=str(stored.get("name") or stored["code"]),
+        score=float(stored.get("score", 0)),
+        evidence=tuple(str(e) for e in stored.get("evidence") or ()),
+    )
 
 
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A wire-format item as plain Python: Decimals become int or float, sets sorted lists."""
+    """A wire-format item as plain Python: Decimals become int or float, sets sorted lists,
+    topics and countries their stored maps."""
     return {key: _plain_value(value) for key, value in deserialize_item(item).items()}
 
 
 def _plain_value(value: Any) -> Any:
+    if isinstance(value, TopicTag | PlaceTag):
+        return tag_map(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):
