@@ -271,11 +271,14 @@ class AlertFunction:
     linker: ArticleLinker
 
     def alert(self, image: dict[str, Any], remaining_ms: int | None = None) -> AlertOutcome:
-        """``remaining_ms``: the invocation's time left, which sizes the claim's lease."""
+        """``image``: a stream record's NEW_IMAGE as powertools decodes it (its packed fields are
+        put back here). ``remaining_ms``: the invocation's time left, which sizes the claim's
+        lease."""
+        from newswatch.adapters.dynamodb_codec import unpack
         from newswatch.usecases.alert import alert_record, lease_for
 
         return alert_record(
-            image,
+            unpack(image),
             store=self.store,
             publisher=self.publisher,
             settings=self.settings,

@@ -4,11 +4,21 @@ Writes: floats become Decimals (DynamoDB rejects floats), NaN/infinity and None 
 become lists, and an empty string is never written to an index key. Reads: :func:`deserialize_item`
 keeps DynamoDB's Decimals (what the use cases compare scores with); :func:`plain` turns them into
 int or float for the archive's readers (JSON, the CLI, the report).
+
+An article item's long fields (:data:`PACKED_FIELDS`: the summary, the topics and countries with
+their evidence sentences) are stored as one zlib-compressed JSON Binary attribute (``packed``):
+they are most of the item, and every write of the item (the put, the alert's claim and its "sent"
+mark) is billed per started kilobyte of it. Nothing queries, filters or projects them, and every
+read comes back through :func:`deserialize_item` (or :func:`unpack` for a stream image), which puts
+them back, so no caller sees the difference.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import zlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -48,12 +58,54 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
         for k, v in to_dynamo(item).items()
         if v is not None and not (k in INDEX_KEYS and v == "")
     }
+    if clean.get("type") == "article":
+        clean = pack(clean)
     return {k: _serializer.serialize(v) for k, v in clean.items()}
 
 
 def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
     """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal."""
-    return {k: _deserializer.deserialize(v) for k, v in image.items()}
+    return unpack({k: _deserializer.deserialize(v) for k, v in image.items()})
+
+
+# -- the packed fields of an article item -------------------------------------------------------
+
+PACKED = "packed"
+PACKED_FIELDS = ("summary", "topics", "countries")
+
+
+def pack(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` (already :func:`to_dynamo`'d) with its :data:`PACKED_FIELDS` in one Binary."""
+    body = {name: item[name] for name in PACKED_FIELDS if name in item}
+    if not body:
+        return dict(item)
+    text = json.dumps(body, default=_decimal_json, ensure_ascii=False, separators=(",", ":"))
+    rest = {name: value for name, value in item.items() if name not in body}
+    return {**rest, PACKED: zlib.compress(text.encode("utf-8"), 9)}
+
+
+def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` with its packed fields put back (numbers as Decimal, as DynamoDB returns them).
+
+    The packed value arrives as boto3's Binary (GetItem, Query), bytes (a stream image through
+    powertools) or base64 text (a raw stream record)."""
+    if PACKED not in item:
+        return dict(item)
+    raw = item[PACKED]
+    raw = getattr(raw, "value", raw)
+    if isinstance(raw, str):
+        raw = base64.b64decode(raw)
+    body = json.loads(zlib.decompress(bytes(raw)), parse_float=Decimal, parse_int=Decimal)
+    rest = {name: value for name, value in item.items() if name != PACKED}
+    return {**rest, **body}
+
+
+def _decimal_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:
