@@ -1,5 +1,5 @@
 """bench/speed.py's report: the measurements of one run (bench/out/speed.json) as the Markdown
-section of bench/REPORT.md. Loaded by speed.py with ``load_bench_module("speed_report")``."""
+section of bench/REPORT.md. Imported by speed.py."""
 
 from __future__ import annotations
 

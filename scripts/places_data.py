@@ -20,8 +20,9 @@ A few entries no dataset holds are added by hand below (ADDITIONS: "U.S.", "Brit
 
 Output: a header line with the sources' versions, one "country<TAB>code<TAB>name" line per
 country, then one "alias<TAB>CODE kind,CODE kind" line per alias, where kind is one of name,
-demonym, capital, city, region, institution. Aliases keep their case:
-the detector matches them case-sensitively (so "turkey" the bird never matches "Turkey").
+demonym, capital, city, region, institution, the biggest city (else country) first. Aliases
+keep their case: the detector matches them case-sensitively (so "turkey" the bird never matches
+"Turkey").
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ REGION_TYPES = frozenset(
         "Metropolitan region", "Land", "Oblast", "Autonomous city", "Emirate", "Special region",
         "Special administrative region", "Outlying area", "Autonomous province", "Capital district",
         "Capital territory", "Metropolitan county", "Arctic region", "Self-governed part",
-        "Island council", "Island group", "Administrative region",
+        "Island council", "Island group", "Administrative region", "Metropolitan district",
+        "London borough",
     }
 )  # fmt: skip
 # Words that say where in a region, not which: "North Darfur" also gives "Darfur".
@@ -134,6 +136,8 @@ class _Builder:
         self.countries: dict[str, str] = {}
         self.population: dict[str, int] = {}
         self.aliases: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # (city name, code) -> the biggest such city's population
+        self.city_population: dict[tuple[str, str], int] = {}
 
     def add(self, alias: str, code: str, kind: str) -> None:
         alias = " ".join(alias.split())
@@ -220,6 +224,7 @@ class _Builder:
             for code, held in best.items():
                 if held >= CITY_SHARE * top:
                     self.add(name, code, "city")
+                    self.city_population[name, code] = held
         for name, codes in by_alternate.items():
             if len(codes) == 1 and name not in self.aliases and name not in primary:
                 self.add(name, codes.pop(), "city")
@@ -244,8 +249,15 @@ class _Builder:
             if len(demonyms) > 1:  # "American" is also the Northern Mariana Islands' demonym
                 keep = max(demonyms, key=lambda code: self.population.get(code, 0))
                 meanings = {m for m in meanings if m[1] != "demonym" or m[0] == keep}
-            out[alias] = sorted(meanings)
+            # The biggest place first: the detector takes it when nothing else decides
+            # (Cambridge, England, before Cambridge, Ontario).
+            out[alias] = sorted(meanings, key=lambda m: self._size(alias, m))
         return out
+
+    def _size(self, alias: str, meaning: tuple[str, str]) -> tuple[int, int, str, str]:
+        code, kind = meaning
+        city = self.city_population.get((alias, code), 0) if kind == "city" else 0
+        return -city, -self.population.get(code, 0), code, kind
 
 
 def _usable_alternate(name: str) -> bool:

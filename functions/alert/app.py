@@ -40,15 +40,18 @@ processor = BatchProcessor(
 
 
 def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertOutcome | None:
-    image = record.dynamodb.new_image if record.dynamodb else None
-    if not image:
+    # The wire image, read by our codec: the stored topics come back as the tagger's TopicTags.
+    wire = record.dynamodb.raw_event.get("NewImage") if record.dynamodb else None
+    if not wire:
         metrics.add_metric(name="AlertRecordsIgnored", unit=MetricUnit.Count, value=1)
         return None
+    function = alert_function()
+    image = function.article(wire)
     logger.set_correlation_id(str(image.get("key", "")))
     logger.append_keys(bucket=image.get("bucket"), version_id=image.get("version_id"))
     remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
     try:
-        outcome = alert_function().alert(image, remaining() if remaining else None)
+        outcome = function.alert(image, remaining() if remaining else None)
     except AlertPublishError:
         metrics.add_metric(name="AlertPublishFailed", unit=MetricUnit.Count, value=1)
         logger.exception("alert publish failed; the record will be retried")

@@ -208,6 +208,25 @@ class Stack:
 
     # -- SNS subscribers ----------------------------------------------------------------------
 
+    def subscribe(self, name: str, policy: dict[str, Any]) -> str:
+        """One more subscriber: an SQS queue subscribed with this filter policy (on message
+        attributes, as `newswatch subscribe` does), read with :meth:`received`."""
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "FilterPolicy": json.dumps(policy),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+        )
+        self.queues[name] = url
+        return name
+
     def received(self, subscriber: str) -> list[dict[str, Any]]:
         """Every SNS notification delivered to a subscriber queue since the last call."""
         messages: list[dict[str, Any]] = []
@@ -244,23 +263,10 @@ def create_stack() -> Stack:
     stream_arn = table["TableDescription"]["LatestStreamArn"]
 
     topic_arn = sns.create_topic(Name="newswatch-alerts")["TopicArn"]
-    queues = {}
+    stack = Stack(s3, ddb, sns, sqs, streams, topic_arn, stream_arn, queues={})
     for name, policy in SUBSCRIBERS.items():
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={
-                "FilterPolicy": json.dumps(policy),
-                "FilterPolicyScope": "MessageAttributes",
-            },
-        )
-        queues[name] = url
-    return Stack(s3, ddb, sns, sqs, streams, topic_arn, stream_arn, queues)
+        stack.subscribe(name, policy)
+    return stack
 
 
 class Faulty:

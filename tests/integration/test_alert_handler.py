@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from newswatch import composition
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.dynamodb_codec import serialize_item
 from newswatch.domain.alerts import AlertMessage, sms_fits
+from newswatch.domain.models import TopicTag
 from newswatch.ports import Clock
 from newswatch.settings import Settings
 from newswatch.usecases.alert import AlertPublishError, alert_record
@@ -62,9 +62,9 @@ def test_an_alert_is_published_once_with_its_bodies_and_attributes(
     assert article["summary"][:40] in email
     assert "s3://newswatch-articles-test/news/jeddah.txt" in email
     assert "Uploaded: 2026-11-29T18:00:00.000Z" in email
-    ceasefire = next(t for t in article["topics"] if t["label"] == "ceasefire")
-    assert f"ceasefire (score {float(ceasefire['score']):.2f}" in email
-    assert ceasefire["evidence"][0][:40] in email
+    ceasefire = next(t for t in article["topics"] if t.label == "ceasefire")
+    assert f"ceasefire (score {ceasefire.score:.2f}" in email
+    assert ceasefire.evidence[0][:40] in email
 
     attributes = call["MessageAttributes"]
     topics = json.loads(attributes["topics"]["StringValue"])
@@ -97,7 +97,7 @@ def test_each_subscriber_gets_only_what_its_filter_policy_matches(
     received = all_received(stack)
     [item] = stack.articles()
     sent_topics = item["alert_topics"]
-    score = max(float(t["score"]) for t in item["topics"] if t["label"] in sent_topics)
+    score = max(t.score for t in item["topics"] if t.label in sent_topics)
     assert len(received["email-ceasefire"]) == 1
     assert len(received["sms-aid"]) == (1 if "aid" in sent_topics else 0)
     assert received["email-sanctions"] == []  # a topic the article was not alerted on
@@ -249,8 +249,7 @@ def stored_article(stack: Stack, name: str, topics: dict[str, float]) -> dict[st
         "uploaded_at": "2026-11-29T18:00:00.000Z",
         "alert_state": "pending",
         "topics": [
-            {"label": label, "score": Decimal(str(score)), "evidence": ["Talks resumed."]}
-            for label, score in topics.items()
+            TopicTag(label, score, evidence=("Talks resumed.",)) for label, score in topics.items()
         ],
     }
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(item))

@@ -17,6 +17,7 @@ import pytest
 from awsstack import BUCKET, REPO, TABLE, Stack, load_handler
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
+from newswatch.domain.models import TopicTag
 from newswatch.domain.records import topic_items
 from newswatch.domain.reference import article_reference
 from newswatch.domain.subscriptions import filter_policy
@@ -34,24 +35,9 @@ def every_topic(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NEWSWATCH_WATCHED_TOPICS", raising=False)
 
 
-def subscribe(stack: Stack, name: str, policy: dict[str, Any]) -> str:
-    url = stack.sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    stack.sns.subscribe(
-        TopicArn=stack.topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
-    )
-    stack.queues[name] = url
-    return name
-
-
 def store_article(stack: Stack, key: str, scores: dict[str, float]) -> dict[str, Any]:
     topics = [
-        {"label": label, "score": score, "iptc": None, "evidence": [f"A sentence on {label}."]}
+        TopicTag(label, score, evidence=(f"A sentence on {label}.",))
         for label, score in sorted(scores.items(), key=lambda pair: -pair[1])
     ]
     item = {
@@ -68,7 +54,7 @@ def store_article(stack: Stack, key: str, scores: dict[str, float]) -> dict[str,
         "uploaded_at": "2026-12-01T10:00:00.000Z",
         "processed_at": "2026-12-01T10:00:01.000Z",
         "topics": topics,
-        "topic_labels": [t["label"] for t in topics],
+        "topic_labels": [t.label for t in topics],
         "flags": [],
         "alert_state": "pending",
     }
@@ -85,9 +71,9 @@ def test_every_topic_reaches_its_subscribers_once_per_article(
     stack: Stack, every_topic: None
 ) -> None:
     for topic in TOPICS:
-        subscribe(stack, f"only-{topic}", filter_policy([topic]))
-    several = subscribe(
-        stack, "several", filter_policy(["sanctions", "displacement", "negotiations"], 0.5)
+        stack.subscribe(f"only-{topic}", filter_policy([topic]))
+    several = stack.subscribe(
+        "several", filter_policy(["sanctions", "displacement", "negotiations"], 0.5)
     )
     # One article per topic (0.9), and one carrying three topics at once.
     for topic in TOPICS:
@@ -125,8 +111,8 @@ def test_a_topic_alerts_from_its_own_threshold_and_the_allow_list_holds(
         encoding="utf-8",
     )
     monkeypatch.setenv("NEWSWATCH_TAXONOMY", str(taxonomy))
-    subscribe(stack, "sanctions", filter_policy(["sanctions"]))
-    subscribe(stack, "aid", filter_policy(["aid"]))
+    stack.subscribe("sanctions", filter_policy(["sanctions"]))
+    stack.subscribe("aid", filter_policy(["aid"]))
     store_article(stack, "weak-sanctions.txt", {"sanctions": 0.6, "aid": 0.2})
     store_article(stack, "strong-sanctions.txt", {"sanctions": 0.75})
 
@@ -145,7 +131,7 @@ def test_a_topic_alerts_from_its_own_threshold_and_the_allow_list_holds(
 def test_the_json_alert_follows_its_schema_and_its_reference_and_link_resolve(
     stack: Stack, every_topic: None
 ) -> None:
-    subscribe(stack, "machine", filter_policy(["sanctions"]))
+    stack.subscribe("machine", filter_policy(["sanctions"]))
     item = store_article(stack, "news/sanctions.txt", {"sanctions": 0.9, "aid": 0.4})
 
     assert load_handler("alert").lambda_handler(stack.alert_batch()) == OK
@@ -173,7 +159,7 @@ def test_a_public_base_url_replaces_the_presigned_link(
     stack: Stack, every_topic: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSWATCH_ARTICLE_BASE_URL", "https://news.example.org/articles")
-    subscribe(stack, "machine", filter_policy(["aid"]))
+    stack.subscribe("machine", filter_policy(["aid"]))
     store_article(stack, "a b.txt", {"aid": 0.9})
 
     assert load_handler("alert").lambda_handler(stack.alert_batch()) == OK

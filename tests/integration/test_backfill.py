@@ -12,10 +12,13 @@ from awsstack import BUCKET, TABLE, Stack, load_handler, sqs_event
 
 from newswatch_tools.cli import main
 
+# No topic alerts on it; the crowds in Jeddah make it an article about Saudi Arabia (a final
+# played in Jeddah would not: a venue is no subject).
 SPORT = (
-    b"The home side won the cup final in Jeddah on Saturday after extra time. "
+    b"The home side won the cup final on Saturday after extra time. "
     b"The striker scored twice in the second half. Fans filled the stadium for the match. "
-    b"The coach praised his players and the crowd. The league resumes next month."
+    b"Thousands lined the streets in Jeddah to greet the players on Sunday. "
+    b"The league resumes next month."
 )
 
 # The team changed its mind: "Jeddah" now means aid, and only "truce" means ceasefire.
@@ -59,7 +62,7 @@ def test_backfill_retags_without_alerting_twice(
     assert len(stack.received("email-ceasefire")) == 1
     assert stack.received("sms-aid") == []
     before = {a["key"]: a for a in stack.articles()}
-    # No topic alert; "the cup final in Jeddah" gave it a place alert (SA) for place subscribers.
+    # No topic alert; the crowds in Jeddah gave it a place alert (SA) for place subscribers.
     assert before["sport/final.txt"]["alert_topics"] == []
     assert before["sport/final.txt"]["alert_state"] == "sent"
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import threading
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -53,11 +52,11 @@ def test_processed_article_is_stored_with_the_data_model_fields(
     assert 50 < len(article["summary"]) <= 3 * 1500
     assert "sentences" not in article  # the summary is stored once
     assert "ceasefire" in article["topic_labels"]
-    assert article["top_topic"] == article["topics"][0]["label"]
-    scores = [t["score"] for t in article["topics"]]
-    assert all(isinstance(s, Decimal) and 0 < s <= 1 for s in scores)
+    assert article["top_topic"] == article["topics"][0].label
+    scores = [t.score for t in article["topics"]]
+    assert all(isinstance(s, float) and 0 < s <= 1 for s in scores)
     assert scores == sorted(scores, reverse=True)
-    assert all(t["evidence"] for t in article["topics"])
+    assert all(t.evidence for t in article["topics"])
     assert "error" not in article and "duplicate_of" not in article
 
     # One topic entry per tag, found through the ByTopic index.

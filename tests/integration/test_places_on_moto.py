@@ -28,9 +28,9 @@ def test_countries_are_stored_with_codes_names_scores_and_evidence(stack: Stack)
     article = _ingest(stack, "news/sudan.txt", SUDAN)
     assert article["country_codes"] == ["SD"]
     [sudan] = article["countries"]
-    assert sudan["code"] == "SD" and sudan["name"] == "Sudan"
-    assert 0 < sudan["score"] <= 1
-    assert any("Darfur" in sentence for sentence in sudan["evidence"])
+    assert sudan.code == "SD" and sudan.name == "Sudan"
+    assert 0 < sudan.score <= 1
+    assert any("Darfur" in sentence for sentence in sudan.evidence)
     [entry] = [i for i in stack.items(article["pk"]) if i["type"] == "place"]
     assert entry["topic"] == "place#SD" and entry["place"] == "SD"
     assert {t["label"] for t in entry["topics"]} == set(article["topic_labels"])
@@ -83,31 +83,16 @@ def test_reprocessing_replaces_the_place_entries(stack: Stack) -> None:
     assert [i for i in stack.items(article["pk"]) if i["type"] == "place"] == []
 
 
-def subscribe_queue(stack: Stack, name: str, policy: dict[str, Any]) -> None:
-    """One more SQS stand-in subscriber with this filter policy."""
-    url = stack.sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    stack.sns.subscribe(
-        TopicArn=stack.topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
-    )
-    stack.queues[name] = url
-
-
 def test_digests_respect_a_subscribers_places(stack: Stack) -> None:
     from newswatch.adapters.digest_marks import DynamoDigestMarks
     from newswatch.adapters.sns import SnsAlertPublisher
     from newswatch.usecases.digest import send_digests
 
-    subscribe_queue(
-        stack, "digest-ceasefire-sd", filter_policy(["ceasefire"], kinds=("digest",), places=["SD"])
+    stack.subscribe(
+        "digest-ceasefire-sd", filter_policy(["ceasefire"], kinds=("digest",), places=["SD"])
     )
-    subscribe_queue(stack, "digest-sd", filter_policy([], kinds=("digest",), places=["SD"]))
-    subscribe_queue(stack, "digest-ceasefire-all", filter_policy(["ceasefire"], kinds=("digest",)))
+    stack.subscribe("digest-sd", filter_policy([], kinds=("digest",), places=["SD"]))
+    stack.subscribe("digest-ceasefire-all", filter_policy(["ceasefire"], kinds=("digest",)))
     _ingest(stack, "news/sudan.txt", SUDAN)
     _ingest(stack, "news/ukraine.txt", UKRAINE)
 
@@ -154,9 +139,9 @@ repainting the halls.
 
 @pytest.fixture
 def place_subscribers(stack: Stack) -> Stack:
-    subscribe_queue(stack, "ceasefire-in-sudan", filter_policy(["ceasefire"], places=["SD"]))
-    subscribe_queue(stack, "about-sudan", filter_policy([], places=["SD"]))
-    subscribe_queue(stack, "about-ukraine", filter_policy([], places=["UA"]))
+    stack.subscribe("ceasefire-in-sudan", filter_policy(["ceasefire"], places=["SD"]))
+    stack.subscribe("about-sudan", filter_policy([], places=["SD"]))
+    stack.subscribe("about-ukraine", filter_policy([], places=["UA"]))
     return stack
 
 

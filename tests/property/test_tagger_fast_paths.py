@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain import tagger
+from newswatch.domain import mentions, pattern_index
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
 EXAMPLES = settings(max_examples=300, deadline=None)
@@ -57,7 +57,9 @@ topics:
 """
 
 
-def original_spans(index: tagger._Index, text: str) -> dict[tuple[int, int], list[tuple[int, int]]]:
+def original_spans(
+    index: pattern_index.PatternIndex, text: str
+) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """The index before the fast paths: at each candidate, every alternation indexed under any
     of its prefixes, tried in full, once."""
     spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -79,11 +81,11 @@ def original_spans(index: tagger._Index, text: str) -> dict[tuple[int, int], lis
 
 
 def units_text(raw: list[str]) -> str:
-    return "\n".join(t for t in (tagger.normalize(s).lower() for s in raw) if t)
+    return "\n".join(t for t in (mentions.normalize(s).lower() for s in raw) if t)
 
 
-def fresh_index(taxonomy: Taxonomy) -> tagger._Index:
-    return tagger._Index(taxonomy)
+def fresh_index(taxonomy: Taxonomy) -> pattern_index.PatternIndex:
+    return pattern_index.PatternIndex(taxonomy)
 
 
 DEFAULT_INDEX = fresh_index(load_taxonomy())
@@ -110,7 +112,7 @@ def test_odd_patterns_find_what_the_full_alternations_find(raw: list[str]) -> No
 @given(sentences)
 def test_text_with_capitals_finds_what_the_full_alternations_find(raw: list[str]) -> None:
     # The tagger lowercases first; the index must not depend on it.
-    text = "\n".join(t for t in (tagger.normalize(s) for s in raw) if t)
+    text = "\n".join(t for t in (mentions.normalize(s) for s in raw) if t)
     for index in (DEFAULT_INDEX, ODD_INDEX):
         found = {k: sorted(v) for k, v in index.spans(text).items()}
         assert found == original_spans(index, text)
@@ -127,34 +129,40 @@ def test_capitals_after_a_short_key_keep_every_pattern() -> None:
 def test_odd_taxonomy_takes_both_paths() -> None:
     # The non-ASCII key, the group and the unindexable pattern keep their alternations whole;
     # the plain topic is tried pattern by pattern.
-    assert (0, tagger._STRONG) not in ODD_INDEX._keyed
-    assert (0, tagger._WEAK) not in ODD_INDEX._keyed
-    assert (1, tagger._STRONG) not in ODD_INDEX._keyed
-    assert {(2, tagger._STRONG), (2, tagger._WEAK), (2, tagger._EXCLUDE)} <= ODD_INDEX._keyed.keys()
+    assert (0, mentions.STRONG) not in ODD_INDEX._keyed
+    assert (0, mentions.WEAK) not in ODD_INDEX._keyed
+    assert (1, mentions.STRONG) not in ODD_INDEX._keyed
+    assert {
+        (2, mentions.STRONG),
+        (2, mentions.WEAK),
+        (2, mentions.EXCLUDE),
+    } <= ODD_INDEX._keyed.keys()
     assert ODD_INDEX.full_scan  # "\w+ talks"
 
 
 def original_mention_factor(text: str, start: int, end: int) -> float:
-    if tagger._NEGATED_AFTER.match(text, end):
-        return tagger.NEGATED_FACTOR
-    prefix = text[max(0, start - tagger._WINDOW_CHARS) : start]
-    if not tagger._ANY_CUE.search(prefix):
+    if mentions._NEGATED_AFTER.match(text, end):
+        return mentions.NEGATED_FACTOR
+    prefix = text[max(0, start - mentions._WINDOW_CHARS) : start]
+    if not mentions._ANY_CUE.search(prefix):
         return 1.0
-    return tagger.mention_factor(text, start, end)  # past the check, the code is unchanged
+    return mentions.mention_factor(text, start, end)  # past the check, the code is unchanged
 
 
 @EXAMPLES
 @given(sentence, st.data())
 def test_mention_factor_is_the_case_insensitive_one(raw: str, data: st.DataObject) -> None:
-    for text in (raw, tagger.normalize(raw).lower()):
+    for text in (raw, mentions.normalize(raw).lower()):
         start = data.draw(st.integers(0, len(text)))
         end = data.draw(st.integers(start, len(text)))
-        assert tagger.mention_factor(text, start, end) == original_mention_factor(text, start, end)
+        assert mentions.mention_factor(text, start, end) == original_mention_factor(
+            text, start, end
+        )
 
 
 def test_cue_letters_are_lowercase() -> None:
-    pattern = tagger._ANY_CUE_LOWER.pattern
-    assert pattern == tagger._ANY_CUE.pattern
+    pattern = mentions._ANY_CUE_LOWER.pattern
+    assert pattern == mentions._ANY_CUE.pattern
     assert re.sub(r"\\.", "", pattern) == re.sub(r"\\.", "", pattern).lower()
 
 
@@ -208,16 +216,16 @@ def test_every_cue_starts_with_a_listed_word() -> None:
             out = {a + b for a in out for b in pieces}
         return out
 
-    every = phrases(list(parser.parse(tagger._ANY_CUE.pattern).data))
+    every = phrases(list(parser.parse(mentions._ANY_CUE.pattern).data))
     assert len(every) == 50  # every alternative, optional letters both ways
     for phrase in every:
         words = re.findall(r"\w+", phrase)
-        assert phrase == "n't" or words[0] in tagger._CUE_FIRST_WORDS, phrase
+        assert phrase == "n't" or words[0] in mentions._CUE_FIRST_WORDS, phrase
         assert phrase == "n't" or phrase.startswith(words[0])
 
 
 @EXAMPLES
 @given(st.one_of(sentence, st.text(max_size=80)))
 def test_normalize_is_the_plain_whitespace_collapse(raw: str) -> None:
-    translated = raw if raw.isascii() else raw.translate(tagger._TRANSLATE)
-    assert tagger.normalize(raw) == " ".join(translated.split())
+    translated = raw if raw.isascii() else raw.translate(mentions._TRANSLATE)
+    assert mentions.normalize(raw) == " ".join(translated.split())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from newswatch.domain.alerts import (
     SMS_UCS2_UNITS,
     AlertPolicy,
     ArticleLink,
-    MatchedTopic,
     fit_sms,
     gsm7_septets,
     is_gsm7,
@@ -28,12 +26,11 @@ from newswatch.domain.alerts import (
     ucs2_units,
 )
 from newswatch.domain.alerts import match_topics as match_policy
+from newswatch.domain.models import TopicTag
 from newswatch.domain.reference import article_reference, is_reference
 
 
-def match_topics(
-    rec: dict[str, Any], watched: list[str], min_score: float
-) -> tuple[MatchedTopic, ...]:
+def match_topics(rec: dict[str, Any], watched: list[str], min_score: float) -> tuple[TopicTag, ...]:
     """The topics of ``rec`` that alert when only ``watched`` may, all from ``min_score``."""
     return match_policy(rec, AlertPolicy.build(((t, None) for t in watched), min_score))
 
@@ -53,15 +50,10 @@ def record(**overrides: Any) -> dict[str, Any]:
         "uploaded_at": "2026-11-29T18:00:00.000Z",
         "alert_state": "pending",
         "topics": [
-            {
-                "label": "ceasefire",
-                "score": Decimal("0.91"),
-                "iptc": "medtop:20000073",
-                "evidence": ["Both sides agreed to a ceasefire."],
-            },
-            {"label": "aid", "score": Decimal("0.42"), "evidence": ["Aid convoys may follow."]},
-            {"label": "sanctions", "score": Decimal("0.8"), "evidence": ["New sanctions."]},
-            {"label": "displacement", "score": Decimal("0.1"), "evidence": []},
+            TopicTag("ceasefire", 0.91, "medtop:20000073", ("Both sides agreed to a ceasefire.",)),
+            TopicTag("aid", 0.42, evidence=("Aid convoys may follow.",)),
+            TopicTag("sanctions", 0.8, evidence=("New sanctions.",)),
+            TopicTag("displacement", 0.1),
         ],
     }
     base.update(overrides)
@@ -120,13 +112,7 @@ def test_nothing_from_the_article_puts_markup_or_controls_into_any_body() -> Non
     nasty = record(
         title="<b>Breaking</b>\x1b[31m \u202eceasefire\u202c",
         summary="<img src=x onerror=alert(1)> Talks\x00 resume.\u2028Next",
-        topics=[
-            {
-                "label": "ceasefire",
-                "score": 0.9,
-                "evidence": ["<iframe src='x'></iframe>quote\x0b here"],
-            }
-        ],
+        topics=[TopicTag("ceasefire", 0.9, evidence=("<iframe src='x'></iframe>quote\x0b here",))],
     )
     message = render_alert(nasty, match_topics(nasty, ["ceasefire"], 0.3))
     for body in (message.subject, message.sms, message.default, message.email):
@@ -239,7 +225,7 @@ def test_email_has_title_why_summary_link_reference_and_how_to_stop() -> None:
 
 def test_quoted_evidence_is_shown_once_without_doubled_quotation_marks() -> None:
     quote = '"Today we made an offer," Rubio said.'
-    rec = record(topics=[{"label": "ceasefire", "score": 0.9, "evidence": [quote]}])
+    rec = record(topics=[TopicTag("ceasefire", 0.9, evidence=(quote,))])
     email = render_email(rec, match_topics(rec, ["ceasefire"], 0.3))
     assert f"    {quote}\n" in email
     assert '""' not in email
@@ -279,7 +265,7 @@ def test_any_article_text_gives_one_sms_and_a_short_clean_subject(
     title: str, summary: str, labels: list[str]
 ) -> None:
     rec = record(title=title, summary=summary)
-    topics = tuple(MatchedTopic(label, 0.5) for label in labels)
+    topics = tuple(TopicTag(label, 0.5) for label in labels)
     message = render_alert(rec, topics)
     assert sms_fits(message.sms)
     assert message.sms

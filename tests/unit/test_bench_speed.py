@@ -1,5 +1,6 @@
-"""The speed benchmark's measurement helpers (bench/speed.py): statistics, timestamps, package
-size accounting and the dependency graph. No timings are asserted."""
+"""The speed benchmark's measurement helpers (bench/speed.py and its section modules):
+statistics, timestamps, package size accounting and the dependency graph. No timings are
+asserted."""
 
 from __future__ import annotations
 
@@ -9,46 +10,52 @@ from pathlib import Path
 import pytest
 from bench_modules import load_bench
 
-speed = load_bench("speed")
+numbers = load_bench("speed_stats")
+environment = load_bench("speed_env")
+cold = load_bench("speed_cold")
+memory = load_bench("speed_memory")
+package = load_bench("speed_package")
+e2e = load_bench("speed_e2e")
+load_bench("speed")  # the entry point imports every section
 
 
 def test_median_and_percentile() -> None:
-    assert speed.median([3.0, 1.0, 2.0]) == 2.0
-    assert speed.median([4.0, 1.0, 2.0, 3.0]) == 2.5
+    assert numbers.median([3.0, 1.0, 2.0]) == 2.0
+    assert numbers.median([4.0, 1.0, 2.0, 3.0]) == 2.5
     values = [float(v) for v in range(1, 101)]  # 1..100
-    assert speed.percentile(values, 0) == 1.0
-    assert speed.percentile(values, 100) == 100.0
-    assert speed.percentile(values, 50) == pytest.approx(50.5)
-    assert speed.percentile(values, 95) == pytest.approx(95.05)
-    assert speed.percentile([7.0], 95) == 7.0
+    assert numbers.percentile(values, 0) == 1.0
+    assert numbers.percentile(values, 100) == 100.0
+    assert numbers.percentile(values, 50) == pytest.approx(50.5)
+    assert numbers.percentile(values, 95) == pytest.approx(95.05)
+    assert numbers.percentile([7.0], 95) == 7.0
     with pytest.raises(ValueError):
-        speed.percentile([], 50)
+        numbers.percentile([], 50)
     with pytest.raises(ValueError):
-        speed.percentile([1.0], 101)
+        numbers.percentile([1.0], 101)
     with pytest.raises(ValueError):
-        speed.median([])
+        numbers.median([])
 
 
 def test_ratio_and_verdicts() -> None:
-    assert speed.ratio(30.0, 3.0) == 10.0
-    assert speed.ratio(1.0, 0.0) is None
-    assert speed.met(10.0, 10.0) == "met"
-    assert speed.met(9.9, 10.0) == "not met"
-    assert speed.met(1.3, 1.3, at_most=True) == "met"
-    assert speed.met(1.31, 1.3, at_most=True) == "not met"
-    assert speed.met(None, 1.0) == "not measured"
+    assert numbers.ratio(30.0, 3.0) == 10.0
+    assert numbers.ratio(1.0, 0.0) is None
+    assert numbers.met(10.0, 10.0) == "met"
+    assert numbers.met(9.9, 10.0) == "not met"
+    assert numbers.met(1.3, 1.3, at_most=True) == "met"
+    assert numbers.met(1.31, 1.3, at_most=True) == "not met"
+    assert numbers.met(None, 1.0) == "not measured"
 
 
 def test_epoch_reads_the_table_and_sns_forms() -> None:
-    table = speed.epoch("2026-11-29T18:00:00.250Z")
-    assert speed.epoch("2026-11-29T18:00:01.000Z") - table == pytest.approx(0.75)
-    assert speed.epoch("2026-11-29T19:00:00.250+01:00") == pytest.approx(table)
-    assert speed.epoch("2026-11-29T18:00:00.250") == pytest.approx(table)  # naive means UTC
+    table = numbers.epoch("2026-11-29T18:00:00.250Z")
+    assert numbers.epoch("2026-11-29T18:00:01.000Z") - table == pytest.approx(0.75)
+    assert numbers.epoch("2026-11-29T19:00:00.250+01:00") == pytest.approx(table)
+    assert numbers.epoch("2026-11-29T18:00:00.250") == pytest.approx(table)  # naive means UTC
 
 
 def test_summarize_latencies() -> None:
-    assert speed.summarize_latencies([]) == {"n": 0}
-    stats = speed.summarize_latencies([1.0, 2.0, 3.0, 4.0])
+    assert numbers.summarize_latencies([]) == {"n": 0}
+    stats = numbers.summarize_latencies([1.0, 2.0, 3.0, 4.0])
     assert stats["n"] == 4
     assert stats["median_s"] == 2.5
     assert stats["max_s"] == 4.0
@@ -57,10 +64,10 @@ def test_summarize_latencies() -> None:
 
 def test_last_json_line_skips_logs() -> None:
     output = '{"level": "INFO"}\nsome log\n{"seconds": 0.5}\n\n'
-    assert speed.last_json_line(output) == {"seconds": 0.5}
-    assert speed.last_json_line('{"a": 1}\n{not json') == {"a": 1}
+    assert numbers.last_json_line(output) == {"seconds": 0.5}
+    assert numbers.last_json_line('{"a": 1}\n{not json') == {"a": 1}
     with pytest.raises(ValueError):
-        speed.last_json_line("no json here\n")
+        numbers.last_json_line("no json here\n")
 
 
 def test_importtime_by_package_sums_self_time() -> None:
@@ -73,7 +80,7 @@ def test_importtime_by_package_sums_self_time() -> None:
             "something else entirely",
         ]
     )
-    rows = speed.importtime_by_package(stderr)
+    rows = cold.importtime_by_package(stderr)
     assert rows == [
         {"package": "aws_lambda_powertools", "self_ms": 1.5, "modules": 1},
         {"package": "botocore", "self_ms": 0.4, "modules": 2},
@@ -100,7 +107,7 @@ def test_distribution_sizes_attribute_files_by_record(tmp_path: Path) -> None:
     _dist(tmp_path, "alpha", {"alpha/__init__.py": b"x" * 1000}, [])
     _dist(tmp_path, "beta_pkg", {"beta/a.py": b"y" * 300, "beta/b.so": b"z" * 700}, [])
     (tmp_path / "stray.txt").write_bytes(b"s" * 50)
-    sizes = speed.distribution_sizes(tmp_path)
+    sizes = package.distribution_sizes(tmp_path)
     alpha_meta = (tmp_path / "alpha-1.0.dist-info" / "METADATA").stat().st_size
     alpha_record = (tmp_path / "alpha-1.0.dist-info" / "RECORD").stat().st_size
     assert sizes["alpha"] == 1000 + alpha_meta + alpha_record
@@ -112,18 +119,18 @@ def test_tree_size_skips_bytecode(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
     (tmp_path / "pkg" / "m.py").write_bytes(b"a" * 10)
     (tmp_path / "pkg" / "__pycache__" / "m.pyc").write_bytes(b"b" * 99)
-    assert speed.tree_size(tmp_path) == 10
+    assert package.tree_size(tmp_path) == 10
 
 
 def test_parse_requirement() -> None:
-    assert speed.parse_requirement("pypdf[crypto]>=5.0") == ("pypdf", {"crypto"}, None)
-    assert speed.parse_requirement("lxml_html_clean") == ("lxml-html-clean", set(), None)
-    assert speed.parse_requirement('cryptography>=43 ; extra == "crypto"') == (
+    assert package.parse_requirement("pypdf[crypto]>=5.0") == ("pypdf", {"crypto"}, None)
+    assert package.parse_requirement("lxml_html_clean") == ("lxml-html-clean", set(), None)
+    assert package.parse_requirement('cryptography>=43 ; extra == "crypto"') == (
         "cryptography",
         set(),
         "crypto",
     )
-    assert speed.parse_requirement("Foo.Bar (>=1) ; python_version < '3.13'") == (
+    assert package.parse_requirement("Foo.Bar (>=1) ; python_version < '3.13'") == (
         "foo-bar",
         set(),
         None,
@@ -136,21 +143,21 @@ def test_dependency_graph_follows_only_requested_extras(tmp_path: Path) -> None:
     _dist(tmp_path, "crypto", {"crypto/__init__.py": b"c" * 10}, ["cffi"])
     _dist(tmp_path, "cffi", {"cffi/__init__.py": b"f"}, [])
     _dist(tmp_path, "wrapt", {"wrapt/__init__.py": b"w"}, [])
-    graph = speed.dependency_graph(tmp_path, ["pdf[crypto]>=1", "tools"])
+    graph = package.dependency_graph(tmp_path, ["pdf[crypto]>=1", "tools"])
     assert graph["pdf"] == {"crypto"}
     assert graph["tools"] == {"wrapt"}  # the jwt extra was not asked for
     assert graph["crypto"] == {"cffi"}
-    only = speed.exclusive_closure(graph, ["pdf", "tools"])
+    only = package.exclusive_closure(graph, ["pdf", "tools"])
     assert only == {"pdf": {"pdf", "crypto", "cffi"}, "tools": {"tools", "wrapt"}}
 
 
 def test_exclusive_closure_leaves_shared_dependencies_out() -> None:
     graph = {"a": {"lxml", "x"}, "b": {"lxml"}, "lxml": set(), "x": set()}
-    assert speed.exclusive_closure(graph, ["a", "b"]) == {"a": {"a", "x"}, "b": {"b"}}
+    assert package.exclusive_closure(graph, ["a", "b"]) == {"a": {"a", "x"}, "b": {"b"}}
 
 
 def test_sqs_event_points_at_the_object() -> None:
-    event = speed.sqs_event("my-bucket", "in/a b.txt", "v1", 42)
+    event = memory.sqs_event("my-bucket", "in/a b.txt", "v1", 42)
     assert len(event["Records"]) == 1
     record = event["Records"][0]
     assert record["eventSource"] == "aws:sqs"
@@ -164,7 +171,7 @@ def test_lambda_env_has_the_template_settings_and_no_caller_aws_settings(
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "someone")
     monkeypatch.setenv("NEWSWATCH_ENGINE", "transformers")
-    env = speed.lambda_env({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+    env = environment.lambda_env({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
     assert "AWS_PROFILE" not in env
     assert env["NEWSWATCH_ENGINE"] == "extractive"  # the template's default, not the caller's
     assert env["NEWSWATCH_TABLE"]
@@ -202,7 +209,7 @@ def test_markdown_reports_failed_sections_and_verdicts() -> None:
 def test_phase_figures_from_items_and_deliveries() -> None:
     from types import SimpleNamespace
 
-    base = speed.epoch("2026-11-29T18:00:00.000Z")
+    base = numbers.epoch("2026-11-29T18:00:00.000Z")
     uploaded = {"a.txt": base, "b.txt": base + 1.0, "c.txt": base + 2.0}
     settled = SimpleNamespace(
         items=[
@@ -225,7 +232,7 @@ def test_phase_figures_from_items_and_deliveries() -> None:
         complete=True,
         missing=[],
     )
-    figures = speed.phase_figures(settled, uploaded, "watcher")
+    figures = e2e.phase_figures(settled, uploaded, "watcher")
     assert figures["uploads"] == 3
     assert figures["stored"] == 3  # other.txt belongs to another batch
     assert figures["statuses"] == {"failed": 1, "processed": 2}

@@ -168,6 +168,18 @@ def test_modules_a_child_imported_are_imported_in_the_parent_for_the_next_child(
     assert fake.warmed == [(), ("colorsys",)]  # warmed once at first use, then for colorsys
 
 
+def test_once_a_web_page_came_through_the_parent_holds_trafilaturas_stop_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Built lazily and kept in a module global: built in a child, it would be lost with it.
+    from trafilatura import external
+
+    monkeypatch.setattr(external, "JT_STOPLIST", None)
+    build_analyzer().warm_up(["trafilatura", "lxml"])
+    assert external.JT_STOPLIST is not None
+    assert "the" in external.JT_STOPLIST and "und" in external.JT_STOPLIST
+
+
 def test_the_real_pipeline_gives_the_same_analysis_in_a_child(seed_bytes: bytes) -> None:
     pipeline = build_analyzer()
     direct = pipeline.analyze_bytes(seed_bytes, "seed.txt")

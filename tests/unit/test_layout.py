@@ -130,6 +130,14 @@ def test_only_settings_reads_the_environment(path: Path) -> None:
     assert "getenv" not in path.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("path", _modules(TOOLS), ids=str)
+def test_the_tools_read_the_environment_in_one_module(path: Path) -> None:
+    if path == TOOLS / "environment.py":
+        return
+    assert "os.environ" not in path.read_text(encoding="utf-8")
+    assert "getenv" not in path.read_text(encoding="utf-8")
+
+
 def test_modules_over_about_400_lines_say_why_at_the_top() -> None:
     long = []
     for path in [*_modules(RUNTIME), *_modules(TOOLS), *HANDLERS]:

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from newswatch.adapters.sns import message_attributes
+from newswatch.domain.models import PlaceTag
 from newswatch.domain.place_alerts import place_alert_due, render_place_alert, with_places
 from newswatch.domain.subscriptions import filter_policy, policy_places
 
-SUDAN = {"code": "SD", "name": "Sudan", "score": 0.97, "evidence": ["Fighting in Darfur."]}
+SUDAN = PlaceTag("SD", "Sudan", 0.97, ("Fighting in Darfur.",))
 RECORD: dict[str, Any] = {
     "bucket": "b",
     "key": "news/sudan.txt",

@@ -116,6 +116,102 @@ def test_passing_mention_and_nationality_named_once_do_not_count(
     assert codes(detector, text) == ["SD"]
 
 
+def test_a_place_after_a_comma_is_no_surname(detector: PlaceDetector) -> None:
+    """ "Wittmann, Arizona": the capitalised word before is across a comma, not a first name."""
+    text = (
+        "Police raided the house of John Koepke, in Wittmann, Arizona, and seized 70 animals. "
+        "Neighbours in Curry Rivel, Somerset, said nothing. " + FILLER
+    )
+    mentions = {m.alias: m.factor for s in split_sentences(text) for m in detector.mentions(s)}
+    assert mentions["Arizona"] == 1.0
+    assert mentions["Somerset"] == 1.0
+    assert "US" in codes(detector, text)
+
+
+def test_a_shared_city_name_goes_to_the_biggest_city_without_context(
+    detector: PlaceDetector,
+) -> None:
+    """Cambridge is in England, Ontario and Massachusetts; with no clue, the biggest."""
+    text = "The Duchess of Cambridge opened a hospice. The Duchess of Cambridge met staff. "
+    assert codes(detector, text + FILLER) == ["GB"]
+    ontario = "Cambridge, Ontario, flooded. Residents of Cambridge left. Canada sent help. "
+    assert codes(detector, ontario + FILLER)[:1] == ["CA"]
+
+
+def test_a_country_s_player_is_a_nationality(detector: PlaceDetector) -> None:
+    """ "Australia's Neil Robertson" names a player's country; "Jordan's King Abdullah" and
+    "Britain's Prime Minister" make the state an actor."""
+    [player] = detector.mentions("Carter lost to Australia's Neil Robertson.")
+    [king] = detector.mentions("Jordan's King Abdullah met aid agencies.")
+    [minister] = detector.mentions("Britain's Prime Minister spoke.")
+    assert player.factor < 1.0
+    assert king.factor == minister.factor == 1.0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "alias"),
+    [
+        ("Dancers filled Wellington's Cuba Street for the festival.", "Cuba"),
+        ("The New York Times dubbed him the Che Guevara of advertising.", "New York"),
+        ("Delta Air Lines came second with 5.6 million award seats.", "Delta"),
+        ("One in five Chinese restaurants serve shark fin soup.", "Chinese"),
+        ("Men named Nigel are twice as likely to vote Ukip.", "Nigel"),
+        ("If your name is Nigel you are likely to vote Ukip.", "Nigel"),
+    ],
+)
+def test_names_of_streets_papers_airlines_cuisines_and_people_are_no_place(
+    detector: PlaceDetector, sentence: str, alias: str
+) -> None:
+    [mention] = [m for m in detector.mentions(sentence) if m.alias == alias]
+    assert mention.factor == 0.0
+
+
+def test_a_person_of_a_country_is_a_nationality(detector: PlaceDetector) -> None:
+    [player] = detector.mentions("Nadal will play 13th seed Fabio Fognini of Italy.")
+    [leader] = detector.mentions("Prime Minister Shinzo Abe of Japan arrived.")
+    [bank] = detector.mentions("The Royal Bank of Scotland lost money.")
+    assert player.factor < 1.0
+    assert leader.factor == bank.factor == 1.0
+
+
+def test_london_boroughs_and_metropolitan_districts_are_british(
+    detector: PlaceDetector,
+) -> None:
+    """ISO 3166-2:GB's districts, from pycountry: most are towns of under 100,000."""
+    text = "A doctor from Barnston, Wirral, denies the charges. He works in Hackney. " + FILLER
+    assert codes(detector, text) == ["GB"]
+
+
+def test_a_sports_venue_is_no_subject(detector: PlaceDetector) -> None:
+    text = (
+        "The home side won the cup final in Jeddah on Saturday after extra time. "
+        "The striker scored twice in the second half. Fans filled the stadium for the match."
+    )
+    assert codes(detector, text) == []
+    news = "Negotiators met in Jeddah on Tuesday to discuss a ceasefire proposal. " + FILLER
+    assert codes(detector, news) == ["SA"]
+
+
+def test_a_club_named_after_a_city_is_no_place(detector: PlaceDetector) -> None:
+    """The harbour-cup seed: "beating Riverside" is a club, not Riverside, California."""
+    seed = (REPO / "seeds/harbour-cup-final.md").read_text(encoding="utf-8")
+    assert "Riverside" in seed
+    assert codes(detector, seed) == []
+    news = "Wildfires forced evacuations in Riverside on Monday. " + FILLER
+    assert codes(detector, news) == ["US"]
+
+
+def test_a_country_named_only_by_a_city_counts_for_less(detector: PlaceDetector) -> None:
+    """A city named alone may be no place (a club, a given name); after "in", or with its
+    country or region named too, it counts in full."""
+    alone = "Names most likely to vote Tory were Charlotte, Fiona and Pauline. " + FILLER * 2
+    located = "Names most likely to vote Tory were those of people in Charlotte. " + FILLER * 2
+    [lone] = detector.score(split_sentences(alone))
+    [placed] = detector.score(split_sentences(located))
+    assert lone.code == placed.code == "US"
+    assert lone.score < placed.score
+
+
 def test_continents_are_not_countries(detector: PlaceDetector) -> None:
     text = "Carnival came to South America and Latin America this week. " + FILLER
     assert codes(detector, text) == []

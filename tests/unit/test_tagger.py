@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain.tagger import PatternTagger, normalize
+from newswatch.domain.mentions import normalize
+from newswatch.domain.tagger import PatternTagger
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +102,35 @@ def test_passing_mention_scores_below_the_main_subject(tagger: PatternTagger) ->
     assert scores["ceasefire"] > 0.6
     assert scores["sanctions"] < scores["ceasefire"] / 2
     assert "sanctions" not in labels(tagger.tag(sentences))
+
+
+def test_a_strict_salience_topic_needs_the_lead_and_a_paragraph() -> None:
+    # A human-interest story whose lead names a soldier, and the army once more further down: the
+    # lead alone makes an ordinary topic the subject, not a strict-salience one ("military").
+    def taxonomy(strict: bool) -> Taxonomy:
+        return parse_taxonomy(
+            "topics:\n  - label: forces\n    description: d\n"
+            "    patterns: ['soldiers?', 'army']\n"
+            f"    strict_salience: {'true' if strict else 'false'}\n"
+        )
+
+    sentences = [
+        "A former soldier opened a bakery in the village on Saturday.",
+        *[f"Line {i} is about bread, cakes and the queue outside." for i in range(10)],
+        "He left the army ten years ago.",
+    ]
+    plain = PatternTagger(taxonomy(False)).score(sentences)[0].score
+    strict = PatternTagger(taxonomy(True)).score(sentences)[0].score
+    assert strict == pytest.approx(plain / 2, abs=0.001)
+    # The subject of the article on both counts scores the same either way.
+    about = [
+        "Soldiers moved into the border town on Saturday.",
+        "The army said the soldiers would stay for a month.",
+        "Soldiers set up checkpoints on every road.",
+        *[f"Line {i} is about the weather in the valley." for i in range(10)],
+    ]
+    assert PatternTagger(taxonomy(True)).score(about) == PatternTagger(taxonomy(False)).score(about)
+    assert load_taxonomy().get("military").strict_salience  # type: ignore[union-attr]
 
 
 def test_one_strong_mention_carries_a_short_snippet(tagger: PatternTagger) -> None:

@@ -74,7 +74,7 @@ def test_custom_file_replaces_the_default(tmp_path: Path) -> None:
 def test_optional_fields_are_read(tmp_path: Path) -> None:
     text = MINIMAL + (
         "    iptc: medtop:20000151\n    threshold: 0.5\n    alert_threshold: 0.7\n"
-        "    weak_patterns: [rain]\n"
+        "    strict_salience: true\n    weak_patterns: [rain]\n"
         "    exclude: ['flood of (?:emails|letters)']\n    examples: [The river burst its banks.]\n"
     )
     topic = parse_taxonomy(text).topics[0]
@@ -82,6 +82,8 @@ def test_optional_fields_are_read(tmp_path: Path) -> None:
     assert topic.threshold == 0.5
     assert topic.alert_threshold == 0.7
     assert parse_taxonomy(MINIMAL).topics[0].alert_threshold is None
+    assert topic.strict_salience is True
+    assert parse_taxonomy(MINIMAL).topics[0].strict_salience is False
     assert topic.weak_patterns == ("rain",)
     assert topic.exclude_re is not None and topic.exclude_re.search("a flood of emails")
     assert topic.examples == ("The river burst its banks.",)
@@ -132,6 +134,10 @@ def test_optional_fields_are_read(tmp_path: Path) -> None:
         (
             "topics:\n  - label: a\n    description: d\n    patterns: [x]\n    alert_threshold: -1",
             "alert_threshold must be between 0 and 1",
+        ),
+        (
+            "topics:\n  - label: a\n    description: d\n    patterns: [x]\n    strict_salience: 1",
+            "strict_salience must be true or false",
         ),
         (
             "topics:\n  - label: a\n    description: d\n    patterns:\n      - a (?: b)\n",

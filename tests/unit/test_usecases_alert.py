@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fakes import FakeArchive, FakeClock, FakeDigestMarks, FakePublisher, FakeTable
 
+from newswatch.domain.models import TopicTag
 from newswatch.domain.records import article_item, topic_items
 from newswatch.settings import Settings
 from newswatch.usecases.alert import (
@@ -37,16 +38,16 @@ def stored_article(
         processed_at="2026-11-29T18:00:01.000Z",
         size=100,
     )
-    maps = [{"label": label, "score": score} for label, score in topics.items()]
+    tags = [TopicTag(label, score) for label, score in topics.items()]
     item.update(
         title=f"Story {key}",
         summary="Negotiators met.",
-        topics=maps,
+        topics=tags,
         topic_labels=list(topics),
         alert_state="pending",
         **extra,
     )
-    table.put_article(item, topic_items(item, maps))
+    table.put_article(item, topic_items(item, tags))
     return item
 
 

@@ -191,16 +191,16 @@ def row_document(row: dict[str, Any]) -> Document:
     return Document(text=str(row["text"]), title=str(title) if title else None)
 
 
-def analyze_row(pipeline: Analyzer, row: dict[str, Any]) -> Analysis | None:
+def analyze_row(analyzer: Analyzer, row: dict[str, Any]) -> Analysis | None:
     """The row analysed as an uploaded article would be; None when the service would refuse it
     (text that is not prose is a failed record: no summary, no topics, no places)."""
     try:
-        return pipeline.analyze_document(row_document(row))
+        return analyzer.analyze_document(row_document(row))
     except NewswatchError:
         return None
 
 
-def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> SummaryScores:
+def evaluate_summaries(rows: Sequence[dict[str, Any]], analyzer: Analyzer) -> SummaryScores:
     """ROUGE-1/2/Lsum F1 of the pipeline's summaries and of Lead-3 against ``summary``.
 
     A row's ``title``, when present, is passed on as the article's title (the summarizer then
@@ -210,7 +210,7 @@ def evaluate_summaries(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> Su
     lead: list[list[str]] = []
     references: list[str] = []
     for row in rows:
-        analysis = analyze_row(pipeline, row)
+        analysis = analyze_row(analyzer, row)
         engine.append(list(analysis.summary.sentences) if analysis else [])
         lead.append(lead_sentences(split_sentences(str(row["text"])), LEAD_SENTENCES))
         references.append(str(row["summary"]))
@@ -252,7 +252,7 @@ def alert_thresholds(taxonomy: Taxonomy, default: float) -> dict[str, float]:
 
 def evaluate_topics(
     rows: Sequence[dict[str, Any]],
-    pipeline: Analyzer,
+    analyzer: Analyzer,
     thresholds: Mapping[str, float] | None = None,
 ) -> TopicScores:
     """P/R/F1 of the tags that would alert against ``project_topics``, per topic and micro.
@@ -264,21 +264,21 @@ def evaluate_topics(
     the tagger gives them.
     """
     thresholds = thresholds or {}
-    return score_outcomes([topic_outcome(row, pipeline, thresholds) for row in rows], thresholds)
+    return score_outcomes([topic_outcome(row, analyzer, thresholds) for row in rows], thresholds)
 
 
 def topic_outcome(
-    row: dict[str, Any], pipeline: Analyzer, thresholds: Mapping[str, float]
+    row: dict[str, Any], analyzer: Analyzer, thresholds: Mapping[str, float]
 ) -> TopicOutcome:
     document = row_document(row)
-    analysis = analyze_row(pipeline, row)
+    analysis = analyze_row(analyzer, row)
     if analysis is None:  # refused as not an article: a failed record, it alerts nothing
         return TopicOutcome(
             gold=frozenset(_gold_labels(row)), judged=_judged_labels(row), scores={},
             alerted=frozenset(),
         )  # fmt: skip
     alerted = frozenset(t.label for t in analysis.topics if t.score >= thresholds.get(t.label, 0.0))
-    score_all = getattr(pipeline.tagger, "score", None)
+    score_all = getattr(analyzer.tagger, "score", None)
     if callable(score_all) and analysis.language == "en":
         tags = score_all(split_sentences(document.text), title=document.title)
     else:

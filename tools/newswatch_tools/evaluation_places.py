@@ -88,8 +88,8 @@ def score_places(
     )
 
 
-def evaluate_places(rows: Sequence[dict[str, Any]], pipeline: Analyzer) -> PlaceScores:
-    analyses = [analyze_row(pipeline, row) for row in rows]
+def evaluate_places(rows: Sequence[dict[str, Any]], analyzer: Analyzer) -> PlaceScores:
+    analyses = [analyze_row(analyzer, row) for row in rows]
     predicted = [{place.code for place in a.places} if a else set() for a in analyses]
     return score_places([gold_countries(row) for row in rows], predicted)
 

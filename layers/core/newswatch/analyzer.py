@@ -77,11 +77,16 @@ class Analyzer:
 
         ``modules``: what an article's child process had to import (newswatch/budget.py); state
         built on them is built here as well, so the next child inherits it: langdetect's
-        profiles (about a second to load) when a non-English article came through."""
+        profiles (about a second to load) when a non-English article came through, trafilatura's
+        stop words (a quarter of a second) when a web page did."""
         if not modules:
             self.analyze_document(Document(text=_WARM_UP_TEXT))
         if "langdetect" in modules:
             detect_language(_WARM_UP_OTHER_LANGUAGE)
+        if "trafilatura" in modules:
+            from newswatch.extract._html import warm_up as warm_up_html
+
+            warm_up_html()
 
     def analyze_bytes(
         self,

@@ -270,15 +270,18 @@ class AlertFunction:
     publisher: SnsAlertPublisher
     linker: ArticleLinker
 
+    def article(self, wire_image: dict[str, Any]) -> dict[str, Any]:
+        """A stream record's NewImage as the stored article (the codec's one decoding)."""
+        from newswatch.adapters.dynamodb_codec import deserialize_item
+
+        return deserialize_item(wire_image)
+
     def alert(self, image: dict[str, Any], remaining_ms: int | None = None) -> AlertOutcome:
-        """``image``: a stream record's NEW_IMAGE as powertools decodes it (its packed fields are
-        put back here). ``remaining_ms``: the invocation's time left, which sizes the claim's
-        lease."""
-        from newswatch.adapters.dynamodb_codec import unpack
+        """``remaining_ms``: the invocation's time left, which sizes the claim's lease."""
         from newswatch.usecases.alert import alert_record, lease_for
 
         return alert_record(
-            unpack(image),
+            image,
             store=self.store,
             publisher=self.publisher,
             settings=self.settings,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from newswatch_tools import environment
 
 DEFAULT_REGION = "us-east-1"
 
@@ -67,12 +68,7 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _region(args: argparse.Namespace) -> str:
-    return str(
-        getattr(args, "region", None)
-        or os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or DEFAULT_REGION
-    )
+    return str(getattr(args, "region", None) or environment.aws_region() or DEFAULT_REGION)
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -90,7 +86,7 @@ def connect(args: argparse.Namespace) -> Connection:
         return Connection(region, endpoint, stack_outputs(conn.client("cloudformation"), stack))
     state = read_local_state()
     if state is not None and (endpoint is None or endpoint == state["endpoint_url"]):
-        _use_local_credentials()
+        environment.use_dummy_credentials()
         return Connection(
             state.get("region", region), state["endpoint_url"], state["outputs"], local=True
         )
@@ -103,9 +99,3 @@ def connect(args: argparse.Namespace) -> Connection:
         "no stack found: start the local one with `newswatch local up`, "
         "or name a deployed stack with --stack NAME"
     )
-
-
-def _use_local_credentials() -> None:
-    # The emulator accepts any credentials; set dummies so a machine without AWS config works.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

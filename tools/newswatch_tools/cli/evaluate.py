@@ -65,8 +65,7 @@ def register(subparsers: Any) -> None:
         "extractive references",
     )
     summaries.add_argument("--words", type=positive_int, help="summary word budget")
-    _half_option(summaries)
-    summaries.add_argument("--json", action="store_true", help="print one JSON object")
+    _half_and_json_options(summaries)
     summaries.set_defaults(func=run_eval_summaries)
 
     topics = commands.add_parser(
@@ -83,8 +82,7 @@ def register(subparsers: Any) -> None:
     topics.add_argument("--min-score", type=score, help="lowest topic score reported (0..1)")
     topics.add_argument("--tagger", choices=("pattern", "semantic", "hybrid"), help="topic tagger")
     topics.add_argument("--model-dir", type=Path, help="local model folder (semantic tagger)")
-    _half_option(topics)
-    topics.add_argument("--json", action="store_true", help="print one JSON object")
+    _half_and_json_options(topics)
     topics.set_defaults(func=run_eval_topics)
 
     places = commands.add_parser(
@@ -95,17 +93,17 @@ def register(subparsers: Any) -> None:
         "F1 per country (gold or predicted) and micro-averaged over all of them.",
     )
     places.add_argument("file", type=Path, metavar="FILE.jsonl")
-    _half_option(places)
-    places.add_argument("--json", action="store_true", help="print one JSON object")
+    _half_and_json_options(places)
     places.set_defaults(func=run_eval_places)
 
 
-def _half_option(parser: argparse.ArgumentParser) -> None:
+def _half_and_json_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--half",
         choices=("fit", "untouched"),
         help="only one half of the file's fixed split: 'fit' to tune on, 'untouched' to measure",
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _ratio(raw: str) -> float:
@@ -131,7 +129,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             words=args.words,
             ratio=args.ratio,
         )
-        pipeline = build_analyzer(
+        analyzer = build_analyzer(
             engine=args.engine or settings.engine,
             taxonomy_path=settings.taxonomy_path,
             min_score=settings.min_topic_score,
@@ -139,7 +137,7 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
             model_dir=args.model_dir or settings.model_dir,
         )
         rows = select_half(read_jsonl(args.file, ("text", "summary")), args.half)
-        return evaluate_summaries(rows, pipeline)
+        return evaluate_summaries(rows, analyzer)
 
     def summary_table(scores: SummaryScores) -> Table:
         from rich.table import Table
@@ -170,7 +168,7 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         taxonomy_path = args.taxonomy or settings.taxonomy_path
         min_score = settings.min_topic_score if args.min_score is None else args.min_score
-        pipeline = build_analyzer(
+        analyzer = build_analyzer(
             engine="extractive",
             tagger=args.tagger or settings.tagger,
             taxonomy_path=taxonomy_path,
@@ -179,36 +177,18 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         )
         rows = select_half(read_jsonl(args.file, ("text", "project_topics")), args.half)
         thresholds = alert_thresholds(load_taxonomy(taxonomy_path), min_score)
-        return evaluate_topics(rows, pipeline, thresholds)
+        return evaluate_topics(rows, analyzer, thresholds)
 
     def topics_table(scores: TopicScores) -> Table:
-        from rich.table import Table
-
-        table = Table(title=f"Alerting tags on {args.file}{_half_note(args)} ({scores.rows} rows)")
-        columns = ("topic", "alert at", "precision", "recall", "F1", "support", "false alerts")
-        for column in columns:
-            table.add_column(column, justify="left" if column == "topic" else "right")
-        for label, topic in scores.topics.items():
-            threshold = scores.alert_thresholds.get(label)
-            table.add_row(
-                label,
-                "" if threshold is None else f"{threshold:.2f}",
-                f"{topic.precision:.3f}",
-                f"{topic.recall:.3f}",
-                f"{topic.f1:.3f}",
-                str(topic.support),
-                str(topic.fp),
-            )
-        table.add_section()
-        micro = scores.micro
-        table.add_row(
-            "micro",
-            "",
-            f"{micro.precision:.3f}",
-            f"{micro.recall:.3f}",
-            f"{micro.f1:.3f}",
-            str(micro.support),
-            str(micro.fp),
+        table = _counts_table(
+            f"Alerting tags on {args.file}{_half_note(args)} ({scores.rows} rows)",
+            ("topic", "alert at"),
+            "false alerts",
+            [
+                (label, [_threshold_text(scores.alert_thresholds.get(label))], topic)
+                for label, topic in scores.topics.items()
+            ],
+            scores.micro,
         )
         table.add_row("macro", "", "", "", f"{scores.macro_f1:.3f}", "", "")
         return table
@@ -226,33 +206,67 @@ def run_eval_places(args: argparse.Namespace) -> int:
         return evaluate_places(rows, build_analyzer(engine="extractive"))
 
     def places_table(scores: PlaceScores) -> Table:
-        from rich.table import Table
-
-        table = Table(title=f"Countries on {args.file}{_half_note(args)} ({scores.rows} rows)")
-        for column in ("country", "precision", "recall", "F1", "support", "fp"):
-            table.add_column(column, justify="left" if column == "country" else "right")
-        for code, country in sorted(scores.countries.items(), key=lambda c: -c[1].support):
-            table.add_row(
-                code,
-                f"{country.precision:.3f}",
-                f"{country.recall:.3f}",
-                f"{country.f1:.3f}",
-                str(country.support),
-                str(country.fp),
-            )
-        micro = scores.micro
-        table.add_section()
-        table.add_row(
-            "micro",
-            f"{micro.precision:.3f}",
-            f"{micro.recall:.3f}",
-            f"{micro.f1:.3f}",
-            str(micro.support),
-            str(micro.fp),
+        return _counts_table(
+            f"Countries on {args.file}{_half_note(args)} ({scores.rows} rows)",
+            ("country",),
+            "fp",
+            [
+                (code, [], country)
+                for code, country in sorted(scores.countries.items(), key=lambda c: -c[1].support)
+            ],
+            scores.micro,
         )
-        return table
 
     return _run_and_print(run, places_table, as_json=args.json)
+
+
+class _Counts(Protocol):
+    """One label's counts: evaluation.TopicScore (topics and, in evaluation_places, countries)."""
+
+    @property
+    def precision(self) -> float: ...
+    @property
+    def recall(self) -> float: ...
+    @property
+    def f1(self) -> float: ...
+    @property
+    def support(self) -> int: ...
+    @property
+    def fp(self) -> int: ...
+
+
+def _counts_table(
+    title: str,
+    columns: tuple[str, ...],
+    fp_column: str,
+    rows: list[tuple[str, list[str], _Counts]],
+    micro: _Counts,
+) -> Table:
+    """Precision, recall, F1, support and false positives per label (after the label's own
+    ``columns``), then the micro average under a rule."""
+    from rich.table import Table
+
+    def cells(counts: _Counts) -> list[str]:
+        return [
+            f"{counts.precision:.3f}",
+            f"{counts.recall:.3f}",
+            f"{counts.f1:.3f}",
+            str(counts.support),
+            str(counts.fp),
+        ]
+
+    table = Table(title=title)
+    for column in (*columns, "precision", "recall", "F1", "support", fp_column):
+        table.add_column(column, justify="left" if column == columns[0] else "right")
+    for label, own, counts in rows:
+        table.add_row(label, *own, *cells(counts))
+    table.add_section()
+    table.add_row("micro", *([""] * (len(columns) - 1)), *cells(micro))
+    return table
+
+
+def _threshold_text(threshold: float | None) -> str:
+    return "" if threshold is None else f"{threshold:.2f}"
 
 
 def _half_note(args: argparse.Namespace) -> str:

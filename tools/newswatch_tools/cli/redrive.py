@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
+from newswatch_tools import environment
 from newswatch_tools.cli.connect import (
     DEFAULT_REGION,
     Connection,
@@ -65,8 +65,8 @@ def _connection(args: argparse.Namespace) -> Connection:
         if not args.queue_url:
             raise
     # An explicit queue URL needs no stack: just a client for the right endpoint and region.
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return Connection(region or DEFAULT_REGION, args.endpoint_url)
+    region = args.region or environment.aws_region() or DEFAULT_REGION
+    return Connection(region, args.endpoint_url)
 
 
 def _queues(args: argparse.Namespace, conn: Connection, sqs: Any) -> tuple[str, str]:
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         redriver = Redriver(sqs, source, target, wait_seconds=max(0, args.wait_seconds))
         if args.dry_run:
             listed = redriver.peek(args.max)
-            report: dict[str, Any] = {
+            summary: dict[str, Any] = {
                 "dry_run": True,
                 "from": source,
                 "to": target,
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             }
         else:
             result = redriver.move(args.max)
-            report = {
+            summary = {
                 "dry_run": False,
                 "from": source,
                 "to": target,
@@ -132,31 +132,31 @@ def run(args: argparse.Namespace) -> int:
                     for m in result.not_deleted
                 ],
             }
-        report["left_in_dead_letter_queue"] = queue_depth(sqs, source)
+        summary["left_in_dead_letter_queue"] = queue_depth(sqs, source)
     except StackNotFoundError as exc:
         return _error(str(exc))
     except (BotoCoreError, ClientError) as exc:
         return _error(f"AWS call failed: {exc}")
-    _print(report, as_json=args.json)
-    failed = report.get("failed") or report.get("not_deleted")
+    _print(summary, as_json=args.json)
+    failed = summary.get("failed") or summary.get("not_deleted")
     return 1 if failed else 0
 
 
-def _print(report: dict[str, Any], *, as_json: bool) -> None:
+def _print(summary: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(summary, indent=2))
         return
-    if report["dry_run"]:
-        messages = report["messages"]
-        print(f"dry run: {len(messages)} message(s) in {report['from']} (nothing moved)")
+    if summary["dry_run"]:
+        messages = summary["messages"]
+        print(f"dry run: {len(messages)} message(s) in {summary['from']} (nothing moved)")
         for m in messages:
             print(f"  {m['message_id']}  receives={m['receives']}  {', '.join(m['objects'])}")
     else:
-        print(f"moved {len(report['moved'])} message(s) from {report['from']} to {report['to']}")
-        for m in report["moved"]:
+        print(f"moved {len(summary['moved'])} message(s) from {summary['from']} to {summary['to']}")
+        for m in summary["moved"]:
             print(f"  moved   {m['message_id']}  {', '.join(m['objects'])}")
-        for m in report["failed"]:
+        for m in summary["failed"]:
             print(f"  FAILED  {m['message_id']}  {', '.join(m['objects'])}: {m['reason']}")
-        for m in report["not_deleted"]:
+        for m in summary["not_deleted"]:
             print(f"  COPIED  {m['message_id']}  {', '.join(m['objects'])} (also still in the DLQ)")
-    print(f"dead-letter queue now holds about {report['left_in_dead_letter_queue']} message(s)")
+    print(f"dead-letter queue now holds about {summary['left_in_dead_letter_queue']} message(s)")

@@ -52,7 +52,7 @@ def run_summarize(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True, highlight=False)
     try:
-        pipeline = _pipeline(args)
+        analyzer = _analyzer(args)
     except (NewswatchError, ValueError) as error:  # a bad taxonomy, SettingsError
         err.print(f"[red]error:[/red] {escape(str(error))}")
         return EXIT_USAGE
@@ -67,7 +67,7 @@ def run_summarize(args: argparse.Namespace) -> int:
         # so the two do not overwrite each other; otherwise stdout stays clean for pipes.
         sink = err if (out.is_terminal and err.is_terminal) else out
         for path in files:
-            record = summarize_path(pipeline, path, max_bytes=pipeline.options.max_bytes)
+            record = summarize_path(analyzer, path, max_bytes=analyzer.options.max_bytes)
             failed += record["status"] != "ok"
             if args.json:
                 line = json.dumps(record, ensure_ascii=False)
@@ -84,14 +84,14 @@ def run_summarize(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _pipeline(args: argparse.Namespace) -> BudgetedAnalyzer:
+def _analyzer(args: argparse.Namespace) -> BudgetedAnalyzer:
     from newswatch.composition import budgeted, build_analyzer
     from newswatch.domain.models import SummaryLength
     from newswatch.settings import Settings
 
     settings = Settings.from_env()
     # The deployed function's per-article budget, so a file fails here as it would there.
-    pipeline = build_analyzer(
+    analyzer = build_analyzer(
         engine=args.engine or settings.engine,
         tagger=args.tagger or settings.tagger,
         taxonomy_path=args.taxonomy or settings.taxonomy_path,
@@ -102,7 +102,7 @@ def _pipeline(args: argparse.Namespace) -> BudgetedAnalyzer:
         max_bytes=args.max_bytes or settings.max_article_bytes,
         model_dir=args.model_dir or settings.model_dir,
     )
-    return budgeted(pipeline, settings)
+    return budgeted(analyzer, settings)
 
 
 class _Progress:
@@ -140,7 +140,7 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path  # a missing file is reported as a failed record
 
 
-def summarize_path(pipeline: ArticleAnalyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
+def summarize_path(analyzer: ArticleAnalyzer, path: Path, *, max_bytes: int) -> dict[str, Any]:
     from newswatch.domain.errors import NewswatchError, TooLargeError
 
     try:
@@ -148,7 +148,7 @@ def summarize_path(pipeline: ArticleAnalyzer, path: Path, *, max_bytes: int) -> 
         if size > max_bytes:
             # Refuse before reading: a huge file must not be loaded to be rejected.
             raise TooLargeError(f"the file is {size} bytes, over the limit of {max_bytes} bytes")
-        analysis = pipeline.analyze_bytes(path.read_bytes(), path.name)
+        analysis = analyzer.analyze_bytes(path.read_bytes(), path.name)
     except NewswatchError as error:
         return failure_record(path, error.code, error.message)
     except OSError as error:

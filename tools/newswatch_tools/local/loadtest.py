@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import random
 import re
 import time
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newswatch_tools import environment
 from newswatch_tools.local.runs import Progress, Upload, put_all, wait_until_settled
 from newswatch_tools.local.spec import find_project_root, load_spec
 from newswatch_tools.local.stack import LocalStack
@@ -32,7 +32,6 @@ from newswatch_tools.local.subscribers import Subscriber
 if TYPE_CHECKING:
     from newswatch.settings import Settings
 
-SHARED_DATA_ENV = "NEWSWATCH_SHARED_DATA"
 # Long articles first in each round, so small runs still carry full stories.
 DATA_FILES = (
     "summarization-dev.jsonl",
@@ -50,9 +49,9 @@ CONTENT_TYPES = {
 
 
 def shared_data_dir(root: Path | None = None) -> Path:
-    explicit = os.environ.get(SHARED_DATA_ENV, "").strip()
-    if explicit:
-        return Path(explicit)
+    explicit = environment.shared_data()
+    if explicit is not None:
+        return explicit
     try:
         base = root or find_project_root()
     except FileNotFoundError:

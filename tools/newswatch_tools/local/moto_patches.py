@@ -1,5 +1,5 @@
-"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, and one
-window onto what SNS delivered.
+"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, two of
+its costs that grow with the load, and one window onto what SNS delivered.
 
 Each is patched in this process only (the local stack runs moto's server in-process):
 
@@ -13,6 +13,12 @@ Each is patched in this process only (the local stack runs moto's server in-proc
   error while writing undoes the actions already applied, item by item, in the same table.
 - DynamoDB operations are not atomic across moto's request threads (see
   :func:`patch_dynamodb_locking`).
+- Two costs that grow with the load and that a local run of thousands of articles would feel
+  (:func:`patch_load_costs`): a stream read (``GetRecords``) goes through moto's generic response
+  serializer, about 30 ms for a page of article images (the same JSON written directly takes well
+  under 1 ms); and each message an SQS receive hands out recomputes every queue attribute, with
+  three passes over all the queue's messages, only to read the retention period: quadratic in
+  the backlog.
 - moto accepts email and SMS subscriptions but delivers nothing to them, so what such a
   subscriber would have received is invisible. :func:`patch_sns_deliveries` hands every delivery
   that passed a subscription's filter policy (any protocol) to a sink: the local stack's inbox.
@@ -20,6 +26,7 @@ Each is patched in this process only (the local stack runs moto's server in-proc
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import threading
@@ -255,7 +262,46 @@ def patch_sns_deliveries(sink: DeliverySink) -> Callable[[], None]:
     return remove
 
 
+def _stream_json(value: Any) -> Any:
+    # The JSON protocol's timestamps are epoch seconds and its binary values base64; moto's
+    # records hold datetimes and bytes.
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def patch_load_costs() -> None:
+    """GetRecords answered with its JSON written directly; SQS's retention check reads the one
+    attribute it needs (see the module doc)."""
+    from moto.core.utils import unix_time
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.sqs.models import SQSBackend
+
+    if getattr(DynamoDBStreamsHandler, _PATCHED, False):
+        return
+
+    def get_records(self: Any) -> str:
+        limit = self._get_param("Limit")
+        page = self.backend.get_records(self._get_param("ShardIterator"), limit or 1000)
+        return json.dumps(page, default=_stream_json)
+
+    def is_message_valid_based_on_retention_period(
+        self: Any, queue_name: str, message: Any
+    ) -> bool:
+        retention_period = self.get_queue(queue_name).message_retention_period
+        return bool(int(retention_period) + message.sent_timestamp / 1000 > unix_time())
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign,assignment]
+    SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
+        is_message_valid_based_on_retention_period
+    )
+    setattr(DynamoDBStreamsHandler, _PATCHED, True)
+
+
 def apply() -> None:
     patch_s3_notifications()
+    patch_load_costs()
     patch_dynamodb_transactions()
     patch_dynamodb_locking()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newswatch.domain.records import article_topics
 from newswatch_tools.local.stack import LocalStack
 from newswatch_tools.local.subscribers import Subscriber
 
@@ -130,10 +131,7 @@ def wait_until_settled(
 
 
 def _topics(item: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"label": str(t.get("label")), "score": round(float(t.get("score", 0)), 3)}
-        for t in item.get("topics") or ()
-    ]
+    return [{"label": t.label, "score": round(t.score, 3)} for t in article_topics(item)]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
+from newswatch_tools import environment
 from newswatch_tools.local.functions import Handler, LocalFunction
 
 
@@ -78,7 +79,7 @@ def _start_child(function: LocalFunction, env: Mapping[str, str], log_path: str 
     threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True
     ).start()
-    os.environ.update(env)
+    environment.set_variables(env)  # the function's environment, as Lambda gives it
     if log_path:
         # The parent's redirect of sys.stdout does not reach a child: send the logs to the file.
         sys.stdout = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115

@@ -7,12 +7,12 @@ CloudFormation: an explicit name from the template, otherwise ``<stack>-<Logical
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newswatch_tools import environment
 from newswatch_tools.local.filters import parse_filter_criteria
 from newswatch_tools.local.functions import LocalFunction
 from newswatch_tools.local.template import (
@@ -64,9 +64,9 @@ class ProjectNotFoundError(FileNotFoundError):
 def find_project_root(start: Path | None = None) -> Path:
     """The checkout holding ``template.yaml`` and ``functions/``: NEWSWATCH_PROJECT_ROOT, else the
     current directory or a parent, else the one this package was installed (editable) from."""
-    explicit = os.environ.get("NEWSWATCH_PROJECT_ROOT", "").strip()
-    if explicit:
-        return Path(explicit).resolve()
+    explicit = environment.project_root()
+    if explicit is not None:
+        return explicit.resolve()
     candidates = [start or Path.cwd(), Path(__file__).resolve()]
     for candidate in candidates:
         for folder in [candidate, *candidate.parents]:

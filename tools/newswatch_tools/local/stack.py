@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from newswatch_tools import environment
 from newswatch_tools.local import moto_patches
 from newswatch_tools.local.functions import LocalFunction
 from newswatch_tools.local.pollers import SqsPoller, StreamPoller, send_json
@@ -196,16 +197,11 @@ class LocalStack:
             self._switch_interval = None
 
     def _set_env(self, values: Mapping[str, str]) -> None:
-        for name, value in values.items():
-            self._saved_env.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
+        for name, value in environment.set_variables(values).items():
+            self._saved_env.setdefault(name, value)
 
     def _restore_env(self) -> None:
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        environment.restore_variables(self._saved_env)
         self._saved_env.clear()
 
     # -- clients -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newswatch_tools import environment
 from newswatch_tools.local.template import REGION
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -21,7 +22,7 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 
 def default_state_path() -> Path:
     """Where `newswatch local up` writes the running stack's endpoint and resource names."""
-    return Path(os.environ.get("NEWSWATCH_LOCAL_STATE", ".newswatch-local.json"))
+    return environment.local_state_path()
 
 
 def inbox_dir_for(state_path: Path) -> Path:

@@ -5,12 +5,17 @@ become lists, and an empty string is never written to an index key. Reads: :func
 keeps DynamoDB's Decimals (what the use cases compare scores with); :func:`plain` turns them into
 int or float for the archive's readers (JSON, the CLI, the report).
 
+Topics and countries: an article item holds :class:`TopicTag` / :class:`PlaceTag` values
+(:mod:`newswatch.domain.records`); they are written as maps and an article item read back holds
+tags again, so the tagger's form reaches the alert unchanged. :func:`plain` gives their maps, the
+form JSON readers need.
+
 An article item's long fields (:data:`PACKED_FIELDS`: the summary, the topics and countries with
 their evidence sentences) are stored as one zlib-compressed JSON Binary attribute (``packed``):
 they are most of the item, and every write of the item (the put, the alert's claim and its "sent"
 mark) is billed per started kilobyte of it. Nothing queries, filters or projects them, and every
-read comes back through :func:`deserialize_item` (or :func:`unpack` for a stream image), which puts
-them back, so no caller sees the difference.
+read comes back through :func:`deserialize_item`, which puts them back (:func:`unpack`), so no
+caller sees the difference.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ import json
 import math
 import zlib
 from collections.abc import Mapping
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from newswatch.domain.models import PlaceTag, TopicTag
 
 # Attributes that are index keys: DynamoDB rejects an empty or NULL value for them.
 INDEX_KEYS = frozenset({"uploaded_at", "topic", "upload_day"})
@@ -37,6 +45,8 @@ def to_dynamo(value: Any) -> Any:
     """Plain Python -> what TypeSerializer accepts: floats become Decimals, tuples lists."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, TopicTag | PlaceTag):
+        return to_dynamo(tag_map(value))
     if isinstance(value, float):
         # DynamoDB has no NaN or infinity; such a value is left out rather than fail the write.
         return Decimal(str(round(value, 6))) if math.isfinite(value) else None
@@ -64,8 +74,15 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
-    """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal."""
-    return unpack({k: _deserializer.deserialize(v) for k, v in image.items()})
+    """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal,
+    an article's topics and countries as :class:`TopicTag` / :class:`PlaceTag`."""
+    item = unpack({k: _deserializer.deserialize(_binary(v)) for k, v in image.items()})
+    if item.get("type") == "article":
+        if "topics" in item:
+            item["topics"] = [topic_tag(t) for t in item["topics"]]
+        if "countries" in item:
+            item["countries"] = [place_tag(c) for c in item["countries"]]
+    return item
 
 
 # -- the packed fields of an article item -------------------------------------------------------
@@ -84,11 +101,17 @@ def pack(item: Mapping[str, Any]) -> dict[str, Any]:
     return {**rest, PACKED: zlib.compress(text.encode("utf-8"), 9)}
 
 
-def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
-    """``item`` with its packed fields put back (numbers as Decimal, as DynamoDB returns them).
+def _binary(value: Any) -> Any:
+    """A wire value with a Binary as bytes: a stream record's JSON carries it as base64 text,
+    which boto3's deserializer rejects."""
+    if isinstance(value, Mapping) and isinstance(value.get("B"), str):
+        return {"B": base64.b64decode(value["B"])}
+    return value
 
-    The packed value arrives as boto3's Binary (GetItem, Query), bytes (a stream image through
-    powertools) or base64 text (a raw stream record)."""
+
+def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` with its packed fields put back (numbers as Decimal, as DynamoDB returns them);
+    the packed value as boto3's Binary, bytes or base64 text."""
     if PACKED not in item:
         return dict(item)
     raw = item[PACKED]
@@ -103,17 +126,44 @@ def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
 def _decimal_json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set):
-        return sorted(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def tag_map(tag: TopicTag | PlaceTag) -> dict[str, Any]:
+    """How a topic or a country is stored: its fields as a map, without the empty ones."""
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(tag).items() if v is not None
+    }
+
+
+def topic_tag(stored: Mapping[str, Any]) -> TopicTag:
+    iptc = stored.get("iptc")
+    return TopicTag(
+        label=str(stored["label"]),
+        score=float(stored.get("score", 0)),
+        iptc=str(iptc) if iptc else None,
+        evidence=tuple(str(e) for e in stored.get("evidence") or ()),
+    )
+
+
+def place_tag(stored: Mapping[str, Any]) -> PlaceTag:
+    return PlaceTag(
+        code=str(stored["code"]),
+        name=str(stored.get("name") or stored["code"]),
+        score=float(stored.get("score", 0)),
+        evidence=tuple(str(e) for e in stored.get("evidence") or ()),
+    )
+
+
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A wire-format item as plain Python: Decimals become int or float, sets sorted lists."""
+    """A wire-format item as plain Python: Decimals become int or float, sets sorted lists,
+    topics and countries their stored maps."""
     return {key: _plain_value(value) for key, value in deserialize_item(item).items()}
 
 
 def _plain_value(value: Any) -> Any:
+    if isinstance(value, TopicTag | PlaceTag):
+        return tag_map(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):

@@ -1,7 +1,8 @@
 """The alert decision and the alert's three bodies: email, SMS and JSON.
 
-Pure: an article record (the stored DynamoDB item, as a plain mapping) and an :class:`AlertPolicy`
-in, the matched topics and a rendered :class:`AlertMessage` out. Everything that came from the
+Pure: an article record (the stored item, :mod:`newswatch.domain.records`) and an
+:class:`AlertPolicy` in, the matched topics (the tagger's own :class:`TopicTag`) and a rendered
+:class:`AlertMessage` out. Everything that came from the
 article (title, summary, evidence) is sanitised before it reaches a message: no markup, no control
 or formatting characters, so an email client or a phone shows exactly the text newswatch wrote.
 
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newswatch.domain.headline import UNTITLED, headline_of
+from newswatch.domain.models import TopicTag
+from newswatch.domain.records import PROCESSED, article_topics
 from newswatch.domain.reference import article_reference
 
 KIND_ALERT = "alert"
@@ -75,14 +78,6 @@ _TYPOGRAPHY = str.maketrans(
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class MatchedTopic:
-    label: str
-    score: float
-    iptc: str | None = None
-    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,24 +155,19 @@ class AlertPolicy:
 # -- decision ---------------------------------------------------------------------------------
 
 
-def match_topics(record: Mapping[str, Any], policy: AlertPolicy) -> tuple[MatchedTopic, ...]:
+def match_topics(record: Mapping[str, Any], policy: AlertPolicy) -> tuple[TopicTag, ...]:
     """The topics the article scores at or above their alert threshold on, strongest first.
 
     Only processed articles alert; a duplicate, failed or skipped record matches nothing.
     """
-    if record.get("status") != "processed":
+    if record.get("status") != PROCESSED:
         return ()
-    matched: list[MatchedTopic] = []
-    for topic in record.get("topics") or ():
-        label = str(topic.get("label", ""))
-        score = float(topic.get("score", 0))
-        threshold = policy.threshold(label)
-        if threshold is not None and score >= threshold:
-            iptc = topic.get("iptc")
-            evidence = tuple(str(e) for e in topic.get("evidence") or ())
-            matched.append(MatchedTopic(label, score, str(iptc) if iptc else None, evidence))
-    matched.sort(key=lambda t: (-t.score, t.label))
-    return tuple(matched)
+    matched = [
+        topic
+        for topic in article_topics(record)
+        if (threshold := policy.threshold(topic.label)) is not None and topic.score >= threshold
+    ]
+    return tuple(sorted(matched, key=lambda t: (-t.score, t.label)))
 
 
 # -- sanitising -------------------------------------------------------------------------------
@@ -317,7 +307,7 @@ def _evidence(text: object) -> str:
     return f'"{clean}"'
 
 
-def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
+def render_subject(record: Mapping[str, Any], topics: Sequence[TopicTag]) -> str:
     # ASCII: SNS rewrites subjects with non-ASCII characters, and mail clients show them raw.
     labels = ", ".join(t.label for t in topics)
     prefix = f"[newswatch: {labels}] " if labels else "[newswatch] "
@@ -325,7 +315,7 @@ def render_subject(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) ->
     return _clip(to_ascii(prefix + title), SUBJECT_MAX)
 
 
-def render_sms(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str:
+def render_sms(record: Mapping[str, Any], topics: Sequence[TopicTag]) -> str:
     """Topics with scores, the headline (then the summary while room is left) and the reference
     `newswatch show` accepts, which is never cut."""
     labels = ", ".join(f"{t.label} {t.score:.2f}" for t in topics[:SMS_MAX_TOPICS])
@@ -337,7 +327,7 @@ def render_sms(record: Mapping[str, Any], topics: Sequence[MatchedTopic]) -> str
 
 
 def render_email(
-    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+    record: Mapping[str, Any], topics: Sequence[TopicTag], link: ArticleLink | None = None
 ) -> str:
     title = _title(record)
     reference = reference_of(record)
@@ -374,7 +364,7 @@ def render_email(
 
 
 def alert_payload(
-    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+    record: Mapping[str, Any], topics: Sequence[TopicTag], link: ArticleLink | None = None
 ) -> dict[str, Any]:
     """The JSON alert SQS, Lambda and HTTPS subscribers receive (``docs/alert.schema.json``)."""
     version = record.get("version_id")
@@ -408,7 +398,7 @@ def alert_payload(
 
 
 def render_alert(
-    record: Mapping[str, Any], topics: Sequence[MatchedTopic], link: ArticleLink | None = None
+    record: Mapping[str, Any], topics: Sequence[TopicTag], link: ArticleLink | None = None
 ) -> AlertMessage:
     if not topics:
         raise ValueError("an alert needs at least one matched topic")

@@ -51,6 +51,13 @@ class Summary:
 
 @dataclass(frozen=True)
 class TopicTag:
+    """A topic the tagger gave an article, with its score, IPTC code and evidence sentences.
+
+    The one form of a topic from the tagger to the alert: the stored article item holds these
+    (``newswatch.domain.records``), the DynamoDB codec (``adapters/dynamodb_codec.py``) writes
+    and reads them, and the alert decision and messages take them (``domain/alerts.py``).
+    """
+
     label: str
     score: float
     iptc: str | None = None
@@ -59,7 +66,10 @@ class TopicTag:
 
 @dataclass(frozen=True)
 class PlaceTag:
-    """A country the article is about: ISO 3166-1 alpha-2 code, its name, score and evidence."""
+    """A country the article is about: ISO 3166-1 alpha-2 code, its name, score and evidence.
+
+    Like :class:`TopicTag`, the one form from the detector through the stored item to the alert.
+    """
 
     code: str
     name: str

@@ -26,14 +26,16 @@ from newswatch.domain.alerts import (
     sanitize,
     to_ascii,
 )
+from newswatch.domain.models import PlaceTag
+from newswatch.domain.records import article_countries
 
 EVIDENCE_CHARS = 300
 EVIDENCE_PER_PLACE = 2
 
 
-def article_places(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def article_places(record: Mapping[str, Any]) -> list[PlaceTag]:
     """The stored countries of an article (code, name, score, evidence), strongest first."""
-    return [c for c in record.get("countries") or () if isinstance(c, Mapping) and c.get("code")]
+    return [c for c in article_countries(record) if c.code]
 
 
 def place_alert_due(record: Mapping[str, Any]) -> bool:
@@ -49,17 +51,13 @@ def place_alert_due(record: Mapping[str, Any]) -> bool:
 def places_payload(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The ``places`` of the JSON alert: code, name and score of each country."""
     return [
-        {
-            "code": str(p["code"]),
-            "name": sanitize(p.get("name")),
-            "score": round(float(p.get("score") or 0), 4),
-        }
+        {"code": p.code, "name": sanitize(p.name), "score": round(p.score, 4)}
         for p in article_places(record)
     ]
 
 
-def _names(places: list[Mapping[str, Any]]) -> str:
-    return ", ".join(f"{sanitize(p.get('name'))} ({p['code']})" for p in places)
+def _names(places: list[PlaceTag]) -> str:
+    return ", ".join(f"{sanitize(p.name)} ({p.code})" for p in places)
 
 
 def _with_places_json(default: str, record: Mapping[str, Any]) -> str:
@@ -85,7 +83,7 @@ def with_places(message: AlertMessage, record: Mapping[str, Any]) -> AlertMessag
         email = f"{head}\n\n{line}\n{rest}" if found else f"{email}\n{line}"
     return dataclasses.replace(
         message,
-        places=tuple(str(p["code"]) for p in places),
+        places=tuple(p.code for p in places),
         repeat=repeat,
         email=email,
         default=_with_places_json(message.default, record),
@@ -102,11 +100,8 @@ def render_place_alert(record: Mapping[str, Any], link: ArticleLink | None = Non
     names = _names(places)
     lines = [title, "=" * min(len(title), 78), "", f"Why you got this: about {names}", ""]
     for place in places:
-        lines.append(
-            f"  {sanitize(place.get('name'))} ({place['code']}, score "
-            f"{float(place.get('score') or 0):.2f})"
-        )
-        for sentence in list(place.get("evidence") or ())[:EVIDENCE_PER_PLACE]:
+        lines.append(f"  {sanitize(place.name)} ({place.code}, score {place.score:.2f})")
+        for sentence in place.evidence[:EVIDENCE_PER_PLACE]:
             clean = sanitize(sentence)[:EVIDENCE_CHARS]
             if clean:
                 lines.append(f"    {clean}")
@@ -123,13 +118,13 @@ def render_place_alert(record: Mapping[str, Any], link: ArticleLink | None = Non
     payload["places"] = places_payload(record)
     top = places[0]
     return AlertMessage(
-        subject=to_ascii(f"[newswatch: {sanitize(top.get('name'))}] {title}")[:SUBJECT_MAX],
+        subject=to_ascii(f"[newswatch: {sanitize(top.name)}] {title}")[:SUBJECT_MAX],
         default=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         email="\n".join(lines),
         sms=fit_sms(f"[{names}] {title}", suffix=f" ref {reference}"),
         topics=(),
         language=str(payload["language"]),
         top_topic="",
-        score=round(float(top.get("score") or 0), 4),
-        places=tuple(str(p["code"]) for p in places),
+        score=round(top.score, 4),
+        places=tuple(p.code for p in places),
     )

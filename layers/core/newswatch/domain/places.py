@@ -7,10 +7,14 @@ regions (Gaza -> PS, Donetsk -> UA, Darfur -> SD, Texas -> US). The file is read
 detection, not on import.
 
 Aliases are matched case-sensitively on word boundaries, longest first ("South Sudan" before
-"Sudan", "New Mexico" before "Mexico"). A name shared by several countries (Georgia the country
-and the US state, Cambridge in England and Massachusetts) goes to the meaning the rest of the
-article supports; a country or region name that is part of a person's name ("Michael Jordan",
-"Jordan Henderson") or Turkey the dish counts for little.
+"Sudan", "New Mexico" before "Mexico"), never across punctuation. A name shared by several
+countries (Georgia the country and the US state, Cambridge in England and Massachusetts) goes to
+the meaning the rest of the article supports, else to the biggest place of that name; a name
+that is part of a person's name ("Michael Jordan", "men named Nigel"), of a street, newspaper or
+airline ("Cuba Street", "New York Times"), Turkey the dish, a cuisine or a language counts for
+nothing, a person's nationality ("Australia's Neil Robertson", "Fognini of Italy") for little.
+A sports venue ("the cup final in Jeddah") is no subject, and a country named only by cities
+(none after "in") counts half, nothing in a sports report, where such a city is a club.
 
 Scoring follows the topic rule: a country is what the article is about when it is where the
 events happen or its government, forces or people are a main actor in the title, the lead or
@@ -57,6 +61,8 @@ LEAD_WEIGHTS = (1.6, 1.3, 1.15)
 NOT_A_PLACE_FACTOR = 0.0
 # A person's nationality ("Australian Marc Leishman", "the Togo international").
 NATIONALITY_FACTOR = 0.3
+# Cities are all a country's evidence, and none is where something happens ("in Riverside").
+UNCORROBORATED_CITY_FACTOR = 0.5
 # Mass at which the score reaches 1 - 1/e, for a short article; longer ones need more.
 SATURATION = 0.8
 REFERENCE_SENTENCES = 6
@@ -79,13 +85,32 @@ _HONORIFICS = _words(
     Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Lady Lord Prince Princess King Queen Saint St St.
     """
 )
+# Words that introduce a name: "men named Nigel" are no town in South Africa.
+_NAMING = frozenset(["named", "called", "nicknamed", "christened"])
 # Capitalised words that follow a place name without making it a person's name.
 _PLACE_FOLLOWERS = _words(
     """
-    City County State States Street Road Avenue Square Airport Bridge University College
+    City County State States Square Airport Bridge University College
     Police Council Government Army Navy Air Force Forces Ministry Embassy Parliament Senate
     Assembly National International Republic Strip Valley River Sea Coast Province Region
     Border United Rovers Wanderers Athletic Town FC Olympic Olympics Games Cup League Open
+    """
+)
+# Words after a name that make it the name of something elsewhere: a street ("Cuba Street" in
+# Wellington), a newspaper ("New York Times"), an airline ("Delta Air Lines").
+_NAMESAKES = _words(
+    """
+    Street Road Avenue Lane Drive Boulevard Times Post Herald Journal Tribune Gazette
+    Chronicle Telegraph Examiner Airlines Airways
+    """
+)
+# Words of a sporting event: the city it is played in is its venue, which the rule does not
+# count (a club or a national team counts by its name, not by where it plays).
+_SPORTING = _words(
+    """
+    final finals semi-final semi-finals quarter-final quarter-finals match matches game games
+    tournament championship championships fixture fixtures derby Cup Open Grand Prix race
+    stadium kick-off friendly qualifier
     """
 )
 _LOCATIVES = frozenset(
@@ -118,7 +143,8 @@ _FOOD = _words(
 _FOOD_BEFORE = frozenset(
     ["Thanksgiving", "Christmas", "roast", "roasted", "stuffed", "wild", "frozen"]
 )
-# A demonym that names a language ("speaks English", "Arabic-language") is no country.
+# A demonym that names a language ("speaks English", "Arabic-language") or a cuisine ("Chinese
+# restaurants") is no country.
 _LANGUAGE_BEFORE = _words(
     """
     speak speaks spoke speaking spoken fluent learn learning learned taught teach in into
@@ -129,6 +155,7 @@ _LANGUAGE_AFTER = _words(
     """
     language languages speaker speakers speaking translation translations subtitles lessons
     class classes test tests teacher teachers literature grammar dictionary
+    restaurant restaurants takeaway takeaways cuisine food foods dish dishes recipe recipes
     """
 )
 # Words that open sentences and clauses: a capitalised one before a name says nothing.
@@ -261,6 +288,8 @@ class PlaceDetector:
         seen: dict[str, list[int]] = {}
         first_personal: set[str] = set()
         for m in mentions:
+            if m.factor == 0.0 and m.locative:
+                continue  # a venue ("the final in Jeddah"): neither a place nor a person
             counts = seen.setdefault(m.alias, [0, 0])
             if counts == [0, 0] and m.factor == 0.0:
                 first_personal.add(m.alias)
@@ -272,9 +301,19 @@ class PlaceDetector:
         if not mentions:
             return ()
         chosen = _resolve(mentions)
+        # A country named only by cities, none of them after "in" or "from", may be no place
+        # at all: "Charlotte" the given name, "Nigel" the voter. In a sports report such a city
+        # is a club ("beating Riverside"), which counts by its league, which it does not name.
+        corroborated = {
+            code for mention, (code, kind) in chosen if kind != "city" or mention.locative
+        }
+        words = {word for text, _ in units for word in _TOKEN.findall(text)}
+        lone_city = 0.0 if len(_SPORTING & words) >= 2 else UNCORROBORATED_CITY_FACTOR
         per_unit: dict[str, dict[int, float]] = {}
         for mention, (code, kind) in chosen:
             value = KIND_WEIGHTS.get(kind, 0.5) * mention.factor
+            if code not in corroborated:
+                value *= lone_city
             if mention.locative:  # "in Khartoum": where the events take place
                 value *= LOCATIVE_BOOST
             cell = per_unit.setdefault(code, {})
@@ -308,8 +347,9 @@ class PlaceDetector:
     def mentions(self, text: str, unit: int = 0) -> list[Mention]:
         """The gazetteer's names in one sentence, longest match first, left to right."""
         gazetteer = self.gazetteer
-        tokens = _TOKEN.findall(text)
+        tokens, breaks = _tokens(text)
         widths = gazetteer.widths
+        sporting = bool(_SPORTING & set(tokens))
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
@@ -320,7 +360,7 @@ class PlaceDetector:
             ):
                 i += 1
                 continue
-            match = _longest(gazetteer, tokens, i)
+            match = _longest(gazetteer, tokens, i, breaks)
             if match is None:
                 i += 1
                 continue
@@ -329,11 +369,29 @@ class PlaceDetector:
             if not meanings:  # a continent or a sea: no country, but no "America" inside either
                 i += width
                 continue
-            factor = _context_factor(tokens, i, width, meanings=meanings, gazetteer=gazetteer)
+            factor = _context_factor(
+                tokens, i, width, meanings=meanings, gazetteer=gazetteer, breaks=breaks
+            )
             locative = i > 0 and tokens[i - 1] in _LOCATIVES
+            if locative and sporting and all(k in ("city", "capital") for _, k in meanings):
+                factor = NOT_A_PLACE_FACTOR  # "the cup final in Jeddah": a venue, no subject
             found.append(Mention(unit, alias, meanings, factor, locative))
             i += width
         return found
+
+
+def _tokens(text: str) -> tuple[list[str], frozenset[int]]:
+    """The words of a sentence, and the indices of those that punctuation parts from the word
+    before ("Wittmann, Arizona": a comma, so no "Wittmann Arizona" person or alias)."""
+    tokens: list[str] = []
+    breaks: list[int] = []
+    end = 0
+    for match in _TOKEN.finditer(text):
+        if tokens and not text[end : match.start()].isspace():
+            breaks.append(len(tokens))
+        tokens.append(match.group())
+        end = match.end()
+    return tokens, frozenset(breaks)
 
 
 def _clean(word: str) -> str:
@@ -341,11 +399,15 @@ def _clean(word: str) -> str:
     return word
 
 
-def _longest(gazetteer: Gazetteer, tokens: list[str], start: int) -> tuple[str, int] | None:
+def _longest(
+    gazetteer: Gazetteer, tokens: list[str], start: int, breaks: frozenset[int] = frozenset()
+) -> tuple[str, int] | None:
     """The longest alias starting at token ``start`` and the number of tokens it spans."""
     first = tokens[start]
     longest = max((gazetteer.widths.get(v, 0) for v in _variants(first)), default=0)
-    for width in range(min(longest, len(tokens) - start), 0, -1):
+    # An alias does not run across punctuation ("Georgia, Atlanta").
+    span = next((k for k in range(1, longest) if start + k in breaks), longest)
+    for width in range(min(span, len(tokens) - start), 0, -1):
         words = tokens[start : start + width]
         last = words[-1]
         for candidate_last in _variants(last):
@@ -375,11 +437,16 @@ def _context_factor(
     *,
     meanings: tuple[tuple[str, str], ...],
     gazetteer: Gazetteer,
+    breaks: frozenset[int] = frozenset(),
 ) -> float:
     """1, or NOT_A_PLACE_FACTOR where the name at ``tokens[start:start + width]`` is a person's
-    name, a dish or a language."""
-    before = tokens[start - 1] if start > 0 else ""
-    after = tokens[start + width] if start + width < len(tokens) else ""
+    name, a dish or a language. A word across punctuation is no context: "Somerset" in "Curry
+    Rivel, Somerset" is no surname."""
+    before = tokens[start - 1] if start > 0 and start not in breaks else ""
+    end = start + width
+    after = tokens[end] if end < len(tokens) and end not in breaks else ""
+    if after in _NAMESAKES or tokens[end : end + 2] == ["Air", "Lines"]:
+        return NOT_A_PLACE_FACTOR
     if tokens[start] in ("Turkey", "Turkey's") and width == 1:
         nearby_before = set(tokens[max(0, start - 3) : start])
         if after.lower() in _FOOD or nearby_before & _FOOD_BEFORE:
@@ -390,23 +457,33 @@ def _context_factor(
         or tokens[start + width - 1].endswith("-language")
     ):
         return NOT_A_PLACE_FACTOR
+    # "Australian Marc Leishman", "Australia's Neil Robertson": one person's nationality, not
+    # the country as an actor ("British Prime Minister", "Sudan's Armed Forces" are).
+    last = tokens[end - 1]
+    personal = (
+        after[:1].isupper() and after not in _ACTOR_FOLLOWERS and _clean(after) not in gazetteer
+    )
     if all(kind == "demonym" for _, kind in meanings):
-        # "Australian Marc Leishman": one person's nationality, not the country as an actor
-        # ("British Prime Minister", "Sudanese Armed Forces" are).
-        if after[:1].isupper() and after not in _ACTOR_FOLLOWERS and _clean(after) not in gazetteer:
-            return NATIONALITY_FACTOR
-        return 1.0
+        return NATIONALITY_FACTOR if personal else 1.0
+    if personal and _clean(last) != last and any(kind == "name" for _, kind in meanings):
+        return NATIONALITY_FACTOR  # a city's ("Sydney's Martin Place") is a place in it
     if after in ("international", "internationals"):  # "the Togo international": a player
+        return NATIONALITY_FACTOR
+    if _of_a_person(tokens, start, breaks):
         return NATIONALITY_FACTOR
     if width != 1 or all(kind == "institution" for _, kind in meanings):
         return 1.0  # "NASA Administrator"
-    if before in _HONORIFICS:
-        return NOT_A_PLACE_FACTOR
+    if (
+        before in _HONORIFICS
+        or before in _NAMING
+        or (before in ("is", "was") and start > 1 and tokens[start - 2] == "name")
+    ):
+        return NOT_A_PLACE_FACTOR  # "Dr Jordan", "a man named Nigel", "his name is Nigel"
     # "Michael Jordan": a capitalised word before, which is no opener and no place.
     if (
         before[:1].isupper()
         and before not in _OPENERS
-        and not before.endswith((".", ",", ":", ";"))
+        and not before.endswith(".")
         and _clean(before) not in gazetteer
         and before not in _PLACE_LEADERS
     ):
@@ -424,10 +501,23 @@ def _context_factor(
     return 1.0
 
 
+def _of_a_person(tokens: list[str], start: int, breaks: frozenset[int]) -> bool:
+    """ "Fabio Fognini of Italy": a person's full name, then "of" and the country, says where the
+    person is from; "Bank of England", "Prime Minister Shinzo Abe of Japan" name a state actor."""
+    if start < 3 or tokens[start - 1] != "of" or {start - 1, start - 2} & breaks:
+        return False
+    first, last = tokens[start - 3], tokens[start - 2]
+    heads = _ACTOR_FOLLOWERS | _PLACE_FOLLOWERS | _HONORIFICS
+    if not (first[:1].isupper() and last[:1].isupper()) or first in _OPENERS:
+        return False
+    return not (set(tokens[max(0, start - 6) : start - 1]) & heads)
+
+
 def _resolve(mentions: list[Mention]) -> list[tuple[Mention, tuple[str, str]]]:
     """Each mention with the one meaning it takes: an alias with one country keeps it; an
     ambiguous one goes to the country the article's unambiguous mentions support most, else to
-    its highest-ranked kind (a country's own name before a region or city of the same name)."""
+    its highest-ranked kind (a country's own name before a region or city of the same name),
+    else to the first the gazetteer lists (the biggest city of that name)."""
     support: dict[str, float] = {}
     for mention in mentions:
         codes = {code for code, _ in mention.meanings}

@@ -25,16 +25,19 @@
   member (:func:`member_value`) and a ``member_count``.
 - ``digest#<topic>`` / ``last`` items remember where each topic's last digest ended.
 
-Pure Python: the DynamoDB adapters turn these mappings into AttributeValues
-(:mod:`newswatch.adapters.dynamodb_codec`); the in-memory fakes store them as they are.
+Pure Python: an article item's ``topics`` and ``countries`` are :class:`TopicTag` and
+:class:`PlaceTag` values, the rest plain values. The DynamoDB adapters turn these mappings into
+AttributeValues and back (:mod:`newswatch.adapters.dynamodb_codec`, the only place that knows how a
+tag is stored); the in-memory fakes store them as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from newswatch.domain.models import Analysis
+from newswatch.domain.models import Analysis, PlaceTag, TopicTag
 from newswatch.domain.neardup import Fingerprint, NearDuplicate
 from newswatch.domain.reference import article_reference
 
@@ -174,9 +177,10 @@ def article_item(
     }
 
 
-def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The item fields an analysis fills in, and its topics as stored maps (clipped to the
-    bounds above; a clipped item is flagged ``clipped_for_storage``)."""
+def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[TopicTag]]:
+    """The item fields an analysis fills in, and its topics as stored (clipped to the bounds
+    above; a clipped item is flagged ``clipped_for_storage``). Topics and countries stay
+    :class:`TopicTag` / :class:`PlaceTag`: the codec maps them to DynamoDB and back."""
     clipped = False
     title, cut = clip((analysis.title or "").strip(), MAX_TITLE_CHARS)
     clipped |= cut
@@ -187,24 +191,14 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
         clipped |= cut
         sentences.append(text)
     clipped |= len(analysis.summary.sentences) > MAX_SUMMARY_SENTENCES
-    topics = []
-    for tag in sorted(analysis.topics, key=lambda t: -t.score)[:MAX_TOPICS]:
-        evidence = [clip(e, MAX_EVIDENCE_CHARS)[0] for e in tag.evidence[:MAX_EVIDENCE]]
-        topics.append(
-            {
-                "label": tag.label,
-                "score": round(float(tag.score), 4),
-                "iptc": tag.iptc,
-                "evidence": evidence,
-            }
-        )
+    topics = [
+        replace(tag, score=round(float(tag.score), 4), evidence=_stored_evidence(tag.evidence))
+        for tag in sorted(analysis.topics, key=lambda t: -t.score)[:MAX_TOPICS]
+    ]
     countries = [
-        {
-            "code": place.code,
-            "name": place.name,
-            "score": round(float(place.score), 4),
-            "evidence": [clip(e, MAX_EVIDENCE_CHARS)[0] for e in place.evidence[:MAX_EVIDENCE]],
-        }
+        replace(
+            place, score=round(float(place.score), 4), evidence=_stored_evidence(place.evidence)
+        )
         for place in analysis.places[:MAX_PLACES]
     ]
     flags = list(analysis.flags) + ([FLAG_CLIPPED] if clipped else [])
@@ -219,33 +213,46 @@ def analysis_fields(analysis: Analysis) -> tuple[dict[str, Any], list[dict[str, 
         "word_count": analysis.word_count,
         "content_sha256": analysis.content_sha256,
         "topics": topics,
-        "topic_labels": [t["label"] for t in topics],
-        "top_topic": topics[0]["label"] if topics else None,
+        "topic_labels": [t.label for t in topics],
+        "top_topic": topics[0].label if topics else None,
         "countries": countries,
-        "country_codes": [c["code"] for c in countries],
+        "country_codes": [c.code for c in countries],
         "flags": flags,
         "format": analysis.document.format,
     }
     return fields, topics
 
 
-def topic_items(
-    item: Mapping[str, Any], topics: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """The article's entries in the ``ByTopic`` index, one per topic and one per country."""
+def _stored_evidence(evidence: Sequence[str]) -> tuple[str, ...]:
+    return tuple(clip(e, MAX_EVIDENCE_CHARS)[0] for e in evidence[:MAX_EVIDENCE])
+
+
+def article_topics(item: Mapping[str, Any]) -> list[TopicTag]:
+    """The stored article's topics, strongest first."""
+    return list(item.get("topics") or ())
+
+
+def article_countries(item: Mapping[str, Any]) -> list[PlaceTag]:
+    """The countries the stored article is about, strongest first."""
+    return list(item.get("countries") or ())
+
+
+def topic_items(item: Mapping[str, Any], topics: Sequence[TopicTag]) -> list[dict[str, Any]]:
+    """The article's entries in the ``ByTopic`` index, one per topic and one per country, and
+    the pointer from its alert reference (:func:`reference_items`)."""
     version = item["version_id"]
     return (
         [
             {
                 "pk": item["pk"],
-                "sk": topic_sk(topic["label"], version),
+                "sk": topic_sk(topic.label, version),
                 "type": "topic",
-                "topic": topic["label"],
+                "topic": topic.label,
                 "uploaded_at": item["uploaded_at"],
                 "title": item.get("title"),
                 "headline": item.get("headline"),
                 "summary": item.get("summary"),
-                "score": topic["score"],
+                "score": topic.score,
                 "s3_uri": f"s3://{item['bucket']}/{item['key']}",
                 "article_pk": item["pk"],
                 "article_sk": item["sk"],
@@ -284,26 +291,24 @@ def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "pk": item["pk"],
-            "sk": place_sk(country["code"], version),
+            "sk": place_sk(country.code, version),
             "type": "place",
-            "topic": place_index_key(country["code"]),
-            "place": country["code"],
+            "topic": place_index_key(country.code),
+            "place": country.code,
             "uploaded_at": item["uploaded_at"],
             "title": item.get("title"),
             "summary": item.get("summary"),
-            "score": country["score"],
+            "score": country.score,
             "s3_uri": f"s3://{item['bucket']}/{item['key']}",
             "article_pk": item["pk"],
             "article_sk": item["sk"],
             "near_duplicate_of": item.get("near_duplicate_of"),
-            # The article's topics, so "--place SD --topic ceasefire" needs no second read.
-            "topics": [
-                {"label": topic["label"], "score": topic["score"]}
-                for topic in item.get("topics") or ()
-            ],
+            # The article's topics, so "--place SD --topic ceasefire" needs no second read. An
+            # index entry's projection, not a topic: label and score only keep the entry small.
+            "topics": [{"label": t.label, "score": t.score} for t in article_topics(item)],
             "country_codes": item.get("country_codes"),
         }
-        for country in item.get("countries") or ()
+        for country in article_countries(item)
     ]
 
 

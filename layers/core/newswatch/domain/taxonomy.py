@@ -13,6 +13,7 @@ File shape::
         iptc: medtop:20000073            # optional, closest IPTC Media Topic
         threshold: 0.35                  # optional, overrides the tagger's min_score
         alert_threshold: 0.6             # optional, lowest score that alerts subscribers
+        strict_salience: true            # optional, see below
         patterns: ["cease-?fires?", ...] # strong phrases: one mention can carry a short text
         weak_patterns: ["guns fell silent"]  # optional, context cues (0.4 of a phrase)
         exclude: ["hearing aids?"]       # optional, text whose matches do not count
@@ -20,6 +21,10 @@ File shape::
 
 Patterns are Python regular expressions, matched case-insensitively between word boundaries, on
 text whose whitespace is collapsed to single spaces.
+
+``strict_salience`` is for a topic whose words are common in stories about something else (a
+soldier's wedding, a derby "battle", a crime story's gunmen): in a long article it must be both in
+the headline or lead and fill a paragraph, where other topics need either (see the tagger).
 """
 
 from __future__ import annotations
@@ -37,7 +42,15 @@ DEFAULT_RESOURCE = "taxonomy.yaml"
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _IPTC_RE = re.compile(r"^medtop:\d{8}$")
 _REQUIRED = ("label", "description", "patterns")
-_OPTIONAL = ("iptc", "threshold", "alert_threshold", "weak_patterns", "exclude", "examples")
+_OPTIONAL = (
+    "iptc",
+    "threshold",
+    "alert_threshold",
+    "strict_salience",
+    "weak_patterns",
+    "exclude",
+    "examples",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class Topic:
     iptc: str | None = None
     threshold: float | None = None
     alert_threshold: float | None = None
+    strict_salience: bool = False
     weak_patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
@@ -186,12 +200,16 @@ def _parse_topic(raw: Any, where: str) -> Topic:
         raise TaxonomyError(f"{where}: iptc must look like 'medtop:20000073', got {iptc!r}")
     threshold = _score(raw, "threshold", where)
     alert_threshold = _score(raw, "alert_threshold", where)
+    strict_salience = raw.get("strict_salience", False)
+    if not isinstance(strict_salience, bool):
+        raise TaxonomyError(f"{where}: strict_salience must be true or false")
     topic = Topic(
         label=label,
         description=description.strip(),
         iptc=iptc,
         threshold=threshold,
         alert_threshold=alert_threshold,
+        strict_salience=strict_salience,
         patterns=_patterns(raw, "patterns", where),
         weak_patterns=_patterns(raw, "weak_patterns", where),
         exclude=_patterns(raw, "exclude", where),

@@ -41,10 +41,10 @@ from typing import Any
 
 from newswatch.domain.alerts import (
     AlertPolicy,
-    MatchedTopic,
     match_topics,
     render_alert,
 )
+from newswatch.domain.models import TopicTag
 from newswatch.domain.place_alerts import place_alert_due, render_place_alert, with_places
 from newswatch.domain.records import PROCESSED, reference_key
 from newswatch.domain.taxonomy import read_alert_thresholds
@@ -124,7 +124,7 @@ def _alert_policy(
     return AlertPolicy.build(read_alert_thresholds(taxonomy_path), min_score, watched)
 
 
-def alert_topics(record: Mapping[str, Any], settings: TopicSettings) -> tuple[MatchedTopic, ...]:
+def alert_topics(record: Mapping[str, Any], settings: TopicSettings) -> tuple[TopicTag, ...]:
     """The topics this stored article alerts for, strongest first.
 
     A near-duplicate's record carries ``alert_only_topics`` (what its earlier copies lacked): only
@@ -259,8 +259,8 @@ def find_by_reference(store: AlertStates, reference: str) -> dict[str, Any] | No
 
 
 def apply_hourly_cap(
-    matched: Sequence[MatchedTopic], store: AlertStates, settings: AlertSettings, now: datetime
-) -> tuple[list[MatchedTopic], list[MatchedTopic], str]:
+    matched: Sequence[TopicTag], store: AlertStates, settings: AlertSettings, now: datetime
+) -> tuple[list[TopicTag], list[TopicTag], str]:
     """(topics that may alert, topics the cap holds back, the clock hour counted in)."""
     hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
     limit = settings.max_alerts_per_topic_per_hour
@@ -268,8 +268,8 @@ def apply_hourly_cap(
         return list(matched), [], hour
     # The counters are only needed for the hour they count; a table TTL on expires_at drops them.
     expires_at = int(now.timestamp()) + 2 * 3600
-    allowed: list[MatchedTopic] = []
-    held: list[MatchedTopic] = []
+    allowed: list[TopicTag] = []
+    held: list[TopicTag] = []
     try:
         for topic in matched:
             if store.take_alert_quota(topic.label, hour, limit, expires_at):
@@ -283,7 +283,7 @@ def apply_hourly_cap(
 
 
 def _return_quota(
-    store: AlertStates, topics: Sequence[MatchedTopic], hour: str, settings: AlertSettings
+    store: AlertStates, topics: Sequence[TopicTag], hour: str, settings: AlertSettings
 ) -> None:
     if settings.max_alerts_per_topic_per_hour <= 0:
         return

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
-from newswatch.domain.models import Analysis
+from newswatch.domain.models import Analysis, TopicTag
 from newswatch.domain.neardup import Fingerprint, fingerprint
 from newswatch.domain.records import (
     ALREADY_STORED,
@@ -46,6 +46,7 @@ from newswatch.domain.records import (
     article_pk,
     article_ref,
     article_sk,
+    article_topics,
     clip,
     content_pk,
     topic_items,
@@ -200,7 +201,7 @@ class IngestRun:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
             # The earlier delivery may have died between its write and its entries (idempotent).
-            self.store.put_entries(topic_items(item, item.get("topics") or ()))
+            self.store.put_entries(topic_items(item, article_topics(item)))
             register_stored(self.near_index, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
@@ -216,9 +217,9 @@ class IngestRun:
         )
 
     def store_item(
-        self, item: dict[str, Any], topic_maps: Sequence[Mapping[str, Any]] = (), **kw: Any
+        self, item: dict[str, Any], topics: Sequence[TopicTag] = (), **kw: Any
     ) -> IngestOutcome:
-        result = self.store.put_article(item, topic_items(item, topic_maps))
+        result = self.store.put_article(item, topic_items(item, topics))
         if result == PutResult.EXISTS:
             # A concurrent delivery stored this version first.
             return self.existing() or self.outcome(ALREADY_STORED)
@@ -271,7 +272,7 @@ class IngestRun:
         self, analysis: Analysis, sha: str, size: int, settings: IngestSettings
     ) -> IngestOutcome:
         """Store the analysed article, unless its bytes belong to an earlier one (a duplicate)."""
-        fields, topic_maps = analysis_fields(analysis)
+        fields, topics = analysis_fields(analysis)
         item = self.item(PROCESSED, size)
         item.update(fields)
         item.update(content_sha256=sha, alert_state="pending")
@@ -295,7 +296,7 @@ class IngestRun:
             new_bands, old_bands = split_bands(fp, band_items, item)
         decide_alert_now(item, settings)
         result = self.store.put_article(
-            item, topic_items(item, topic_maps), claim_content=True, new_items=new_bands
+            item, topic_items(item, topics), claim_content=True, new_items=new_bands
         )
         if result == PutResult.EXISTS:
             return self.existing() or self.outcome(ALREADY_STORED)
@@ -306,7 +307,7 @@ class IngestRun:
             self.near_index.register_near_member(old_bands, *membership(fp, item))
         return self.outcome(
             PROCESSED,
-            topics=tuple(t["label"] for t in topic_maps),
+            topics=tuple(t.label for t in topics),
             near_duplicate_of=item.get("near_duplicate_of"),
             alert_only_topics=tuple(item.get("alert_only_topics") or ()),
         )

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from newswatch.domain.models import TopicTag
 from newswatch.domain.neardup import new_watched_topics
 from newswatch.domain.records import (
     ALERT_DECIDED,
@@ -90,9 +91,9 @@ def reprocess_object(
         code, reason = result
         item = run.item(FAILED, len(data))
         item.update(error_code=code, error=clip(reason, MAX_REASON_CHARS)[0])
-        topic_maps: list[dict[str, Any]] = []
+        topics: list[TopicTag] = []
     else:
-        fields, topic_maps = analysis_fields(result)
+        fields, topics = analysis_fields(result)
         item = run.item(PROCESSED, len(data))
         item.update(fields)
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
@@ -107,12 +108,12 @@ def reprocess_object(
     item["reprocessed_at"] = iso_utc(clock.now())
     old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
     old_topic_sks += [place_sk(code, run.version) for code in stored.get("country_codes") or ()]
-    store.replace_article(item, topic_items(item, topic_maps), old_topic_sks)
+    store.replace_article(item, topic_items(item, topics), old_topic_sks)
     return run.outcome(
         REPROCESSED if item["status"] == PROCESSED else FAILED,
         error_code=item.get("error_code"),
         reason=item.get("error"),
-        topics=tuple(t["label"] for t in topic_maps),
+        topics=tuple(t.label for t in topics),
         stored_status=str(stored.get("status")),
     )
 
