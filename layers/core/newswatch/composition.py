@@ -5,11 +5,16 @@
   Engines are imported only when chosen.
 - :func:`ingest_function`, :func:`alert_function`, :func:`digest_function`: each Lambda function's
   settings, clients and adapters, built once per execution environment (cached) and lazily: the
-  handler's import costs boto3 and powertools only, and the analyzer is built on the first record.
+  handler's import costs powertools and this module only (boto3 comes with the first client),
+  and the analyzer is built on the first record: modules that build them are imported there.
   :func:`reset` forgets them (a new execution environment, for tests and the local stack).
 
 The handlers import from here and from the use cases only; :class:`LocalContext` (for callers with
-no Lambda context), :func:`metrics_namespace` and the batch responses are re-exported for them.
+no Lambda context), :func:`metrics_namespace`, the batch responses and the errors they catch are
+re-exported for them.
+
+Why this module is long: it wires every function, the CLI and the benchmarks in one place, and
+imports what each builds inside the function that builds it (the handlers' cold start).
 """
 
 from __future__ import annotations
@@ -23,10 +28,8 @@ from typing import TYPE_CHECKING, Any
 from newswatch.adapters.lambda_batch import sqs_batch, stream_batch
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.s3_events import Delivery, ObjectRef, UnrecognizedMessageError
-from newswatch.analyzer import Analyzer, AnalyzerOptions
-from newswatch.budget import BudgetedAnalyzer
+from newswatch.domain.errors import OutOfTimeError
 from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, SummaryLength
-from newswatch.ports import ArticleLinker, Deadline, Summarizer, Tagger
 from newswatch.settings import ENGINES, TAGGERS, Settings, SettingsError, metrics_namespace
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "IngestFunction",
     "LocalContext",
     "ObjectRef",
+    "OutOfTimeError",
     "SettingsError",
     "UnrecognizedMessageError",
     "alert_function",
@@ -74,8 +78,10 @@ if TYPE_CHECKING:
     from newswatch.adapters.digest_marks import DynamoDigestMarks
     from newswatch.adapters.dynamodb import DynamoArticleStore
     from newswatch.adapters.s3 import S3ArticleSource
-    from newswatch.adapters.s3_events import ObjectRef
     from newswatch.adapters.sns import SnsAlertPublisher
+    from newswatch.analyzer import Analyzer
+    from newswatch.budget import BudgetedAnalyzer
+    from newswatch.ports import ArticleLinker, Deadline, Summarizer, Tagger
     from newswatch.usecases.alert import AlertOutcome
     from newswatch.usecases.digest import DigestResult
     from newswatch.usecases.ingest import IngestOutcome
@@ -99,9 +105,10 @@ def build_analyzer(
         raise SettingsError(f"min_score must be between 0 and 1, got {min_score}")
     if max_bytes < 1:
         raise SettingsError(f"max_bytes must be at least 1, got {max_bytes}")
-    options = AnalyzerOptions(length=length or SummaryLength(), max_bytes=max_bytes)
+    from newswatch.analyzer import Analyzer, AnalyzerOptions
     from newswatch.domain.places import PlaceDetector
 
+    options = AnalyzerOptions(length=length or SummaryLength(), max_bytes=max_bytes)
     return Analyzer(
         build_summarizer(engine, model_dir=model_dir),
         build_tagger(
@@ -200,6 +207,8 @@ def analyzer_from_settings(settings: Settings) -> Analyzer:
 
 def budgeted(analyzer: Analyzer, settings: Settings) -> BudgetedAnalyzer:
     """The analyzer with each article in a bounded child process (newswatch/budget.py)."""
+    from newswatch.budget import BudgetedAnalyzer
+
     return BudgetedAnalyzer(
         analyzer,
         seconds=settings.article_seconds,
@@ -243,6 +252,7 @@ class IngestFunction:
         return analyzer
 
     def ingest(self, ref: ObjectRef) -> IngestOutcome:
+        from newswatch.budget import BudgetedAnalyzer
         from newswatch.usecases.ingest import ingest_object
 
         analyzer = self.analyzer if self.analyzer is not None else self.budgeted_analyzer()

@@ -16,7 +16,9 @@ deletion) is returned as :class:`Ignored`, with a reason the handler logs. Anyth
 then dead-lettered where ``newswatch redrive`` shows it), never acknowledges it silently.
 
 Field access goes through powertools' event source data classes (no pydantic needed); only the
-dispatch on shape is ours.
+dispatch on shape is ours. They are imported when a message of their shape arrives, not with this
+module: importing any of them runs powertools' ``data_classes`` package, which imports the data
+classes of all 34 event sources it knows (bench/cold_layer.py, cold start).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes.s3_event import (
-    S3Event,
-    S3EventBridgeNotificationEvent,
-)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.s3_event import (
+        S3Event,
+        S3EventBridgeNotificationEvent,
+    )
 
 TEST_EVENT = "s3:TestEvent"
 EVENTBRIDGE_OBJECT_CREATED = "Object Created"
@@ -88,10 +91,14 @@ def parse_payload(payload: Any, envelopes: int = 0) -> Delivery:
     if payload.get("Type") == "Notification" and "Message" in payload:
         return _unwrap_sns(payload["Message"], envelopes)
     if payload.get("source") == "aws.s3" and "detail-type" in payload:
+        from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+
         return _from_eventbridge(S3EventBridgeNotificationEvent(dict(payload)))
     records = payload.get("Records")
     if isinstance(records, list) and records and all(isinstance(r, Mapping) for r in records):
         if all(r.get("eventSource") == "aws:s3" for r in records):
+            from aws_lambda_powertools.utilities.data_classes import S3Event
+
             return _from_s3(S3Event(dict(payload)))
         if all(r.get("EventSource") == "aws:sns" for r in records):
             parts = [_unwrap_sns(r.get("Sns", {}).get("Message"), envelopes) for r in records]
