@@ -108,3 +108,28 @@ def test_sqs_still_drops_a_message_past_the_retention_period(endpoint: str) -> N
 
     assert receive("expired") == []
     assert receive("fresh") == ["fresh"]
+
+
+def test_sqs_delays_and_visibility_still_follow_the_clock(endpoint: str) -> None:
+    import time
+
+    sqs = client("sqs", endpoint)
+    url = sqs.create_queue(QueueName="clock")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+
+    def receive() -> list[str]:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1)
+        return [m["Body"] for m in got.get("Messages", [])]
+
+    assert receive() == []  # still delayed
+    time.sleep(1.2)
+    assert receive() == ["later"]
+    assert receive() == []  # in flight
+    time.sleep(1.2)
+    assert receive() == ["later"]  # visible again: not deleted, so delivered again
+    depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert depth["ApproximateNumberOfMessagesNotVisible"] == "1"
+    # One server, every service: each request still reaches its own backend.
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="clock-routing")
+    assert "clock-routing" in {b["Name"] for b in s3.list_buckets()["Buckets"]}

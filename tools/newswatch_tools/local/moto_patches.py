@@ -1,5 +1,6 @@
-"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, two of
-its costs that grow with the load, and one window onto what SNS delivered.
+"""Three places where moto (5.x) differs from AWS in a way the local flow would notice, four of
+its costs that a load test pays per request or per queued message, and one window onto what SNS
+delivered.
 
 Each is patched in this process only (the local stack runs moto's server in-process):
 
@@ -13,12 +14,17 @@ Each is patched in this process only (the local stack runs moto's server in-proc
   error while writing undoes the actions already applied, item by item, in the same table.
 - DynamoDB operations are not atomic across moto's request threads (see
   :func:`patch_dynamodb_locking`).
-- Two costs that grow with the load and that a local run of thousands of articles would feel
+- Costs that grow with the load and that a local run of thousands of articles would feel
   (:func:`patch_load_costs`): a stream read (``GetRecords``) goes through moto's generic response
   serializer, about 30 ms for a page of article images (the same JSON written directly takes well
-  under 1 ms); and each message an SQS receive hands out recomputes every queue attribute, with
+  under 1 ms); each message an SQS receive hands out recomputes every queue attribute, with
   three passes over all the queue's messages, only to read the retention period: quadratic in
-  the backlog.
+  the backlog; every receive and queue-depth read asks each queued message whether it is
+  visible and not delayed, and each answer builds two datetimes to tell the time (now the
+  clock's seconds, the same value); and every request finds its service by listing moto's
+  package folder and testing each entry for a directory (now once per host, under the server's
+  lock). With 1,000 articles the last two were about a sixth of the server's busy samples
+  (py-spy, RELIABILITY.md section 5).
 - moto accepts email and SMS subscriptions but delivers nothing to them, so what such a
   subscriber would have received is invisible. :func:`patch_sns_deliveries` hands every delivery
   that passed a subscription's filter policy (any protocol) to a sink: the local stack's inbox.
@@ -274,9 +280,12 @@ def _stream_json(value: Any) -> Any:
 
 def patch_load_costs() -> None:
     """GetRecords answered with its JSON written directly; SQS's retention check reads the one
-    attribute it needs (see the module doc)."""
-    from moto.core.utils import unix_time
+    attribute it needs; SQS tells the time from the clock; each host's service is looked up once
+    (see the module doc)."""
+    from moto.core.utils import unix_time, unix_time_millis
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.sqs import models as sqs_models
     from moto.sqs.models import SQSBackend
 
     if getattr(DynamoDBStreamsHandler, _PATCHED, False):
@@ -293,6 +302,20 @@ def patch_load_costs() -> None:
         retention_period = self.get_queue(queue_name).message_retention_period
         return bool(int(retention_period) + message.sent_timestamp / 1000 > unix_time())
 
+    def clock_millis(dt: Any = None) -> float:
+        # moto's unix_time_millis(): now as datetimes, minus the epoch as a datetime.
+        return time.time() * 1000.0 if dt is None else float(unix_time_millis(dt))
+
+    find_backend = DomainDispatcherApplication.get_backend_for_host
+    backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in backends:
+            backends[host] = find_backend(self, host)
+        return backends[host]
+
+    sqs_models.unix_time_millis = clock_millis  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign,assignment]
     SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
         is_message_valid_based_on_retention_period
