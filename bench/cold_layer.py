@@ -38,6 +38,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 1.3  # at most: handler import (with boto3) / bare boto3 import, whole process (issue 15)
@@ -113,6 +114,87 @@ def median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+class NotMeasurableError(RuntimeError):
+    """No build or no Docker engine: what to run first."""
+
+
+def measure(
+    runs: int = 15,
+    build: Path | None = None,
+    before: Path | None = None,
+    also_import: str | None = None,
+) -> dict[str, Any]:
+    """The samples in one container run: medians and ratios per function (see the module doc).
+    Raises NotMeasurableError when the build or the image is missing."""
+    arch = "x86_64" if platform.machine().lower() in ("x86_64", "amd64") else "arm64"
+    build = build or REPO / ".aws-sam" / f"local-{arch}"
+    image = f"newswatch/lambda-python:3.12-{arch}"
+    for folder in (build, before):
+        if folder is not None and not (folder / "CoreLayer" / "python").is_dir():
+            raise NotMeasurableError(f"no layer in {folder}: run `make sam-local` first")
+    mounts = ["-v", f"{build.resolve()}:/after:ro"]
+    plan = samples("/after")
+    if before is not None:
+        mounts += ["-v", f"{before.resolve()}:/before:ro"]
+        plan |= samples("/before", prefix="before:")
+    if also_import:
+        for name, (folder, _, _) in FUNCTIONS.items():
+            code = f"import app; import boto3; import {also_import}"
+            plan[f"{name}.import+also"] = (f"/after/{folder}", code)
+    command = [
+        "docker", "run", "--rm", *mounts,
+        # What the template gives the functions, and a region and credentials for the clients
+        # (creating a client sends no request).
+        "-e", "AWS_REGION=us-east-1", "-e", "AWS_DEFAULT_REGION=us-east-1",
+        "-e", "AWS_ACCESS_KEY_ID=cold", "-e", "AWS_SECRET_ACCESS_KEY=cold",
+        "-e", "POWERTOOLS_SERVICE_NAME=newswatch",
+        "-e", "POWERTOOLS_METRICS_NAMESPACE=newswatch",
+        "-e", "NEWSWATCH_TABLE=newswatch-ArticlesTable",
+        "-e", "NEWSWATCH_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:newswatch-alerts",
+        "--entrypoint", "/var/lang/bin/python3.12",
+        image, "-c", DRIVER, str(runs), json.dumps(plan),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise NotMeasurableError("no docker command: run `make invoke-image` first") from None
+    if done.returncode != 0:
+        raise NotMeasurableError(f"the container run failed: {done.stderr.strip()[-500:]}")
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    medians = {name: median(values) for name, values in times.items()}
+    boto3_ms = medians["boto3"]
+    functions: dict[str, dict[str, Any]] = {}
+    for name in FUNCTIONS:
+        ready_base = medians[f"{name}.ready.baseline"]
+        for prefix in ("", "before:") if before else ("",):
+            functions[f"{prefix}{name}"] = {
+                "import_median_ms": medians[f"{prefix}{name}.import"],
+                "import_ratio": round(medians[f"{prefix}{name}.import"] / boto3_ms, 3),
+                "ready_median_ms": medians[f"{prefix}{name}.ready"],
+                "ready_baseline_median_ms": ready_base,
+                "ready_ratio": round(medians[f"{prefix}{name}.ready"] / ready_base, 3),
+            }
+        if also_import:
+            also = medians[f"{name}.import+also"]
+            functions[name] |= {
+                "also_import": also_import,
+                "import_with_it_median_ms": also,
+                "import_with_it_ratio": round(also / boto3_ms, 3),
+            }
+    ratio = functions["ingest"]["import_ratio"]
+    return {
+        "runs": runs,
+        "architecture": arch,
+        "boto3_process_median_ms": boto3_ms,
+        "handler_process_median_ms": functions["ingest"]["import_median_ms"],
+        "ratio": ratio,
+        "target": TARGET,
+        "verdict": "met" if ratio <= TARGET else "not met",
+        "functions": functions,
+        "samples_ms": times,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -126,74 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--also-import", metavar="MODULE", help="also measure each handler's import plus MODULE's"
     )
     args = parser.parse_args(argv)
-    arch = "x86_64" if platform.machine().lower() in ("x86_64", "amd64") else "arm64"
-    build = args.build or REPO / ".aws-sam" / f"local-{arch}"
-    image = f"newswatch/lambda-python:3.12-{arch}"
-    for folder in (build, args.before):
-        if folder is not None and not (folder / "CoreLayer" / "python").is_dir():
-            sys.exit(f"no layer in {folder}: run `make sam-local` first")
-    mounts = ["-v", f"{build.resolve()}:/after:ro"]
-    plan = samples("/after")
-    if args.before is not None:
-        mounts += ["-v", f"{args.before.resolve()}:/before:ro"]
-        plan |= samples("/before", prefix="before:")
-    if args.also_import:
-        for name, (folder, _, _) in FUNCTIONS.items():
-            code = f"import app; import boto3; import {args.also_import}"
-            plan[f"{name}.import+also"] = (f"/after/{folder}", code)
-    command = [
-        "docker", "run", "--rm", *mounts,
-        # What the template gives the functions, and a region and credentials for the clients
-        # (creating a client sends no request).
-        "-e", "AWS_REGION=us-east-1", "-e", "AWS_DEFAULT_REGION=us-east-1",
-        "-e", "AWS_ACCESS_KEY_ID=cold", "-e", "AWS_SECRET_ACCESS_KEY=cold",
-        "-e", "POWERTOOLS_SERVICE_NAME=newswatch",
-        "-e", "POWERTOOLS_METRICS_NAMESPACE=newswatch",
-        "-e", "NEWSWATCH_TABLE=newswatch-ArticlesTable",
-        "-e", "NEWSWATCH_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:newswatch-alerts",
-        "--entrypoint", "/var/lang/bin/python3.12",
-        image, "-c", DRIVER, str(args.runs), json.dumps(plan),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(done.stderr)
-    times = json.loads(done.stdout.strip().splitlines()[-1])
-    medians = {name: median(values) for name, values in times.items()}
-    boto3_ms = medians["boto3"]
-    functions = {}
-    for name in FUNCTIONS:
-        ready_base = medians[f"{name}.ready.baseline"]
-        for prefix in ("", "before:") if args.before else ("",):
-            functions[f"{prefix}{name}"] = {
-                "import_median_ms": medians[f"{prefix}{name}.import"],
-                "import_ratio": round(medians[f"{prefix}{name}.import"] / boto3_ms, 3),
-                "ready_median_ms": medians[f"{prefix}{name}.ready"],
-                "ready_baseline_median_ms": ready_base,
-                "ready_ratio": round(medians[f"{prefix}{name}.ready"] / ready_base, 3),
-            }
-        if args.also_import:
-            also = medians[f"{name}.import+also"]
-            functions[name] |= {
-                "also_import": args.also_import,
-                "import_with_it_median_ms": also,
-                "import_with_it_ratio": round(also / boto3_ms, 3),
-            }
-    ratio = functions["ingest"]["import_ratio"]
-    print(
-        json.dumps(
-            {
-                "runs": args.runs,
-                "architecture": arch,
-                "boto3_process_median_ms": boto3_ms,
-                "handler_process_median_ms": functions["ingest"]["import_median_ms"],
-                "ratio": ratio,
-                "target": TARGET,
-                "verdict": "met" if ratio <= TARGET else "not met",
-                "functions": functions,
-                "samples_ms": times,
-            }
-        )
-    )
+    try:
+        result = measure(args.runs, args.build, args.before, args.also_import)
+    except NotMeasurableError as error:
+        sys.exit(str(error))
+    print(json.dumps(result))
     return 0
 
 

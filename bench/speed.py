@@ -9,7 +9,8 @@ Every figure is a ratio against a baseline measured in the same run, or a median
 - cold start: importing functions/ingest/app.py as Lambda does (``import app`` with the function
   folder on sys.path and the template's environment) in a fresh interpreter, next to a bare
   ``import boto3`` in a fresh interpreter, alternating; medians; plus the heavy modules the import
-  leaves unloaded;
+  leaves unloaded; and, when `make sam-local` has built the functions and the Lambda-like image,
+  all three handlers as Lambda runs them, whole processes in that container (bench/cold_layer.py);
 - peak memory: ru_maxrss of a fresh process that imports the handler and runs one SQS-shaped
   ingest of the seed article against a moto server (in this process, so the emulator's memory is
   not counted), next to a fresh interpreter that only imports boto3;

@@ -18,6 +18,42 @@ ENGINE_LABELS = {
 }
 
 
+def _cold_layer_lines(layer: Mapping[str, Any] | None) -> list[str]:
+    """The three handlers as Lambda runs them (bench/cold_layer.py), or why they were not run."""
+    if not layer:
+        return []
+    title = "#### The three handlers as Lambda runs them (the target's measure)"
+    if "skipped" in layer:
+        return [title, "", f"Not measured: {layer['skipped']}.", ""]
+    names = {"ingest": "IngestFunction", "alert": "AlertFunction", "digest": "DigestFunction"}
+    return [
+        title,
+        "",
+        f"`bench/cold_layer.py`: the layer and functions `sam build` made ({layer['architecture']}"
+        ", precompiled and trimmed) in the local stand-in for the python3.12 Lambda image, boto3 "
+        f"from its runtime; each sample a whole fresh process (start, import, exit), all "
+        f"alternating, medians of {layer['runs']}. *import*: `import app; import boto3` (the "
+        "handlers import boto3 with their first client); *ready*: the import plus the clients "
+        "and what the first event builds and imports before its first AWS request (for ingest "
+        "the analyzer), against boto3 plus the same clients.",
+        "",
+        f"Bare `import boto3`: {layer['boto3_process_median_ms']} ms.",
+        "",
+        "| function | import ms | import / `import boto3` | ready ms | ready / boto3 + clients |",
+        "|---|---:|---:|---:|---:|",
+        *[
+            f"| {names[name]} | {f['import_median_ms']} | **{f['import_ratio']:.2f}x** "
+            f"| {f['ready_median_ms']} | {f['ready_ratio']:.2f}x "
+            f"({f['ready_baseline_median_ms']} ms) |"
+            for name, f in layer["functions"].items()
+            if name in names
+        ],
+        "",
+        f"Ingest: **{layer['ratio']:.2f}x**; target <= {layer['target']}x: **{layer['verdict']}**.",
+        "",
+    ]
+
+
 def _latency_table(phase: Mapping[str, Any]) -> list[str]:
     return [
         "| latency (s) | n | median | p95 | max |",
@@ -106,6 +142,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             "|---|---:|---:|",
             *[f"| {r['package']} | {r['modules']} | {r['self_ms']} |" for r in c["top_imports"]],
             "",
+            *_cold_layer_lines(c.get("layer")),
         ]
     if m := report.get("memory"):
         lines += [

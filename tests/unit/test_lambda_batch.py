@@ -64,3 +64,22 @@ def test_a_record_without_its_identifier_fails_the_invocation() -> None:
     # Not an SQS message at all: Lambda retries the whole batch rather than lose it.
     with pytest.raises(KeyError):
         sqs_batch([{"body": "x"}], lambda r: 1 / 0)
+
+
+def test_a_batch_where_every_record_fails_reports_each_instead_of_raising() -> None:
+    # As powertools' processor with raise_on_entire_batch_failure=False (what the handlers used):
+    # every record reported, and Lambda retries the whole batch, as it would after a raise.
+    def fail(record: Any) -> None:
+        raise RuntimeError("down")
+
+    sqs = [{"messageId": "m1", "body": "a"}, {"messageId": "m2", "body": "b"}]
+    assert sqs_batch(sqs, fail) == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]
+    }
+    stream = [{"dynamodb": {"SequenceNumber": "7", "NewImage": {"k": {"S": "v"}}}}]
+    assert stream_batch(stream, fail) == {"batchItemFailures": [{"itemIdentifier": "7"}]}
+
+
+def test_an_empty_batch_reports_nothing() -> None:
+    assert sqs_batch([], lambda r: None) == {"batchItemFailures": []}
+    assert stream_batch([], lambda r: None) == {"batchItemFailures": []}
