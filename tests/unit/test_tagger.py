@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain.mentions import normalize
+from newswatch.domain.mentions import FIGURATIVE_FACTOR, mention_factor, normalize
 from newswatch.domain.tagger import PatternTagger
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
@@ -199,6 +199,82 @@ def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
     hypothetical = "If sanctions were imposed, exports would fall."
     plain = "Sanctions were imposed, and exports fell."
     assert score_of(tagger, hypothetical, "sanctions") < score_of(tagger, plain, "sanctions")
+
+
+@pytest.mark.parametrize(
+    ("figurative", "plain", "label"),
+    [
+        (
+            "In scenes more familiar in refugee camps, residents queued for bread.",
+            "In the refugee camps, residents queued for bread.",
+            "displacement",
+        ),
+        (
+            "The players lay on the pitch like bodies after a massacre.",
+            "Bodies lay in the street after a massacre.",
+            "casualties",
+        ),
+    ],
+)
+def test_a_comparison_is_not_its_topic(
+    tagger: PatternTagger, figurative: str, plain: str, label: str
+) -> None:
+    # The labelling rule: never a metaphor. "like" as a wish is no comparison.
+    assert score_of(tagger, figurative, label) < score_of(tagger, plain, label)
+    assert label not in labels(tagger.tag([figurative]))
+    assert label in labels(tagger.tag([plain]))
+
+
+def test_a_wish_is_not_a_comparison() -> None:
+    for text in ("we would like a ceasefire", "they'd like a ceasefire"):
+        assert mention_factor(text, text.index("ceasefire"), len(text)) == 1.0
+    text = "it felt like a ceasefire"
+    assert mention_factor(text, text.index("ceasefire"), len(text)) == FIGURATIVE_FACTOR
+
+
+@pytest.mark.parametrize(
+    ("background", "current"),
+    [
+        (
+            "The party pledged at the last election to cut migration.",
+            "The party won the election and pledged to cut migration.",
+        ),
+        (
+            "He had prior convictions and lived alone.",
+            "He had convictions for burglary and lived alone.",
+        ),
+    ],
+)
+def test_a_past_instance_counts_less_than_the_news(
+    tagger: PatternTagger, background: str, current: str
+) -> None:
+    label = "elections" if "election" in current else "security"
+    assert score_of(tagger, background, label) < score_of(tagger, current, label)
+
+
+def test_a_past_instance_does_not_make_a_paragraph(tagger: PatternTagger) -> None:
+    # Three background sentences about past elections in a long article about something else
+    # are no paragraph about elections: the topic scores as a passing mention.
+    filler = [f"The population of the region grew by {n} per cent in the decade." for n in range(9)]
+    past = [
+        "The party pledged at the last election to cut migration.",
+        "Its leader said at the previous election that numbers would fall.",
+        "The former election promise was never kept.",
+    ]
+    present = [
+        "The party won the election with a large majority.",
+        "Its leader said the election was a vote for lower migration.",
+        "The election result was announced on Friday.",
+    ]
+
+    def elections(sentences: list[str]) -> float:
+        return next(t.score for t in tagger.score(sentences) if t.label == "elections")
+
+    assert (
+        elections(filler[:6] + past + filler[6:])
+        < 0.3
+        <= elections(filler[:6] + present + filler[6:])
+    )
 
 
 def score_of(tagger: PatternTagger, text: str, label: str) -> float:
