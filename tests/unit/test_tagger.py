@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain.mentions import FIGURATIVE_FACTOR, mention_factor, normalize
+from newswatch.domain.mentions import FIGURATIVE_FACTOR, mention_factor, normalize, quoted
 from newswatch.domain.tagger import PatternTagger
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
@@ -431,3 +431,44 @@ def _alternations(taxonomy: Taxonomy) -> dict[tuple[int, int], re.Pattern[str]]:
             if patterns:
                 out[(index, kind)] = compile_patterns(patterns)
     return out
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("he said: 'the police came.'", True),
+        ("'the police came,' he said.", True),
+        ('he said "the police came" today', True),
+        ("\u201cthe police came\u201d, he said", True),
+        ("the police came.' he said", True),  # a quote opened in an earlier sentence
+        ("the police came.", False),
+        ("the soldiers' families said the police came", False),
+        ("don't call the police", False),
+        ("'hi,' he said, and the police came", False),
+    ],
+)
+def test_direct_speech_is_found(text: str, inside: bool) -> None:
+    assert quoted(text, text.index("police")) is inside
+
+
+def test_a_topic_only_quoted_off_the_lead_is_no_paragraph(tagger: PatternTagger) -> None:
+    # Three people quoted on theft in a long article about something else fill no paragraph
+    # about crime; the same three facts told by the article do.
+    filler = [f"The shop sold {n} designer watches in the spring season." for n in range(9)]
+    quotes = [
+        "One buyer said: 'The money may come from work, inheritance or theft.'",
+        "'Some of them were jailed for theft,' another said.",
+        "A third said: 'Nobody asks whether the theft was reported.'",
+    ]
+    told = [
+        "The money came from theft, the court heard.",
+        "Two of them were jailed for theft last year.",
+        "The theft was reported to the tax office.",
+    ]
+
+    def security(sentences: list[str]) -> float:
+        return next(t.score for t in tagger.score(sentences) if t.label == "security")
+
+    assert (
+        security(filler[:6] + quotes + filler[6:]) < 0.3 <= security(filler[:6] + told + filler[6:])
+    )

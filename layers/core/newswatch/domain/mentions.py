@@ -139,6 +139,47 @@ def mention_factor(text: str, start: int, end: int) -> float:
     return 1.0
 
 
+_QUOTE_MARK = re.compile("['\"\u201c\u201d]")
+_OPENING_BEFORE = frozenset(" ([-:\u2014")
+_CLOSING_AFTER = frozenset(" ,.;:!?)]")
+
+
+def speech_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """The stretches of ``text`` in direct speech: from an opening quote mark to its closing one,
+    or from the start to a closing mark that nothing opened (the sentence began inside a quote an
+    earlier sentence opened); an opening mark never closed runs to the end. Apostrophes inside
+    words ("don't") and plural possessives ("the soldiers' families") are no quote marks."""
+    if "'" not in text and '"' not in text and "\u201c" not in text and "\u201d" not in text:
+        return ()
+    spans: list[tuple[int, int]] = []
+    opened = -1  # where the open quote started; -1: none open
+    for mark in _QUOTE_MARK.finditer(text):
+        index, char = mark.start(), mark.group()
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        if opened < 0 and (
+            char == "\u201c"
+            or (char in "'\"" and before in _OPENING_BEFORE and (after.isalnum() or after in "'\""))
+        ):
+            opened = index
+        elif char == "\u201d" or (
+            char in "'\""
+            and before != " "
+            and after in _CLOSING_AFTER
+            and not (char == "'" and before == "s" and text[index + 2 : index + 3].islower())
+        ):
+            spans.append((max(opened, 0), index))
+            opened = -1
+    if opened >= 0:
+        spans.append((opened, len(text)))
+    return tuple(spans)
+
+
+def quoted(text: str, position: int) -> bool:
+    """Whether ``text[position]`` lies inside direct speech (:func:`speech_spans`)."""
+    return any(start <= position <= end for start, end in speech_spans(text))
+
+
 # Named tuples rather than dataclasses: a few dozen are made per article, and a tuple is built
 # several times faster than a dataclass instance (a frozen one sets each field through
 # object.__setattr__).
@@ -158,7 +199,8 @@ class Hit(NamedTuple):
     end: int
     weight: float
     strong: bool
-    discounted: bool  # negated or hypothetical
+    discounted: bool  # negated, hypothetical, past or figurative
+    quoted: bool  # a plain strong mention inside direct speech
 
 
 # Match kinds, in the order overlapping matches are resolved: a strong phrase wins over a weak cue.

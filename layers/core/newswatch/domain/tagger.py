@@ -132,6 +132,7 @@ class PatternTagger:
         strong: dict[int, float] = {}
         weak: dict[int, float] = {}
         asserted: set[int] = set()  # units with at least one plain (not discounted) mention
+        narrated: set[int] = set()  # ... outside direct speech
         single: dict[int, float] = {}  # each unit's strongest single mention
         for hit in hits:
             bucket = strong if hit.strong else weak
@@ -139,8 +140,10 @@ class PatternTagger:
             single[hit.unit] = max(single.get(hit.unit, 0.0), hit.weight)
             if not hit.discounted:
                 asserted.add(hit.unit)
+                if not hit.quoted:
+                    narrated.add(hit.unit)
         strong_mass = weak_mass = covered = lead = 0.0
-        paragraph = 0  # sentences with a plain strong mention
+        paragraph = 0  # sentences with a plain strong mention outside direct speech
         ranked: list[tuple[float, int]] = []
         for unit_index in strong.keys() | weak.keys():
             unit = units[unit_index]
@@ -155,7 +158,7 @@ class PatternTagger:
                 lead += min(1.0, plain)
             if unit_index in strong:
                 strong_mass += value
-                paragraph += unit_index in asserted
+                paragraph += unit_index in narrated
             else:
                 weak_mass += value
             covered += min(1.0, value)
