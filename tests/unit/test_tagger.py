@@ -210,8 +210,8 @@ def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
             "displacement",
         ),
         (
-            "The players lay on the pitch like bodies after a massacre.",
-            "Bodies lay in the street after a massacre.",
+            "After the defeat the dressing room looked like a massacre.",
+            "After the defeat the village saw a massacre.",
             "casualties",
         ),
     ],
@@ -223,6 +223,12 @@ def test_a_comparison_is_not_its_topic(
     assert score_of(tagger, figurative, label) < score_of(tagger, plain, label)
     assert label not in labels(tagger.tag([figurative]))
     assert label in labels(tagger.tag([plain]))
+
+
+def test_like_as_such_as_is_no_comparison(tagger: PatternTagger) -> None:
+    plain = "In Syria, where refugees wait for aid, winter is harsh."
+    such_as = "In countries like Syria, where refugees wait for aid, winter is harsh."
+    assert score_of(tagger, such_as, "displacement") == score_of(tagger, plain, "displacement")
 
 
 def test_a_wish_is_not_a_comparison() -> None:

@@ -47,9 +47,10 @@ _HYPOTHETICAL_NEAR = re.compile(
 _HYPOTHETICAL_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b", re.I)
 # "last", "previous", "former" ... right before the mention.
 _PAST_INSTANCE = re.compile(r"\b(?:(?:last|previous|former|past|earlier|prior) |ex-)$", re.I)
-# "like" right before the mention (not "would like", "I'd like": a wish), or a comparison opening
-# the mention's clause.
-_FIGURATIVE_NEAR = re.compile(r"\blike\b", re.I)
+# "like" right before the mention ("like a war zone", "treated like refugees"; not "countries
+# like Syria, where refugees ...", nor "would like": a wish), or a comparison opening the mention's
+# clause.
+_FIGURATIVE_NEAR = re.compile(r"\blike (?:a |an )?$", re.I)
 _WISH = re.compile(r"(?:would|'d) like\b", re.I)
 _FIGURATIVE_CLAUSE = re.compile(
     r"\b(?:as if|as though|reminiscent of|akin to|resembl(?:e|es|ed|ing)|"
@@ -130,7 +131,7 @@ def mention_factor(text: str, start: int, end: int) -> float:
         return NEGATED_FACTOR
     if _PAST_INSTANCE.search(prefix):
         return PAST_FACTOR
-    if (_FIGURATIVE_NEAR.search(near) and not _WISH.search(near)) or _FIGURATIVE_CLAUSE.search(
+    if (_FIGURATIVE_NEAR.search(prefix) and not _WISH.search(near)) or _FIGURATIVE_CLAUSE.search(
         clause
     ):
         return FIGURATIVE_FACTOR
