@@ -478,3 +478,24 @@ def test_a_topic_only_quoted_off_the_lead_is_no_paragraph(tagger: PatternTagger)
     assert (
         security(filler[:6] + quotes + filler[6:]) < 0.3 <= security(filler[:6] + told + filler[6:])
     )
+
+
+@pytest.mark.parametrize(
+    ("natural", "violent"),
+    [
+        (
+            "The comedian died of natural causes at a hospital, his son confirmed.",
+            "The comedian died of gunshot wounds at a hospital, his son confirmed.",
+        ),
+        (
+            "The singer died after a long illness, her family said.",
+            "The singer died after the attack, her family said.",
+        ),
+        ("She died peacefully in her sleep on Sunday.", "She died in the blast on Sunday."),
+    ],
+)
+def test_a_natural_death_is_no_casualty(tagger: PatternTagger, natural: str, violent: str) -> None:
+    # The labelling rule: natural deaths are not casualties; an epidemic's toll still is.
+    assert "casualties" not in labels(tagger.score([natural]))
+    assert "casualties" in labels(tagger.tag([violent]))
+    assert "casualties" in labels(tagger.tag(["Dozens died of cholera in the camps."]))
