@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswatch.domain.mentions import FIGURATIVE_FACTOR, mention_factor, normalize, quoted
-from newswatch.domain.tagger import PatternTagger
+from newswatch.domain.tagger import OFF_LEAD_FACTOR, PatternTagger
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -258,29 +258,52 @@ def test_a_past_instance_counts_less_than_the_news(
     assert score_of(tagger, background, label) < score_of(tagger, current, label)
 
 
-def test_a_past_instance_does_not_make_a_paragraph(tagger: PatternTagger) -> None:
-    # Three background sentences about past elections in a long article about something else
-    # are no paragraph about elections: the topic scores as a passing mention.
-    filler = [f"The population of the region grew by {n} per cent in the decade." for n in range(9)]
-    past = [
-        "The party pledged at the last election to cut migration.",
-        "Its leader said at the previous election that numbers would fall.",
-        "The former election promise was never kept.",
-    ]
-    present = [
-        "The party won the election with a large majority.",
-        "Its leader said the election was a vote for lower migration.",
-        "The election result was announced on Friday.",
-    ]
+@pytest.mark.parametrize(
+    ("label", "passing", "paragraph"),
+    [
+        # Background sentences about past elections are no paragraph about elections ...
+        (
+            "elections",
+            [
+                "The party pledged at the last election to cut migration.",
+                "Its leader said at the previous election that numbers would fall.",
+                "The former election promise was never kept.",
+            ],
+            [
+                "The party won the election with a large majority.",
+                "Its leader said the election was a vote for lower migration.",
+                "The election result was announced on Friday.",
+            ],
+        ),
+        # ... nor are three people quoted on theft one about crime; the same facts told are.
+        (
+            "security",
+            [
+                "One buyer said: 'The money may come from work, inheritance or theft.'",
+                "'Some of them got rich from theft,' another said.",
+                "A third said: 'Half of that money comes from theft.'",
+            ],
+            [
+                "The money came from theft, the court heard.",
+                "Two of them got rich from theft last year.",
+                "The theft was reported to the tax office.",
+            ],
+        ),
+    ],
+)
+def test_what_fills_a_paragraph_off_the_lead(
+    tagger: PatternTagger, label: str, passing: list[str], paragraph: list[str]
+) -> None:
+    # A long article about something else, with three sentences on the topic in its body.
+    filler = [f"The shop sold {n} designer watches in the spring season." for n in range(9)]
 
-    def elections(sentences: list[str]) -> float:
-        return next(t.score for t in tagger.score(sentences) if t.label == "elections")
+    def score(middle: list[str]) -> float:
+        tags = tagger.score(filler[:6] + middle + filler[6:])
+        return next(t.score for t in tags if t.label == label)
 
-    assert (
-        elections(filler[:6] + past + filler[6:])
-        < 0.3
-        <= elections(filler[:6] + present + filler[6:])
-    )
+    # Told as a paragraph, the topic alerts; as passing mentions it scores at most half that.
+    assert score(paragraph) >= 0.3
+    assert score(passing) <= OFF_LEAD_FACTOR * score(paragraph)
 
 
 def score_of(tagger: PatternTagger, text: str, label: str) -> float:
@@ -455,29 +478,6 @@ def _alternations(taxonomy: Taxonomy) -> dict[tuple[int, int], re.Pattern[str]]:
 )
 def test_direct_speech_is_found(text: str, inside: bool) -> None:
     assert quoted(text, text.index("police")) is inside
-
-
-def test_a_topic_only_quoted_off_the_lead_is_no_paragraph(tagger: PatternTagger) -> None:
-    # Three people quoted on theft in a long article about something else fill no paragraph
-    # about crime; the same three facts told by the article do.
-    filler = [f"The shop sold {n} designer watches in the spring season." for n in range(9)]
-    quotes = [
-        "One buyer said: 'The money may come from work, inheritance or theft.'",
-        "'Some of them were jailed for theft,' another said.",
-        "A third said: 'Nobody asks whether the theft was reported.'",
-    ]
-    told = [
-        "The money came from theft, the court heard.",
-        "Two of them were jailed for theft last year.",
-        "The theft was reported to the tax office.",
-    ]
-
-    def security(sentences: list[str]) -> float:
-        return next(t.score for t in tagger.score(sentences) if t.label == "security")
-
-    assert (
-        security(filler[:6] + quotes + filler[6:]) < 0.3 <= security(filler[:6] + told + filler[6:])
-    )
 
 
 @pytest.mark.parametrize(
