@@ -10,6 +10,7 @@ stores for the seed on moto, not a hand-written one.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import json
@@ -221,7 +222,11 @@ def stored_item(s3_event: dict[str, Any]) -> dict[str, Any]:
         app.lambda_handler(s3_event)
         items = ddb.scan(TableName=spec.table_name)["Items"]
         (article,) = [i for i in items if i["type"]["S"] == "article"]
-        return dict(article)
+        # Binary values travel base64-encoded in a stream record's JSON (the packed fields).
+        return {
+            name: {"B": base64.b64encode(value["B"]).decode("ascii")} if "B" in value else value
+            for name, value in article.items()
+        }
 
 
 def stream_insert(table: str, item: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from newswatch.domain.records import (
     PROCESSED,
     alert_cap_key,
     content_pk,
-    reference_key,
 )
 from newswatch.ports import (
     AlertClaim,
@@ -301,12 +300,6 @@ class FakeTable:
             first = self._read(content_pk(content_sha256), CONTENT_SK)
             found = (self._read(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys))
             return own, first, [item for item in found if item is not None]
-
-    def put_reference(self, reference: str, pk: str, sk: str) -> None:
-        with self.lock:
-            key = reference_key(reference)
-            self.items[key] = {"pk": key[0], "sk": key[1], "type": "reference",
-                               "article_pk": pk, "article_sk": sk}  # fmt: skip
 
     def register_near_member(
         self, band_keys: Sequence[str], member: str, value: Mapping[str, Any]

@@ -18,6 +18,7 @@ from awsstack import BUCKET, REPO, TABLE, Stack, load_handler
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.domain.models import TopicTag
+from newswatch.domain.records import topic_items
 from newswatch.domain.reference import article_reference
 from newswatch.domain.subscriptions import filter_policy
 from newswatch.domain.taxonomy import load_taxonomy
@@ -57,7 +58,8 @@ def store_article(stack: Stack, key: str, scores: dict[str, float]) -> dict[str,
         "flags": [],
         "alert_state": "pending",
     }
-    DynamoArticleStore(stack.ddb, TABLE).put_article(item)
+    # With its entries, as ingest writes it (the reference an alert names is one of them).
+    DynamoArticleStore(stack.ddb, TABLE).put_article(item, topic_items(item, topics))
     return item
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 from awsstack import TABLE, Stack
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
-from newswatch.adapters.dynamodb_codec import serialize_item
+from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item, unpack
+from newswatch.domain.models import PlaceTag, TopicTag
 from newswatch.domain.records import article_pk
 from newswatch.ports import AlertClaim, PutResult
 
@@ -54,6 +56,36 @@ def test_serialize_item_stores_floats_as_decimals_and_drops_what_dynamodb_reject
         "scores": {"L": [{"N": "0.5"}]},
         "flag": {"BOOL": True},
     }
+
+
+def test_an_articles_long_fields_are_stored_packed_and_read_back_unchanged(
+    stack: Stack, store: DynamoArticleStore
+) -> None:
+    evidence = ["Both sides agreed to a ceasefire in Jeddah on Tuesday, mediators said."] * 3
+    topics = [{"label": "ceasefire", "score": 0.91, "iptc": "20000", "evidence": evidence}]
+    countries = [{"code": "SA", "name": "Saudi Arabia", "score": 0.8, "evidence": evidence}]
+    summary = " ".join(evidence)
+    item = article("k", summary=summary, topics=topics, countries=countries, topic_labels=["x"])
+    wire = serialize_item(item)
+    assert {"summary", "topics", "countries"}.isdisjoint(wire) and "B" in wire["packed"]
+    assert wire["topic_labels"] == {"L": [{"S": "x"}]}  # what indexes and filters read stays
+    store.put_article(item)
+
+    # Read back through GetItem, a stream image (base64 text, as Lambda receives it) and the
+    # bytes powertools decodes it to: the same fields, numbers as Decimal as DynamoDB gives them.
+    stored = store.get(item["pk"], item["sk"])
+    assert stored is not None and "packed" not in stored
+    assert stored["summary"] == summary
+    assert stored["topics"] == [TopicTag("ceasefire", 0.91, "20000", tuple(evidence))]
+    assert stored["countries"] == [PlaceTag("SA", "Saudi Arabia", 0.8, tuple(evidence))]
+    raw = stack.ddb.get_item(TableName=TABLE, Key={"pk": wire["pk"], "sk": wire["sk"]})["Item"]
+    as_text = base64.b64encode(raw["packed"]["B"]).decode()
+    for packed in (as_text, raw["packed"]["B"]):
+        image = unpack({**deserialize_item({"pk": raw["pk"]}), "packed": packed})
+        assert image["summary"] == summary
+        assert image["topics"] == [dict(topics[0], score=Decimal("0.91"))]
+    # Much smaller than the fields it holds (the evidence repeats the summary, as it often does).
+    assert len(raw["packed"]["B"]) < len(summary) + 2 * len("".join(evidence))
 
 
 def test_one_item_per_object_version(store: DynamoArticleStore) -> None:

@@ -4,8 +4,10 @@ variables the template declares (SAM ignores the others)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from typing import Any
 
 import pytest
@@ -76,12 +78,16 @@ def test_stream_insert_is_a_processed_article_of_the_data_model(spec: StackSpec)
     assert image["status"]["S"] == "processed"
     assert image["alert_state"]["S"] == "pending"
     assert image["content_sha256"]["S"] == hashlib.sha256(SEED.read_bytes()).hexdigest()
-    labels = [t["M"]["label"]["S"] for t in image["topics"]["L"]]
+    # The summary, topics and countries travel packed (one zlib'd JSON Binary, base64 in JSON).
+    assert "topics" not in image and "summary" not in image
+    packed = json.loads(zlib.decompress(base64.b64decode(image["packed"]["B"])))
+    labels = [t["label"] for t in packed["topics"]]
     assert [t["S"] for t in image["topic_labels"]["L"]] == labels
     assert "ceasefire" in labels
-    for topic in image["topics"]["L"]:
-        assert 0 <= float(topic["M"]["score"]["N"]) <= 1
-        assert topic["M"]["evidence"]["L"]
+    for topic in packed["topics"]:
+        assert 0 <= topic["score"] <= 1
+        assert topic["evidence"]
+    assert packed["summary"].startswith("In a significant diplomatic development")
 
 
 def test_scheduled_event_is_the_digest_rule(spec: StackSpec) -> None:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from newswatch.adapters.dynamodb_codec import is_condition_failure
 from newswatch.adapters.dynamodb_table import DynamoTable, item_key
-from newswatch.domain.records import alert_cap_key, reference_key
+from newswatch.domain.records import alert_cap_key
 from newswatch.ports import AlertClaim
 
 
@@ -132,20 +132,6 @@ class DynamoAlertStates(DynamoTable):
                 ":none": {"S": "none"},
                 ":pending": {"S": "pending"},
                 ":at": {"S": decided_at},
-            },
-        )
-
-    def put_reference(self, reference: str, pk: str, sk: str) -> None:
-        """The pointer from an alert's reference to its article (idempotent: the same item)."""
-        ref_pk, ref_sk = reference_key(reference)
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": ref_pk},
-                "sk": {"S": ref_sk},
-                "type": {"S": "reference"},
-                "article_pk": {"S": pk},
-                "article_sk": {"S": sk},
             },
         )
 

@@ -9,11 +9,21 @@ Topics and countries: an article item holds :class:`TopicTag` / :class:`PlaceTag
 (:mod:`newswatch.domain.records`); they are written as maps and an article item read back holds
 tags again, so the tagger's form reaches the alert unchanged. :func:`plain` gives their maps, the
 form JSON readers need.
+
+An article item's long fields (:data:`PACKED_FIELDS`: the summary, the topics and countries with
+their evidence sentences) are stored as one zlib-compressed JSON Binary attribute (``packed``):
+they are most of the item, and every write of the item (the put, the alert's claim and its "sent"
+mark) is billed per started kilobyte of it. Nothing queries, filters or projects them, and every
+read comes back through :func:`deserialize_item`, which puts them back (:func:`unpack`), so no
+caller sees the difference.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import asdict
 from decimal import Decimal
@@ -58,19 +68,65 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
         for k, v in to_dynamo(item).items()
         if v is not None and not (k in INDEX_KEYS and v == "")
     }
+    if clean.get("type") == "article":
+        clean = pack(clean)
     return {k: _serializer.serialize(v) for k, v in clean.items()}
 
 
 def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
     """A wire-format item (a GetItem answer or a stream image) as Python, numbers as Decimal,
     an article's topics and countries as :class:`TopicTag` / :class:`PlaceTag`."""
-    item = {k: _deserializer.deserialize(v) for k, v in image.items()}
+    item = unpack({k: _deserializer.deserialize(_binary(v)) for k, v in image.items()})
     if item.get("type") == "article":
         if "topics" in item:
             item["topics"] = [topic_tag(t) for t in item["topics"]]
         if "countries" in item:
             item["countries"] = [place_tag(c) for c in item["countries"]]
     return item
+
+
+# -- the packed fields of an article item -------------------------------------------------------
+
+PACKED = "packed"
+PACKED_FIELDS = ("summary", "topics", "countries")
+
+
+def pack(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` (already :func:`to_dynamo`'d) with its :data:`PACKED_FIELDS` in one Binary."""
+    body = {name: item[name] for name in PACKED_FIELDS if name in item}
+    if not body:
+        return dict(item)
+    text = json.dumps(body, default=_decimal_json, ensure_ascii=False, separators=(",", ":"))
+    rest = {name: value for name, value in item.items() if name not in body}
+    return {**rest, PACKED: zlib.compress(text.encode("utf-8"), 9)}
+
+
+def _binary(value: Any) -> Any:
+    """A wire value with a Binary as bytes: a stream record's JSON carries it as base64 text,
+    which boto3's deserializer rejects."""
+    if isinstance(value, Mapping) and isinstance(value.get("B"), str):
+        return {"B": base64.b64decode(value["B"])}
+    return value
+
+
+def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` with its packed fields put back (numbers as Decimal, as DynamoDB returns them);
+    the packed value as boto3's Binary, bytes or base64 text."""
+    if PACKED not in item:
+        return dict(item)
+    raw = item[PACKED]
+    raw = getattr(raw, "value", raw)
+    if isinstance(raw, str):
+        raw = base64.b64decode(raw)
+    body = json.loads(zlib.decompress(bytes(raw)), parse_float=Decimal, parse_int=Decimal)
+    rest = {name: value for name, value in item.items() if name != PACKED}
+    return {**rest, **body}
+
+
+def _decimal_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def tag_map(tag: TopicTag | PlaceTag) -> dict[str, Any]:

@@ -17,7 +17,8 @@
   token) and ``alert_lease_until`` so a crashed claimer can be taken over.
 - ``ref#<reference>`` / ``ref`` items point from an alert's short reference
   (:mod:`newswatch.domain.reference`) to the article it names (``article_pk``, ``article_sk``);
-  the alert function writes one before each publish, so `newswatch show nw-...` finds the article.
+  ingest writes one with the entries of every processed article that may alert
+  (:func:`reference_items`), so `newswatch show nw-...` finds the article an alert names.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
   hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
@@ -38,6 +39,7 @@ from typing import Any
 
 from newswatch.domain.models import Analysis, PlaceTag, TopicTag
 from newswatch.domain.neardup import Fingerprint, NearDuplicate
+from newswatch.domain.reference import article_reference
 
 # -- statuses and alert states -----------------------------------------------------------------
 
@@ -236,28 +238,51 @@ def article_countries(item: Mapping[str, Any]) -> list[PlaceTag]:
 
 
 def topic_items(item: Mapping[str, Any], topics: Sequence[TopicTag]) -> list[dict[str, Any]]:
-    """The article's entries in the ``ByTopic`` index, one per topic and one per country."""
+    """The article's entries in the ``ByTopic`` index, one per topic and one per country, and
+    the pointer from its alert reference (:func:`reference_items`)."""
     version = item["version_id"]
+    return (
+        [
+            {
+                "pk": item["pk"],
+                "sk": topic_sk(topic.label, version),
+                "type": "topic",
+                "topic": topic.label,
+                "uploaded_at": item["uploaded_at"],
+                "title": item.get("title"),
+                "headline": item.get("headline"),
+                "summary": item.get("summary"),
+                "score": topic.score,
+                "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+                "article_pk": item["pk"],
+                "article_sk": item["sk"],
+                # Lets the archive and digests show a re-uploaded story once (None is not stored).
+                "near_duplicate_of": item.get("near_duplicate_of"),
+                "country_codes": item.get("country_codes"),
+            }
+            for topic in topics
+        ]
+        + place_items(item)
+        + reference_items(item)
+    )
+
+
+def reference_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The pointer from the article's short reference to it, for a processed article that may
+    alert: written with its entries (one BatchWriteItem), so the alert function needs no write of
+    its own for it and every reference a subscriber receives resolves (`newswatch show nw-...`).
+    """
+    if item.get("status") != PROCESSED or item.get("alert_state", "none") == "none":
+        return []
+    version = item.get("version_id")
+    reference = article_reference(
+        str(item["bucket"]), str(item["key"]), None if version in (None, "null") else str(version)
+    )
+    ref_pk, ref_sk = reference_key(reference)
     return [
-        {
-            "pk": item["pk"],
-            "sk": topic_sk(topic.label, version),
-            "type": "topic",
-            "topic": topic.label,
-            "uploaded_at": item["uploaded_at"],
-            "title": item.get("title"),
-            "headline": item.get("headline"),
-            "summary": item.get("summary"),
-            "score": topic.score,
-            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
-            "article_pk": item["pk"],
-            "article_sk": item["sk"],
-            # Lets the archive and digests show a re-uploaded story once (None is not stored).
-            "near_duplicate_of": item.get("near_duplicate_of"),
-            "country_codes": item.get("country_codes"),
-        }
-        for topic in topics
-    ] + place_items(item)
+        {"pk": ref_pk, "sk": ref_sk, "type": "reference",
+         "article_pk": item["pk"], "article_sk": item["sk"]}
+    ]  # fmt: skip
 
 
 def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -42,7 +42,6 @@ from typing import Any
 from newswatch.domain.alerts import (
     AlertPolicy,
     match_topics,
-    reference_of,
     render_alert,
 )
 from newswatch.domain.models import TopicTag
@@ -208,9 +207,8 @@ def alert_record(
 
     try:
         bucket, key = str(record.get("bucket", "")), str(record.get("key", ""))
+        # (The reference the message names was written with the article's entries at ingest.)
         link = linker.link(bucket, key, _version(record)) if linker else None
-        # Before the publish: every reference a subscriber receives resolves (`newswatch show`).
-        store.put_reference(reference_of(record), pk, sk)
     except Exception:
         _return_quota(store, allowed, hour, settings)
         _release(store, pk, sk, token)
