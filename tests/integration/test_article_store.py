@@ -88,6 +88,23 @@ def test_an_articles_long_fields_are_stored_packed_and_read_back_unchanged(
     assert len(raw["packed"]["B"]) < len(summary) + 2 * len("".join(evidence))
 
 
+def test_an_articles_small_fields_travel_packed_and_its_keys_name_its_object() -> None:
+    item = article("news/a|b.txt", word_count=420, format="txt", summary_engine="extractive")
+    wire = serialize_item(item)
+    # Nothing filters or indexes them: packed. Bucket, key and version: in pk and sk only.
+    assert {"content_sha256", "word_count", "format", "summary_engine"}.isdisjoint(wire)
+    assert {"bucket", "key", "version_id"}.isdisjoint(wire)
+    read = deserialize_item(wire)
+    assert {k: read[k] for k in item} == dict(item, word_count=Decimal(420))
+    # Without a version id the keys say "null", as the item does.
+    unversioned = article("k", version="null")
+    assert deserialize_item(serialize_item(unversioned))["version_id"] == "null"
+    # An item whose fields do not match its keys keeps them (nothing is guessed).
+    odd = dict(article("k"), bucket="other")
+    assert {"bucket", "key", "version_id"} <= set(serialize_item(odd))
+    assert deserialize_item(serialize_item(odd))["bucket"] == "other"
+
+
 def test_one_item_per_object_version(store: DynamoArticleStore) -> None:
     assert store.put_article(article("k")) == PutResult.STORED
     assert store.put_article(article("k")) == PutResult.EXISTS

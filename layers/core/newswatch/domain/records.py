@@ -141,7 +141,6 @@ DUPLICATE_COPIES = (
 )  # fmt: skip
 # Fields a backfill keeps from the stored item of a near-duplicate.
 NEAR_FIELDS = (
-    "near_fingerprint",
     "near_duplicate_of",
     "near_duplicate_similarity",
     "near_duplicate_count",

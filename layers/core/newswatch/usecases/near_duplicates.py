@@ -5,7 +5,6 @@ registration a crash cut short)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,8 +23,6 @@ from newswatch.domain.records import (
     new_band_item,
 )
 from newswatch.ports import IngestSettings, NearDuplicateIndex
-
-_log = logging.getLogger(__name__)
 
 
 def near_matches(
@@ -80,15 +77,3 @@ def membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str,
 
 def register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
     index.register_near_member(fp.band_keys, *membership(fp, item))
-
-
-def register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
-    encoded = item.get("near_fingerprint")
-    if not encoded:
-        return
-    try:
-        fp = Fingerprint.decode(str(encoded))
-    except ValueError:
-        _log.warning("unreadable near_fingerprint on %s|%s", item.get("pk"), item.get("sk"))
-        return
-    register(index, fp, item)
