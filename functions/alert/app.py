@@ -7,17 +7,17 @@ arrives is ignored by the use case, including the MODIFY images of its own claim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 
-from newswatch.composition import LocalContext, alert_function, metrics_namespace
+from newswatch.composition import (
+    LocalContext,
+    alert_function,
+    metrics_namespace,
+    stream_batch,
+)
 from newswatch.usecases.alert import (
     OUTCOME_METRICS,
     AlertInProgressError,
@@ -25,23 +25,13 @@ from newswatch.usecases.alert import (
     AlertPublishError,
 )
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-        DynamoDBRecord,
-    )
-
 logger = Logger()
 # No powertools Tracer: its X-Ray SDK costs 0.23 s of every cold start (`Tracing: Active` stays).
 metrics = Metrics(namespace=metrics_namespace())
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 
 
-def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertOutcome | None:
+def record_handler(wire: dict[str, Any] | None, lambda_context: Any = None) -> AlertOutcome | None:
     # The wire image, read by our codec: the stored topics come back as the tagger's TopicTags.
-    wire = record.dynamodb.raw_event.get("NewImage") if record.dynamodb else None
     if not wire:
         metrics.add_metric(name="AlertRecordsIgnored", unit=MetricUnit.Count, value=1)
         return None
@@ -73,13 +63,10 @@ def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> AlertO
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def _handler(event: dict[str, Any], context: Any) -> Any:
+    return stream_batch(event["Records"], lambda wire: record_handler(wire, context))
 
 
-def lambda_handler(event: dict[str, Any], context: Any = None) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: Any = None) -> Any:
     # The local pollers and tests may pass no context; powertools needs one.
-    result: PartialItemFailureResponse = _handler(event, context or LocalContext())
-    return result
+    return _handler(event, context or LocalContext())

@@ -190,6 +190,10 @@ def test_a_sports_venue_is_no_subject(detector: PlaceDetector) -> None:
     assert codes(detector, text) == []
     news = "Negotiators met in Jeddah on Tuesday to discuss a ceasefire proposal. " + FILLER
     assert codes(detector, news) == ["SA"]
+    talks = "The final round of talks in Doha ended without a deal. " + FILLER
+    assert codes(detector, talks) == ["QA"]
+    named = "The UN called Gaza a graveyard for children. " + FILLER
+    assert codes(detector, named) == ["PS"]
 
 
 def test_a_club_named_after_a_city_is_no_place(detector: PlaceDetector) -> None:

@@ -9,7 +9,7 @@
   :func:`reset` forgets them (a new execution environment, for tests and the local stack).
 
 The handlers import from here and from the use cases only; :class:`LocalContext` (for callers with
-no Lambda context) and :func:`metrics_namespace` are re-exported for them.
+no Lambda context), :func:`metrics_namespace` and the batch responses are re-exported for them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newswatch.adapters.lambda_batch import sqs_batch, stream_batch
 from newswatch.adapters.lambda_context import LocalContext
 from newswatch.adapters.s3_events import Delivery, ObjectRef, UnrecognizedMessageError
 from newswatch.analyzer import Analyzer, AnalyzerOptions
@@ -53,6 +54,8 @@ __all__ = [
     "read_delivery",
     "reset",
     "settings",
+    "sqs_batch",
+    "stream_batch",
 ]
 
 

@@ -77,6 +77,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 _TOKEN = re.compile(r"[^\W_][\w.'’&-]*")
+_TOKEN_AND_GAP = re.compile(r"(\W*)([^\W_][\w.'’&-]*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
 # Person-name contexts: a title before the name, or a capitalised word next to it that is no
 # place (a country or region named like a person: Jordan, Georgia, Chad, Israel, Victoria).
@@ -86,7 +87,7 @@ _HONORIFICS = _words(
     """
 )
 # Words that introduce a name: "men named Nigel" are no town in South Africa.
-_NAMING = frozenset(["named", "called", "nicknamed", "christened"])
+_NAMING = frozenset(["named", "nicknamed", "christened"])
 # Capitalised words that follow a place name without making it a person's name.
 _PLACE_FOLLOWERS = _words(
     """
@@ -106,11 +107,12 @@ _NAMESAKES = _words(
 )
 # Words of a sporting event: the city it is played in is its venue, which the rule does not
 # count (a club or a national team counts by its name, not by where it plays).
+# Each alone has other senses ("the final round of talks", "a cup of tea"), so it takes two.
 _SPORTING = _words(
     """
-    final finals semi-final semi-finals quarter-final quarter-finals match matches game games
-    tournament championship championships fixture fixtures derby Cup Open Grand Prix race
-    stadium kick-off friendly qualifier
+    final finals semi-final semi-finals quarter-final quarter-finals cup Cup match matches
+    tournament championship championships fixture fixtures derby stadium kick-off qualifier
+    striker goalkeeper Olympics Prix
     """
 )
 _LOCATIVES = frozenset(
@@ -307,8 +309,9 @@ class PlaceDetector:
         corroborated = {
             code for mention, (code, kind) in chosen if kind != "city" or mention.locative
         }
-        words = {word for text, _ in units for word in _TOKEN.findall(text)}
-        lone_city = 0.0 if len(_SPORTING & words) >= 2 else UNCORROBORATED_CITY_FACTOR
+        lone_city = UNCORROBORATED_CITY_FACTOR
+        if any(code not in corroborated for _, (code, _) in chosen) and _is_sports_report(units):
+            lone_city = 0.0
         per_unit: dict[str, dict[int, float]] = {}
         for mention, (code, kind) in chosen:
             value = KIND_WEIGHTS.get(kind, 0.5) * mention.factor
@@ -349,7 +352,6 @@ class PlaceDetector:
         gazetteer = self.gazetteer
         tokens, breaks = _tokens(text)
         widths = gazetteer.widths
-        sporting = bool(_SPORTING & set(tokens))
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
@@ -373,25 +375,38 @@ class PlaceDetector:
                 tokens, i, width, meanings=meanings, gazetteer=gazetteer, breaks=breaks
             )
             locative = i > 0 and tokens[i - 1] in _LOCATIVES
-            if locative and sporting and all(k in ("city", "capital") for _, k in meanings):
+            if (
+                locative
+                and all(kind in ("city", "capital") for _, kind in meanings)
+                and len(_SPORTING.intersection(tokens)) >= 2
+            ):
                 factor = NOT_A_PLACE_FACTOR  # "the cup final in Jeddah": a venue, no subject
             found.append(Mention(unit, alias, meanings, factor, locative))
             i += width
         return found
 
 
-def _tokens(text: str) -> tuple[list[str], frozenset[int]]:
-    """The words of a sentence, and the indices of those that punctuation parts from the word
-    before ("Wittmann, Arizona": a comma, so no "Wittmann Arizona" person or alias)."""
-    tokens: list[str] = []
-    breaks: list[int] = []
-    end = 0
-    for match in _TOKEN.finditer(text):
-        if tokens and not text[end : match.start()].isspace():
-            breaks.append(len(tokens))
-        tokens.append(match.group())
-        end = match.end()
-    return tokens, frozenset(breaks)
+class _Breaks:
+    """The tokens that punctuation parts from the word before ("Wittmann, Arizona": a comma, so
+    no "Wittmann Arizona" person or alias), looked up only for the few tokens that need it."""
+
+    __slots__ = ("gaps",)
+
+    def __init__(self, gaps: Sequence[str]) -> None:
+        self.gaps = gaps  # what stands before each token
+
+    def __contains__(self, index: int) -> bool:
+        gap = self.gaps[index] if 0 < index < len(self.gaps) else ""
+        return bool(gap) and not gap.isspace()
+
+
+_NO_BREAKS = _Breaks(())
+
+
+def _tokens(text: str) -> tuple[list[str], _Breaks]:
+    """The words of a sentence, and which of them punctuation parts from the word before."""
+    pairs = _TOKEN_AND_GAP.findall(text)
+    return [token for _, token in pairs], _Breaks([gap for gap, _ in pairs])
 
 
 def _clean(word: str) -> str:
@@ -400,7 +415,7 @@ def _clean(word: str) -> str:
 
 
 def _longest(
-    gazetteer: Gazetteer, tokens: list[str], start: int, breaks: frozenset[int] = frozenset()
+    gazetteer: Gazetteer, tokens: list[str], start: int, breaks: _Breaks = _NO_BREAKS
 ) -> tuple[str, int] | None:
     """The longest alias starting at token ``start`` and the number of tokens it spans."""
     first = tokens[start]
@@ -437,7 +452,7 @@ def _context_factor(
     *,
     meanings: tuple[tuple[str, str], ...],
     gazetteer: Gazetteer,
-    breaks: frozenset[int] = frozenset(),
+    breaks: _Breaks = _NO_BREAKS,
 ) -> float:
     """1, or NOT_A_PLACE_FACTOR where the name at ``tokens[start:start + width]`` is a person's
     name, a dish or a language. A word across punctuation is no context: "Somerset" in "Curry
@@ -501,10 +516,16 @@ def _context_factor(
     return 1.0
 
 
-def _of_a_person(tokens: list[str], start: int, breaks: frozenset[int]) -> bool:
+def _is_sports_report(units: Sequence[tuple[str, float]]) -> bool:
+    """Two or more words of a sporting event ("final", "match", "stadium"...) in the article."""
+    words = {word for text, _ in units for word in _TOKEN.findall(text)}
+    return len(_SPORTING & words) >= 2
+
+
+def _of_a_person(tokens: list[str], start: int, breaks: _Breaks) -> bool:
     """ "Fabio Fognini of Italy": a person's full name, then "of" and the country, says where the
     person is from; "Bank of England", "Prime Minister Shinzo Abe of Japan" name a state actor."""
-    if start < 3 or tokens[start - 1] != "of" or {start - 1, start - 2} & breaks:
+    if start < 3 or tokens[start - 1] != "of" or start - 1 in breaks or start - 2 in breaks:
         return False
     first, last = tokens[start - 3], tokens[start - 2]
     heads = _ACTOR_FOLLOWERS | _PLACE_FOLLOWERS | _HONORIFICS
