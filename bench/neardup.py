@@ -189,7 +189,14 @@ def print_breakdown(positives: Pairs, negatives: Pairs, bands: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    default_data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    default_data = next(
+        (
+            up / "shared" / "data"
+            for up in Path(__file__).resolve().parents
+            if (up / "shared" / "data").is_dir()
+        ),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    )
     parser.add_argument("--data-dir", type=Path, default=default_data)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-bands", action="store_true", help="ignore the band lookup")
