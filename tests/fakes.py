@@ -177,7 +177,7 @@ class FakeTable:
         self,
         item: Mapping[str, Any],
         topic_items: Sequence[Mapping[str, Any]],
-        old_topic_sks: Sequence[str],
+        old_entry_keys: Sequence[tuple[str, str]],
     ) -> None:
         with self.lock:
             self.calls.append("replace_article")
@@ -185,8 +185,8 @@ class FakeTable:
             if key not in self.items:
                 raise KeyError(f"{key}: a backfill never creates the first record")
             self.items[key] = _stored(item)
-            for sk in old_topic_sks:
-                self.items.pop((key[0], sk), None)
+            for old in old_entry_keys:
+                self.items.pop(old, None)
             for topic in topic_items:
                 self.items[(str(topic["pk"]), str(topic["sk"]))] = _stored(topic)
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from awsstack import TABLE, Stack
 
+from newswatch.adapters.archive import Archive
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item, unpack
 from newswatch.domain.models import PlaceTag, TopicTag
-from newswatch.domain.records import article_pk
-from newswatch.ports import AlertClaim, PutResult
+from newswatch.domain.records import article_pk, entry_keys, topic_items
+from newswatch.ports import AlertClaim, PutResult, TimeRange
 
 
 def article(key: str, version: str = "1", sha: str = "abc", **extra: Any) -> dict[str, Any]:
@@ -180,3 +181,35 @@ def test_hourly_quota_counts_to_the_limit_and_takes_returns(store: DynamoArticle
     assert store.take_alert_quota("aid", hour, 2, expires_at=1)
     counter = store.get("alertcap#aid", f"hour#{hour}")
     assert counter is not None and counter["sent"] == Decimal(2)
+
+
+def test_a_topics_entries_are_one_query_on_the_tables_keys_bounded_inclusively(
+    stack: Stack, store: DynamoArticleStore
+) -> None:
+    times = ["2026-11-28T23:59:59.999Z", "2026-11-29T08:00:00.000Z", "2026-11-29T09:30:00.000Z"]
+    for n, at in enumerate(times):
+        sudan = [PlaceTag("SD", "Sudan", 0.8, ())]
+        item = article(f"k{n}.txt", uploaded_at=at, topic_labels=["aid"], country_codes=["SD"])
+        item["countries"] = sudan
+        store.put_article(item, topic_items(item, [TopicTag("aid", 0.5)]))
+    archive = Archive(stack.ddb, TABLE)
+
+    def listed(topic: str, since: str | None = None, until: str | None = None) -> list[str]:
+        return [e["uploaded_at"] for e in archive.topic_entries(topic, TimeRange(since, until))]
+
+    assert listed("aid") == times[::-1]  # newest first
+    assert listed("place#SD") == times[::-1]  # a country's entries, the same way
+    # Both bounds inclusive, to the millisecond; a day as the upper bound is the whole day.
+    assert listed("aid", times[1], times[2]) == times[:0:-1]
+    assert listed("aid", until=times[1]) == times[1::-1]
+    assert listed("aid", since="2026-11-29", until="2026-11-29") == times[:0:-1]
+    assert listed("aid", until="2026-11-28") == times[:1]
+    assert listed("ceasefire") == []
+    # A backfill that drops a topic deletes its entry: the stored article names its entries.
+    stored = store.get(article_pk("b", "k0.txt"), "v#1")
+    assert stored is not None
+    assert {
+        (e["pk"], e["sk"])
+        for e in stack.items()
+        if e["type"] in ("topic", "place") and e["article_pk"] == stored["pk"]
+    } == set(entry_keys(stored))

@@ -106,11 +106,9 @@ def test_an_edited_copy_is_a_near_duplicate_and_does_not_alert_again(
     assert edited["alert_state"] == "none"
     assert "near_duplicate" not in original["flags"]
     # Its topic entries (the archive and digest index) name the earlier article too.
-    entries = [i for i in stack.items(edited["pk"]) if i["type"] == "topic"]
+    entries = stack.entries(edited["pk"])
     assert entries and all(i["near_duplicate_of"] == edited["near_duplicate_of"] for i in entries)
-    assert all(
-        "near_duplicate_of" not in i for i in stack.items(original["pk"]) if i["type"] == "topic"
-    )
+    assert all("near_duplicate_of" not in i for i in stack.entries(original["pk"]))
     assert received(stack) == {}  # no second alert, to anyone
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(entry.get("ArticlesNearDuplicate") == [1.0] for entry in emf)

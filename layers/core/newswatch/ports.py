@@ -146,7 +146,7 @@ class BackfillStore(ArticleStore, Protocol):
         self,
         item: Mapping[str, Any],
         topic_items: Sequence[Mapping[str, Any]],
-        old_topic_sks: Sequence[str],
+        old_entry_keys: Sequence[tuple[str, str]],
     ) -> None: ...
 
 

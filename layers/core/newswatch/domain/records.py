@@ -3,12 +3,13 @@
 - Article item: ``pk = article#<bucket>/<key>``, ``sk = v#<version or null>``; one per object
   version, written once (``attribute_not_exists(pk)``) however often S3 delivers its notification.
   Fields: :func:`article_item` plus what the analysis fills in (:func:`analysis_fields`).
-- Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``,
-  :func:`topic_items`) and are written (one BatchWriteItem) once the article is stored; the
-  ``ByTopic`` index lists them by (topic, uploaded_at), which is what the archive and the digests
-  read. Place entries do the same
-  for each country the article is about (``sk = place#<code>#v#<version>``, ``topic =
-  place#<code>``), so ``ByTopic`` answers "articles about Sudan" with one Query too.
+- Topic entry items are keyed by what the archive asks for: ``pk = entries#<label>``, ``sk =
+  <uploaded_at>#<digest of the article ref>`` (:func:`entry_key`, :func:`topic_items`), so "the
+  articles of a topic in a time range" is one Query on the table's own keys, and an entry costs
+  one item write (an index would copy it, a second write). They are written (one
+  BatchWriteItem) once the article is stored; the archive and the digests read them. Place
+  entries do the same for each country the article is about (``pk = entries#place#<code>``,
+  ``topic = place#<code>``), so "articles about Sudan" is one Query too.
 - A ``content#<sha256>`` item (``sk = first``: ``article_pk``, ``article_sk``, ``uploaded_at``)
   names the first processed article with those bytes; it is claimed before the article is stored.
 - The alert state on the article item goes ``pending -> sending -> sent`` (or ``-> held`` by the
@@ -33,6 +34,7 @@ tag is stored); the in-memory fakes store them as they are.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -70,12 +72,30 @@ def article_sk(version_id: str | None) -> str:
     return f"v#{version_id or 'null'}"
 
 
-def topic_sk(label: str, version_id: str | None) -> str:
-    return f"topic#{label}#v#{version_id or 'null'}"
+ENTRIES_PREFIX = "entries#"
 
 
-def place_sk(code: str, version_id: str | None) -> str:
-    return f"place#{code}#v#{version_id or 'null'}"
+def entry_pk(topic: str) -> str:
+    """The partition of one topic's entries (``topic``: a label, or a :func:`place_index_key`)."""
+    return f"{ENTRIES_PREFIX}{topic}"
+
+
+def entry_key(topic: str, uploaded_at: str, article_pk: str, article_sk: str) -> tuple[str, str]:
+    """(pk, sk) of an article's entry under ``topic``: sorted by upload time, then by a digest
+    of the article's keys (they can be longer than the 1 KB a sort key may hold)."""
+    digest = hashlib.blake2b(article_ref(article_pk, article_sk).encode(), digest_size=10)
+    return entry_pk(topic), f"{uploaded_at}#{digest.hexdigest()}"
+
+
+def entry_keys(item: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (pk, sk) of every entry a stored article has (its topic labels and country codes)."""
+    topics = [
+        *(item.get("topic_labels") or ()),
+        *map(place_index_key, item.get("country_codes") or ()),
+    ]
+    return [
+        entry_key(t, str(item["uploaded_at"]), str(item["pk"]), str(item["sk"])) for t in topics
+    ]
 
 
 def place_index_key(code: str) -> str:
@@ -239,12 +259,10 @@ def article_countries(item: Mapping[str, Any]) -> list[PlaceTag]:
 def topic_items(item: Mapping[str, Any], topics: Sequence[TopicTag]) -> list[dict[str, Any]]:
     """The article's entries in the ``ByTopic`` index, one per topic and one per country, and
     the pointer from its alert reference (:func:`reference_items`)."""
-    version = item["version_id"]
     return (
         [
             {
-                "pk": item["pk"],
-                "sk": topic_sk(topic.label, version),
+                **_entry_keys(topic.label, item),
                 "type": "topic",
                 "topic": topic.label,
                 "uploaded_at": item["uploaded_at"],
@@ -286,11 +304,9 @@ def reference_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One index entry per country the article is about: the archive's "articles about SD"."""
-    version = item["version_id"]
     return [
         {
-            "pk": item["pk"],
-            "sk": place_sk(country.code, version),
+            **_entry_keys(place_index_key(country.code), item),
             "type": "place",
             "topic": place_index_key(country.code),
             "place": country.code,
@@ -309,6 +325,11 @@ def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
         }
         for country in article_countries(item)
     ]
+
+
+def _entry_keys(topic: str, item: Mapping[str, Any]) -> dict[str, str]:
+    pk, sk = entry_key(topic, str(item["uploaded_at"]), str(item["pk"]), str(item["sk"]))
+    return {"pk": pk, "sk": sk}
 
 
 def article_keys(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
