@@ -94,6 +94,8 @@ def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
 PACKED = "packed"
 PACKED_FIELDS = (
     "summary", "topics", "countries", "summary_engine", "content_sha256", "word_count", "format",
+    "reprocessed_at", "size", "error", "near_duplicate_similarity",
+    "near_duplicate_count", "near_duplicate_topics", "alert_only_topics",
 )  # fmt: skip
 # Fields an article's keys hold; not stored, derived on every read.
 KEY_FIELDS = ("bucket", "key", "version_id")
