@@ -95,7 +95,7 @@ def test_the_default_path_stays_within_its_request_and_write_budget(tmp_path: Pa
         "dynamodb:PutItem",
         "dynamodb:BatchWriteItem",
     }
-    # The alert: claim and mark (conditional updates), one publish, and its reference item.
+    # The alert: claim and mark (conditional updates) and one publish.
     assert alert["requests_per_invocation"] <= 4
     assert alert["by_api"]["sns:Publish"] == alert["invocations"]
     assert result["requests_per_article"] <= 5 + 4

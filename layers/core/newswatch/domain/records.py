@@ -10,16 +10,17 @@
   BatchWriteItem) once the article is stored; the archive and the digests read them. Place
   entries do the same for each country the article is about (``pk = entries#place#<code>``,
   ``topic = place#<code>``), so "articles about Sudan" is one Query too.
-- A ``content#<sha256>`` item (``sk = first``: ``article_pk``, ``article_sk``, ``uploaded_at``)
-  names the first processed article with those bytes; it is claimed before the article is stored.
+- A content item (``pk = ref#<reference>``, ``sk = content#<sha256>``: :func:`content_key`;
+  ``article_pk``, ``article_sk``, ``uploaded_at``) names the first processed article with those
+  bytes; it is claimed before the article is stored. Its partition is the article's alert
+  reference (:func:`newswatch.domain.reference.content_reference`), so `newswatch show nw-...`
+  finds the article an alert names with one Query, and the claim is the only write that costs.
 - The alert state on the article item goes ``pending -> sending -> sent`` (or ``-> held`` by the
   hourly cap, ``pending -> none`` when no watched topic matched, ``sending -> retry`` after a failed
   publish, which the next attempt claims like ``pending``); ``sending`` carries ``alert_claim`` (a
   token) and ``alert_lease_until`` so a crashed claimer can be taken over.
-- ``ref#<reference>`` / ``ref`` items point from an alert's short reference
-  (:mod:`newswatch.domain.reference`) to the article it names (``article_pk``, ``article_sk``);
-  ingest writes one with the entries of every processed article that may alert
-  (:func:`reference_items`), so `newswatch show nw-...` finds the article an alert names.
+- ``ref#<reference>`` / ``ref`` items (written by earlier versions for each alerting article)
+  point from an alert's old-style reference to its article the same way.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
   hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
@@ -41,7 +42,7 @@ from typing import Any
 
 from newswatch.domain.models import Analysis, PlaceTag, TopicTag
 from newswatch.domain.neardup import Fingerprint, NearDuplicate
-from newswatch.domain.reference import article_reference
+from newswatch.domain.reference import content_reference
 
 # -- statuses and alert states -----------------------------------------------------------------
 
@@ -58,7 +59,6 @@ ALERT_DECIDED = frozenset({"sending", "sent", "held"})
 
 # -- keys --------------------------------------------------------------------------------------
 
-CONTENT_SK = "first"
 NEAR_BAND_SK = "band"
 # Band items keep one top-level attribute per member article, named MEMBER_PREFIX + article ref.
 MEMBER_PREFIX = "m#"
@@ -103,17 +103,20 @@ def place_index_key(code: str) -> str:
     return f"place#{code}"
 
 
-def content_pk(content_sha256: str) -> str:
-    return f"content#{content_sha256}"
+def content_key(content_sha256: str) -> tuple[str, str]:
+    """(pk, sk) of the content item naming the first article with these bytes: under the
+    article's alert reference (one Query finds it), with the whole hash in the sort key (two
+    hashes that share the reference's 50 bits are two items)."""
+    return reference_pk(content_reference(content_sha256)), f"content#{content_sha256}"
 
 
 def alert_cap_key(topic: str, hour: str) -> tuple[str, str]:
     return f"alertcap#{topic}", f"hour#{hour}"
 
 
-def reference_key(reference: str) -> tuple[str, str]:
-    """The item that points from an alert's short reference (``nw-...``) to its article."""
-    return f"ref#{reference}", "ref"
+def reference_pk(reference: str) -> str:
+    """The partition of the items naming the article an alert's reference (``nw-...``) names."""
+    return f"ref#{reference}"
 
 
 def digest_key(topic: str) -> tuple[str, str]:
@@ -257,49 +260,27 @@ def article_countries(item: Mapping[str, Any]) -> list[PlaceTag]:
 
 
 def topic_items(item: Mapping[str, Any], topics: Sequence[TopicTag]) -> list[dict[str, Any]]:
-    """The article's entries in the ``ByTopic`` index, one per topic and one per country, and
-    the pointer from its alert reference (:func:`reference_items`)."""
-    return (
-        [
-            {
-                **_entry_keys(topic.label, item),
-                "type": "topic",
-                "topic": topic.label,
-                "uploaded_at": item["uploaded_at"],
-                "title": item.get("title"),
-                "headline": item.get("headline"),
-                "summary": item.get("summary"),
-                "score": topic.score,
-                "s3_uri": f"s3://{item['bucket']}/{item['key']}",
-                "article_pk": item["pk"],
-                "article_sk": item["sk"],
-                # Lets the archive and digests show a re-uploaded story once (None is not stored).
-                "near_duplicate_of": item.get("near_duplicate_of"),
-                "country_codes": item.get("country_codes"),
-            }
-            for topic in topics
-        ]
-        + place_items(item)
-        + reference_items(item)
-    )
-
-
-def reference_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The pointer from the article's short reference to it, for a processed article that may
-    alert: written with its entries (one BatchWriteItem), so the alert function needs no write of
-    its own for it and every reference a subscriber receives resolves (`newswatch show nw-...`).
-    """
-    if item.get("status") != PROCESSED or item.get("alert_state", "none") == "none":
-        return []
-    version = item.get("version_id")
-    reference = article_reference(
-        str(item["bucket"]), str(item["key"]), None if version in (None, "null") else str(version)
-    )
-    ref_pk, ref_sk = reference_key(reference)
+    """The article's entries (keyed by topic, :func:`entry_key`), one per topic and one per
+    country."""
     return [
-        {"pk": ref_pk, "sk": ref_sk, "type": "reference",
-         "article_pk": item["pk"], "article_sk": item["sk"]}
-    ]  # fmt: skip
+        {
+            **_entry_keys(topic.label, item),
+            "type": "topic",
+            "topic": topic.label,
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "headline": item.get("headline"),
+            "summary": item.get("summary"),
+            "score": topic.score,
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+            # Lets the archive and digests show a re-uploaded story once (None is not stored).
+            "near_duplicate_of": item.get("near_duplicate_of"),
+            "country_codes": item.get("country_codes"),
+        }
+        for topic in topics
+    ] + place_items(item)
 
 
 def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:

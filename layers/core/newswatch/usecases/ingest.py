@@ -35,7 +35,6 @@ from newswatch.domain.models import Analysis, TopicTag
 from newswatch.domain.neardup import Fingerprint, fingerprint
 from newswatch.domain.records import (
     ALREADY_STORED,
-    CONTENT_SK,
     DUPLICATE,
     DUPLICATE_COPIES,
     FAILED,
@@ -49,7 +48,7 @@ from newswatch.domain.records import (
     article_sk,
     article_topics,
     clip,
-    content_pk,
+    content_key,
     topic_items,
 )
 from newswatch.domain.timeutil import iso_utc
@@ -260,7 +259,7 @@ class IngestRun:
         claim names it, and our analysis of the same bytes describes it until then: this copy
         is its duplicate either way, rather than an error retried until the item lands.
         """
-        claim = self.store.get(content_pk(sha), CONTENT_SK)
+        claim = self.store.get(*content_key(sha))
         if claim is None:
             raise RuntimeError(f"content {sha} was claimed, but its claim cannot be read")
         ref = (str(claim["article_pk"]), str(claim["article_sk"]))
