@@ -20,6 +20,7 @@ from typing import Any
 
 from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.records import (
+    MAX_BAND_MEMBERS,
     NEAR_BAND_SK,
     PROCESSED,
     alert_cap_key,
@@ -40,7 +41,6 @@ from newswatch.ports import (
     TimeRange,
 )
 
-MAX_BAND_MEMBERS = 200
 ALL_TIME = TimeRange()
 
 

@@ -13,9 +13,8 @@ from awsstack import REPO, TABLE, Spy, Stack, load_handler, sqs_event
 
 from newswatch import composition
 from newswatch.adapters.dynamodb import DynamoArticleStore
-from newswatch.adapters.dynamodb_bands import MAX_BAND_MEMBERS
 from newswatch.domain.neardup import BANDS, fingerprint
-from newswatch.domain.records import article_ref, member_attribute
+from newswatch.domain.records import MAX_BAND_MEMBERS, article_ref, member_attribute
 from newswatch.settings import Settings, SettingsError
 
 OK: dict[str, list[Any]] = {"batchItemFailures": []}

@@ -21,11 +21,8 @@ from newswatch.adapters.dynamodb_codec import (
     serialize_value,
 )
 from newswatch.adapters.dynamodb_table import DynamoTable, item_key
-from newswatch.domain.records import NEAR_BAND_SK, PROCESSED, content_key
+from newswatch.domain.records import MAX_BAND_MEMBERS, NEAR_BAND_SK, PROCESSED, content_key
 
-# Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
-# A full band takes no new members; the article is still found through its other bands.
-MAX_BAND_MEMBERS = 200
 # BatchGetItem may return part of the keys under load; we ask again this many times, then raise.
 BATCH_GET_ATTEMPTS = 5
 

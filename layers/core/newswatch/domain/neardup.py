@@ -19,7 +19,7 @@ pairs of bench/neardup.py four bands of one row find exactly the pairs six of tw
 1,500 at 0.5, recall 0.998, precision 1.000; three bands of one row lose two, two bands 27). The
 price is more unrelated articles sharing a band (169 of 31,625 negative pairs, against 23): they
 cost a member in a band item, never a false match (the similarity check on the full signature
-decides), and a band shared by many is capped (the adapter's ``MAX_BAND_MEMBERS``).
+decides), and a band shared by many is capped (``records.MAX_BAND_MEMBERS``).
 
 Pure: no AWS, no environment. The threshold comes from settings (NEWSWATCH_NEAR_DUP_THRESHOLD).
 """

@@ -60,6 +60,12 @@ ALERT_DECIDED = frozenset({"sending", "sent", "held"})
 # -- keys --------------------------------------------------------------------------------------
 
 NEAR_BAND_SK = "band"
+# Members a band item takes (about 470 bytes each, so under 10 KB). Every join of a band is billed
+# per KB of the whole item, and a band many unrelated articles share is a common phrase, not a
+# story (with one MinHash value a band, the largest of the 2,217 texts of ../shared/data has 12
+# members): a full band takes no one, and is not even asked (the lookup read its member_count).
+# The article is still found through its other bands.
+MAX_BAND_MEMBERS = 20
 # Band items keep one top-level attribute per member article, named MEMBER_PREFIX + article ref.
 MEMBER_PREFIX = "m#"
 

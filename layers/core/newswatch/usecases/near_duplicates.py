@@ -16,6 +16,7 @@ from newswatch.domain.neardup import (
 )
 from newswatch.domain.records import (
     FLAG_NEAR_DUPLICATE,
+    MAX_BAND_MEMBERS,
     article_ref,
     member_attribute,
     member_value,
@@ -43,11 +44,12 @@ def split_bands(
     fp: Fingerprint, band_items: Sequence[Mapping[str, Any]], item: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """(the band items this article is the first in, put whole with its entries; the keys of the
-    bands an earlier article is in, which it joins by a conditional update each)."""
-    existing = {str(band["pk"]) for band in band_items}
+    bands an earlier article is in, which it joins by a conditional update each, unless they are
+    full: a join is billed per KB of the whole band item, and a full one would refuse it)."""
+    existing = {str(band["pk"]): int(band.get("member_count") or 0) for band in band_items}
     member, value = membership(fp, item)
     new = [new_band_item(key, member, value) for key in fp.band_keys if key not in existing]
-    return new, [key for key in fp.band_keys if key in existing]
+    return new, [k for k in fp.band_keys if k in existing and existing[k] < MAX_BAND_MEMBERS]
 
 
 def mark_near_duplicate(
