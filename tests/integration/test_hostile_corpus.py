@@ -141,9 +141,10 @@ def test_the_memory_ceiling_stops_what_no_parser_bound_caught(
 def test_the_time_budget_stops_what_no_parser_bound_caught(
     stack: Stack, ingest: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Just under the tag limit: trafilatura needs several seconds for it, the budget allows 3.
+    # Just under the tag limit: trafilatura needs about 2.5 s for it here; the budget is the
+    # setting's minimum, 1 s, so the page overruns it on any machine this suite runs on.
     page = b"<html><body>" + b"<p>a " * 39_000 + b"</body></html>"
-    monkeypatch.setenv("NEWSWATCH_ARTICLE_SECONDS", "3")
+    monkeypatch.setenv("NEWSWATCH_ARTICLE_SECONDS", "1")
     composition.reset()  # a new execution environment reads the new setting
     bodies = _batch_of_ten(stack, "batch/slow.html", page)
     assert invoke(ingest, bodies) == {"batchItemFailures": []}

@@ -16,6 +16,7 @@ The build is cached in .aws-sam/local-<arch> by a hash of its inputs, and the im
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -241,7 +242,8 @@ def test_sam_local_invoke_runs_all_three_functions_against_the_local_stack(
     record["Keys"] = {"pk": stored["pk"], "sk": stored["sk"]}
     record["NewImage"] = stored
     stream_event = env_file.with_name("dynamodb-stream-insert.json")
-    stream_event.write_text(json.dumps(insert))
+    # Binary values (the packed fields) travel base64-encoded in a stream record's JSON.
+    stream_event.write_text(json.dumps(insert, default=lambda b: base64.b64encode(b).decode()))
     alerted = sam_local_invoke("AlertFunction", stream_event, **invoke)
     assert alerted == {"batchItemFailures": []}
     alerts = deliveries(stack, "alert")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.domain.mentions import normalize
-from newswatch.domain.tagger import PatternTagger
+from newswatch.domain.mentions import FIGURATIVE_FACTOR, mention_factor, normalize, quoted
+from newswatch.domain.tagger import OFF_LEAD_FACTOR, PatternTagger
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns, load_taxonomy, parse_taxonomy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -201,6 +201,111 @@ def test_hypothetical_mentions_count_less(tagger: PatternTagger) -> None:
     assert score_of(tagger, hypothetical, "sanctions") < score_of(tagger, plain, "sanctions")
 
 
+@pytest.mark.parametrize(
+    ("figurative", "plain", "label"),
+    [
+        (
+            "In scenes more familiar in refugee camps, residents queued for bread.",
+            "In the refugee camps, residents queued for bread.",
+            "displacement",
+        ),
+        (
+            "After the defeat the dressing room looked like a massacre.",
+            "After the defeat the village saw a massacre.",
+            "casualties",
+        ),
+    ],
+)
+def test_a_comparison_is_not_its_topic(
+    tagger: PatternTagger, figurative: str, plain: str, label: str
+) -> None:
+    # The labelling rule: never a metaphor. "like" as a wish is no comparison.
+    assert score_of(tagger, figurative, label) < score_of(tagger, plain, label)
+    assert label not in labels(tagger.tag([figurative]))
+    assert label in labels(tagger.tag([plain]))
+
+
+def test_like_as_such_as_is_no_comparison(tagger: PatternTagger) -> None:
+    plain = "In Syria, where refugees wait for aid, winter is harsh."
+    such_as = "In countries like Syria, where refugees wait for aid, winter is harsh."
+    assert score_of(tagger, such_as, "displacement") == score_of(tagger, plain, "displacement")
+
+
+def test_a_wish_is_not_a_comparison() -> None:
+    for text in ("we would like a ceasefire", "they'd like a ceasefire"):
+        assert mention_factor(text, text.index("ceasefire"), len(text)) == 1.0
+    text = "it felt like a ceasefire"
+    assert mention_factor(text, text.index("ceasefire"), len(text)) == FIGURATIVE_FACTOR
+
+
+@pytest.mark.parametrize(
+    ("background", "current"),
+    [
+        (
+            "The party pledged at the last election to cut migration.",
+            "The party won the election and pledged to cut migration.",
+        ),
+        (
+            "He had prior convictions and lived alone.",
+            "He had convictions for burglary and lived alone.",
+        ),
+    ],
+)
+def test_a_past_instance_counts_less_than_the_news(
+    tagger: PatternTagger, background: str, current: str
+) -> None:
+    label = "elections" if "election" in current else "security"
+    assert score_of(tagger, background, label) < score_of(tagger, current, label)
+
+
+@pytest.mark.parametrize(
+    ("label", "passing", "paragraph"),
+    [
+        # Background sentences about past elections are no paragraph about elections ...
+        (
+            "elections",
+            [
+                "The party pledged at the last election to cut migration.",
+                "Its leader said at the previous election that numbers would fall.",
+                "The former election promise was never kept.",
+            ],
+            [
+                "The party won the election with a large majority.",
+                "Its leader said the election was a vote for lower migration.",
+                "The election result was announced on Friday.",
+            ],
+        ),
+        # ... nor are three people quoted on theft one about crime; the same facts told are.
+        (
+            "security",
+            [
+                "One buyer said: 'The money may come from work, inheritance or theft.'",
+                "'Some of them got rich from theft,' another said.",
+                "A third said: 'Half of that money comes from theft.'",
+            ],
+            [
+                "The money came from theft, the court heard.",
+                "Two of them got rich from theft last year.",
+                "The theft was reported to the tax office.",
+            ],
+        ),
+    ],
+)
+def test_what_fills_a_paragraph_off_the_lead(
+    tagger: PatternTagger, label: str, passing: list[str], paragraph: list[str]
+) -> None:
+    # A long article about something else, with three sentences on the topic in its body.
+    filler = [f"The shop sold {n} designer watches in the spring season." for n in range(9)]
+
+    def score(middle: list[str]) -> float:
+        tags = tagger.score(filler[:6] + middle + filler[6:])
+        return next(t.score for t in tags if t.label == label)
+
+    # Told as a paragraph, the topic alerts; as passing mentions it scores at most half that.
+    assert score(paragraph) >= 0.3
+    assert score(passing) <= OFF_LEAD_FACTOR * score(paragraph)
+
+
 def score_of(tagger: PatternTagger, text: str, label: str) -> float:
     return next((t.score for t in tagger.score([text]) if t.label == label), 0.0)
 
@@ -355,3 +460,42 @@ def _alternations(taxonomy: Taxonomy) -> dict[tuple[int, int], re.Pattern[str]]:
             if patterns:
                 out[(index, kind)] = compile_patterns(patterns)
     return out
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("he said: 'the police came.'", True),
+        ("'the police came,' he said.", True),
+        ('he said "the police came" today', True),
+        ("\u201cthe police came\u201d, he said", True),
+        ("the police came.' he said", True),  # a quote opened in an earlier sentence
+        ("the police came.", False),
+        ("the soldiers' families said the police came", False),
+        ("don't call the police", False),
+        ("'hi,' he said, and the police came", False),
+    ],
+)
+def test_direct_speech_is_found(text: str, inside: bool) -> None:
+    assert quoted(text, text.index("police")) is inside
+
+
+@pytest.mark.parametrize(
+    ("natural", "violent"),
+    [
+        (
+            "The comedian died of natural causes at a hospital, his son confirmed.",
+            "The comedian died of gunshot wounds at a hospital, his son confirmed.",
+        ),
+        (
+            "The singer died after a long illness, her family said.",
+            "The singer died after the attack, her family said.",
+        ),
+        ("She died peacefully in her sleep on Sunday.", "She died in the blast on Sunday."),
+    ],
+)
+def test_a_natural_death_is_no_casualty(tagger: PatternTagger, natural: str, violent: str) -> None:
+    # The labelling rule: natural deaths are not casualties; an epidemic's toll still is.
+    assert "casualties" not in labels(tagger.score([natural]))
+    assert "casualties" in labels(tagger.tag([violent]))
+    assert "casualties" in labels(tagger.tag(["Dozens died of cholera in the camps."]))

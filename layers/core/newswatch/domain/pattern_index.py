@@ -27,6 +27,7 @@ from newswatch.domain.mentions import (
     Hit,
     Unit,
     mention_factor,
+    speech_spans,
 )
 from newswatch.domain.taxonomy import Taxonomy, compile_patterns
 
@@ -103,8 +104,9 @@ class PatternIndex:
             position += len(unit.text) + 1
         spans = self.spans(text)
         hits: dict[int, list[Hit]] = {}
+        speeches: dict[int, tuple[tuple[int, int], ...]] = {}  # each unit's direct speech
         for topic_index in sorted({entry[0] for entry in spans if entry[1] != EXCLUDE}):
-            found = self._hits(topic_index, spans, offsets, units)
+            found = self._hits(topic_index, spans, offsets, units, speeches)
             if found:
                 hits[topic_index] = found
         return hits
@@ -171,6 +173,7 @@ class PatternIndex:
         spans: dict[_Entry, list[tuple[int, int]]],
         offsets: list[int],
         units: list[Unit],
+        speeches: dict[int, tuple[tuple[int, int], ...]],
     ) -> list[Hit]:
         hits: list[Hit] = []
         excluded = _Overlaps(spans.get((topic_index, EXCLUDE), ()))
@@ -187,7 +190,18 @@ class PatternIndex:
                 unit = bisect_right(offsets, start) - 1
                 base = offsets[unit]
                 factor = mention_factor(units[unit].text, start - base, end - base)
-                hits.append(Hit(unit, start, end, weight * factor, kind == STRONG, factor < 1.0))
+                # Only a plain strong mention needs to know whether it is quoted (the paragraph
+                # test); each unit's quotes are found once.
+                speech = False
+                if kind == STRONG and factor == 1.0:
+                    quotes = speeches.get(unit)
+                    if quotes is None:
+                        quotes = speeches[unit] = speech_spans(units[unit].text)
+                    at = start - base
+                    speech = any(a <= at <= b for a, b in quotes)
+                hits.append(
+                    Hit(unit, start, end, weight * factor, kind == STRONG, factor < 1.0, speech)
+                )
             earlier = _Overlaps(kept)
         return hits
 

@@ -2,16 +2,18 @@
 about each topic.
 
 Per topic, every sentence gets a strength from its matches (a strong phrase counts 1, a weak cue
-0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks")
-or hypothetical ("if sanctions were imposed"), and boosted in the title and the lead, where news
-states its subject. The article score saturates with the summed strength (more slowly in longer
-articles), is damped when the topic fills only a small share of the sentences, and is damped again
-when another topic holds much more of the evidence. In a long article, a topic that is neither in
-the headline or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the
-labelling rule of the article-level dev set) call that a passing mention. So a passing mention
-scores below the main subject, while one strong mention still carries a one-sentence snippet. A
-topic marked ``strict_salience`` in the taxonomy (words common in stories about something else:
-"a former soldier", a derby "battle") needs both the headline or lead and a paragraph's worth.
+0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks"),
+hypothetical ("if sanctions were imposed"), a past instance ("at the last election") or a
+comparison ("like a war zone"), and boosted in the title and the lead, where news states its
+subject. The article score saturates with the summed strength (more slowly in longer articles), is
+damped when the topic fills only a small share of the sentences, and is damped again when another
+topic holds much more of the evidence. In a long article, a topic that is neither in the headline
+or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the labelling
+rule of the article-level dev set) call that a passing mention; sentences quoting someone do not
+make the paragraph (a quote is often about something else). So a passing mention scores below the
+main subject, while one strong mention still carries a one-sentence snippet. A topic marked
+``strict_salience`` in the taxonomy (words common in stories about something else: "a former
+soldier", a derby "battle") needs both the headline or lead and a paragraph's worth.
 
 The matches come from the pattern index (:mod:`newswatch.domain.pattern_index`); what a mention
 is and how much a negated or hypothetical one counts is in :mod:`newswatch.domain.mentions`.
@@ -132,6 +134,7 @@ class PatternTagger:
         strong: dict[int, float] = {}
         weak: dict[int, float] = {}
         asserted: set[int] = set()  # units with at least one plain (not discounted) mention
+        narrated: set[int] = set()  # ... outside direct speech
         single: dict[int, float] = {}  # each unit's strongest single mention
         for hit in hits:
             bucket = strong if hit.strong else weak
@@ -139,8 +142,10 @@ class PatternTagger:
             single[hit.unit] = max(single.get(hit.unit, 0.0), hit.weight)
             if not hit.discounted:
                 asserted.add(hit.unit)
+                if not hit.quoted:
+                    narrated.add(hit.unit)
         strong_mass = weak_mass = covered = lead = 0.0
-        paragraph = 0  # sentences with a plain strong mention
+        paragraph = 0  # sentences with a plain strong mention outside direct speech
         ranked: list[tuple[float, int]] = []
         for unit_index in strong.keys() | weak.keys():
             unit = units[unit_index]
@@ -155,7 +160,7 @@ class PatternTagger:
                 lead += min(1.0, plain)
             if unit_index in strong:
                 strong_mass += value
-                paragraph += unit_index in asserted
+                paragraph += unit_index in narrated
             else:
                 weak_mass += value
             covered += min(1.0, value)
