@@ -13,7 +13,7 @@ from newswatch.adapters.archive import Archive
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item, unpack
 from newswatch.domain.models import PlaceTag, TopicTag
-from newswatch.domain.records import article_pk, entry_keys, topic_items
+from newswatch.domain.records import article_pk, content_key, entry_keys, topic_items
 from newswatch.ports import AlertClaim, PutResult, TimeRange
 
 
@@ -132,16 +132,15 @@ def test_the_first_article_claims_its_bytes(store: DynamoArticleStore) -> None:
 def test_only_a_processed_article_named_by_a_content_item_is_an_original(
     stack: Stack, store: DynamoArticleStore
 ) -> None:
-    # Without a content# item nothing is an original: no index is queried.
+    # Without a content item nothing is an original: no index is queried.
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(article("old.txt", sha="legacy")))
     assert store.find_original("legacy") is None
     bad = article("bad.txt", version="2", sha="bad", status="failed")
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(bad))
+    pk, sk = content_key("bad")
     stack.ddb.put_item(
         TableName=TABLE,
-        Item=serialize_item(
-            {"pk": "content#bad", "sk": "first", "article_pk": bad["pk"], "article_sk": bad["sk"]}
-        ),
+        Item=serialize_item({"pk": pk, "sk": sk, "article_pk": bad["pk"], "article_sk": bad["sk"]}),
     )
     assert store.find_original("bad") is None  # a failed article is nobody's original
 

@@ -200,12 +200,18 @@ def test_the_deadline_reaches_the_analyzer(source: FakeSource) -> None:
 # -- near-duplicate bands ------------------------------------------------------------------------
 
 
-def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
-    source: FakeSource, seed_bytes: bytes
-) -> None:
-    table = FakeTable()
+@pytest.fixture
+def with_edited_copy(source: FakeSource, seed_bytes: bytes) -> FakeSource:
+    """The seed and, as news/jeddah-edited.txt, a copy of it with a few words changed."""
     edited = seed_bytes.replace(b"Jeddah", b"Jiddah", 2) + b"\nOne more closing line.\n"
     source.put(BUCKET, "news/jeddah-edited.txt", edited, "v1")
+    return source
+
+
+def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
+    with_edited_copy: FakeSource,
+) -> None:
+    source, table = with_edited_copy, FakeTable()
     first = ingest(source, table, "news/jeddah.txt")
     second = ingest(source, table, "news/jeddah-edited.txt")
     assert second.status == "processed"
@@ -226,11 +232,9 @@ def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
 
 
 def test_a_full_band_is_not_asked_to_take_a_copy_that_is_still_found(
-    source: FakeSource, seed_bytes: bytes
+    with_edited_copy: FakeSource,
 ) -> None:
-    table = FakeTable()
-    edited = seed_bytes.replace(b"Jeddah", b"Jiddah", 2) + b"\nOne more closing line.\n"
-    source.put(BUCKET, "news/jeddah-edited.txt", edited, "v1")
+    source, table = with_edited_copy, FakeTable()
     first = ingest(source, table, "news/jeddah.txt")
     for band in table.of_type("nearband"):  # as if a common phrase had filled every band
         table.items[(band["pk"], band["sk"])]["member_count"] = MAX_BAND_MEMBERS
