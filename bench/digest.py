@@ -1,8 +1,9 @@
 """One DigestFunction run at volume: 50,000 articles a day over 15 topics.
 
-On moto: a day of articles is written straight into moto's table (the template's keys and ByTopic
-index): every article item (a realistic summary, topics, evidence) and its topic entries, 1.5
-topics an article on average over 15 topics (2% held back by the hourly cap with ``--cap``).
+On moto: a day of articles is written straight into moto's table (the template's keys; a topic's
+entries keyed by it): every article item (a realistic summary, topics, evidence) and its topic
+entries, 1.5 topics an article on average over 15 topics (2% held back by the hourly cap with
+``--cap``).
 Then ``newswatch.usecases.digest.send_digests`` runs once, as the scheduled function does,
 through boto3 on moto with the request recorder of bench/cost.py: CPU seconds of the run (moto's
 own work included, so an upper bound; wall time on a shared machine says little), the requests by
@@ -52,6 +53,7 @@ def _cost_module() -> Any:
 def _seed(table: Any, articles: int, topics: list[str], day: datetime, cap: bool) -> int:
     """A day of articles and their topic entries, written into moto's table directly."""
     from newswatch.adapters.dynamodb_codec import serialize_item
+    from newswatch.domain.records import entry_key
 
     rng = random.Random(7)
     entries = 0
@@ -73,8 +75,9 @@ def _seed(table: Any, articles: int, topics: list[str], day: datetime, cap: bool
             article["alert_held_topics"] = labels
         table.put_item(serialize_item(article))
         for label in labels:
+            entry_pk, entry_sk = entry_key(label, uploaded, pk, sk)
             entry = {
-                "pk": pk, "sk": f"topic#{label}#{sk}", "type": "topic", "topic": label,
+                "pk": entry_pk, "sk": entry_sk, "type": "topic", "topic": label,
                 "uploaded_at": uploaded, "title": f"Story {i}", "summary": SUMMARY,
                 "score": 0.3 + (i % 70) / 100, "s3_uri": f"s3://bucket/day/{i:06d}.html",
                 "article_pk": pk, "article_sk": sk,

@@ -10,6 +10,11 @@ A pair counts as detected the way the service detects it: the two fingerprints s
 (the one-read lookup would find the earlier article) and the estimated similarity reaches the
 threshold. ``--no-bands`` drops the band condition to show what the LSH lookup costs in recall.
 
+Then every text of the data files is stored, in order, in simulated band items (as DynamoDB
+bills them: a new band item is one write unit, a join is billed per started KB of the whole band
+item, about 470 bytes a member, a full band is skipped), with the service's bands and with the six
+bands of two values they replaced: write units and joins (one UpdateItem each) per article.
+
     .venv/bin/python bench/neardup.py [--data-dir ../shared/data] [--seed 7]
 """
 
@@ -26,7 +31,15 @@ from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
-from newswatch.domain.neardup import DEFAULT_THRESHOLD, Fingerprint, fingerprint, similarity
+from newswatch.domain.neardup import (
+    BANDS,
+    DEFAULT_THRESHOLD,
+    ROWS,
+    Fingerprint,
+    fingerprint,
+    similarity,
+)
+from newswatch.domain.records import MAX_BAND_MEMBERS
 
 DATA_FILES = ("cnndm-dev.jsonl", "summarization-dev.jsonl")
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -187,9 +200,55 @@ def print_breakdown(positives: Pairs, negatives: Pairs, bands: bool) -> None:
         print(f"| {kind} | {count} | {top:.3f} | " + " | ".join(cells) + " |")
 
 
+VOLUME_FILES = (
+    "cnndm-dev.jsonl", "cnndm-places-dev.jsonl", "cnndm-topics-dev.jsonl",
+    "conflict-topics-dev.jsonl", "summarization-dev.jsonl", "topics-dev.jsonl",
+)  # fmt: skip
+MEMBER_BYTES = 470
+BAND_ITEM_BYTES = 40
+
+
+def print_volume(data_dir: Path) -> None:
+    texts: list[str] = []
+    for name in VOLUME_FILES:
+        path = data_dir / name
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                texts += [json.loads(line).get("text") or "" for line in handle if line.strip()]
+    prints = [fp for fp in map(fingerprint, dict.fromkeys(t for t in texts if t)) if fp.comparable]
+    print(f"\nBand items at volume: {len(prints)} texts of the data files stored in order\n")
+    print("| bands | write units per article | joins per article | largest band (members) |")
+    print("|---|---:|---:|---:|")
+    for bands, rows in ((BANDS, ROWS), (6, 2)):
+        members: Counter[tuple[int, tuple[int, ...]]] = Counter()
+        units = joins = 0
+        for fp in prints:
+            for band in range(bands):
+                key = (band, fp.signature[band * rows : (band + 1) * rows])
+                count = members[key]
+                if count >= MAX_BAND_MEMBERS:
+                    continue
+                size = BAND_ITEM_BYTES + MEMBER_BYTES * (count + 1)
+                units += -(-size // 1024)
+                joins += count > 0
+                members[key] = count + 1
+        mark = " (the service's)" if (bands, rows) == (BANDS, ROWS) else ""
+        print(
+            f"| {bands} of {rows}{mark} | {units / len(prints):.2f} | {joins / len(prints):.3f} "
+            f"| {max(members.values())} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    default_data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    default_data = next(
+        (
+            up / "shared" / "data"
+            for up in Path(__file__).resolve().parents
+            if (up / "shared" / "data").is_dir()
+        ),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    )
     parser.add_argument("--data-dir", type=Path, default=default_data)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-bands", action="store_true", help="ignore the band lookup")
@@ -211,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_summary(positives, negatives, bands)
     print_breakdown(positives, negatives, bands)
+    print_volume(args.data_dir)
     return 0
 
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from newswatch.domain.alerts import AlertMessage
 from newswatch.domain.records import (
-    CONTENT_SK,
+    MAX_BAND_MEMBERS,
     NEAR_BAND_SK,
     PROCESSED,
     alert_cap_key,
-    content_pk,
+    content_key,
 )
 from newswatch.ports import (
     AlertClaim,
@@ -41,7 +41,6 @@ from newswatch.ports import (
     TimeRange,
 )
 
-MAX_BAND_MEMBERS = 200
 ALL_TIME = TimeRange()
 
 
@@ -105,12 +104,18 @@ class FakeTable:
             self.calls.append("get")
             return self._read(pk, sk)
 
+    def pointers(self, pk: str) -> list[dict[str, Any]]:
+        with self.lock:
+            self.calls.append("pointers")
+            keys = sorted(key for key in self.items if key[0] == pk)
+            return [item for item in (self._read(*key) for key in keys) if item is not None]
+
     def find_original(
         self, content_sha256: str, exclude: tuple[str, str] | None = None
     ) -> dict[str, Any] | None:
         if not content_sha256:
             return None
-        return self.original_named_by(self.get(content_pk(content_sha256), CONTENT_SK), exclude)
+        return self.original_named_by(self.get(*content_key(content_sha256)), exclude)
 
     def original_named_by(
         self, first: Mapping[str, Any] | None, exclude: tuple[str, str] | None = None
@@ -139,7 +144,7 @@ class FakeTable:
         if claim_content:
             with self.lock:
                 self.calls.append("claim_content")
-                content = (content_pk(str(item["content_sha256"])), CONTENT_SK)
+                content = content_key(str(item["content_sha256"]))
                 claimed = self.items.get(content)
                 if claimed is not None and (claimed["article_pk"], claimed["article_sk"]) != key:
                     return PutResult.EXISTS if key in self.items else PutResult.CONTENT_TAKEN
@@ -177,7 +182,7 @@ class FakeTable:
         self,
         item: Mapping[str, Any],
         topic_items: Sequence[Mapping[str, Any]],
-        old_topic_sks: Sequence[str],
+        old_entry_keys: Sequence[tuple[str, str]],
     ) -> None:
         with self.lock:
             self.calls.append("replace_article")
@@ -185,8 +190,8 @@ class FakeTable:
             if key not in self.items:
                 raise KeyError(f"{key}: a backfill never creates the first record")
             self.items[key] = _stored(item)
-            for sk in old_topic_sks:
-                self.items.pop((key[0], sk), None)
+            for old in old_entry_keys:
+                self.items.pop(old, None)
             for topic in topic_items:
                 self.items[(str(topic["pk"]), str(topic["sk"]))] = _stored(topic)
 
@@ -297,7 +302,7 @@ class FakeTable:
         with self.lock:
             self.calls.append("near_lookup")
             own = self._read(*article)
-            first = self._read(content_pk(content_sha256), CONTENT_SK)
+            first = self._read(*content_key(content_sha256))
             found = (self._read(key, NEAR_BAND_SK) for key in dict.fromkeys(band_keys))
             return own, first, [item for item in found if item is not None]
 

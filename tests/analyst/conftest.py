@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from newswatch.domain.records import entry_key
 from newswatch_tools.local.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,10 +61,11 @@ def put_article(table: Any, key: str, uploaded_at: str, topics: dict[str, float]
         }
     )
     for label, score in topics.items():
+        entry_pk, entry_sk = entry_key(label, uploaded_at, pk, sk)
         table.put_item(
             Item={
-                "pk": pk,
-                "sk": f"topic#{label}#{sk}",
+                "pk": entry_pk,
+                "sk": entry_sk,
                 "type": "topic",
                 "topic": label,
                 "uploaded_at": uploaded_at,

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from newswatch.adapters.dynamodb import DynamoArticleStore
-from newswatch.domain.records import reference_key
+from newswatch.domain.records import reference_pk
 from newswatch.domain.reference import article_reference
 from newswatch_tools.cli import main
 from newswatch_tools.cli.archive import MomentError, parse_moment
@@ -91,9 +91,11 @@ def test_show_accepts_the_reference_an_alert_carries(
     state = json.loads(Path(os.environ["NEWSWATCH_LOCAL_STATE"]).read_text(encoding="utf-8"))
     table = state["outputs"]["ArticlesTableName"]
     store = DynamoArticleStore(boto3.client("dynamodb", region_name=state["region"]), table)
-    ref_pk, ref_sk = reference_key(reference)
+    # A pointer as earlier versions wrote it for each alert (alerts now name the content item).
     article = {"article_pk": f"article#{archive_stack}/mid.txt", "article_sk": "v#null"}
-    store.put_entries([{"pk": ref_pk, "sk": ref_sk, "type": "reference", **article}])
+    store.put_entries(
+        [{"pk": reference_pk(reference), "sk": "ref", "type": "reference", **article}]
+    )
 
     assert main(["show", reference.upper()]) == 0  # as typed from a phone
     out = capsys.readouterr().out

@@ -20,10 +20,7 @@ def test_the_stack_takes_names_keys_indexes_stream_and_event_sources_from_the_te
 
     assert spec.table["KeySchema"] == table["KeySchema"]
     assert spec.table["AttributeDefinitions"] == table["AttributeDefinitions"]
-    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {
-        "ByTopic",
-        "ByUploadDay",
-    }
+    assert {g["IndexName"] for g in spec.table["GlobalSecondaryIndexes"]} == {"ByUploadDay"}
     assert spec.table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     # The bucket name is the template's !Sub with the local stack name and account.
     assert spec.bucket_name == "newswatch-local-articles-123456789012-us-east-1"

@@ -174,6 +174,10 @@ class Stack:
         items = [deserialize_item(i) for page in pages for i in page["Items"]]
         return [i for i in items if pk is None or i["pk"] == pk]
 
+    def entries(self, article_pk: str, kind: str = "topic") -> list[dict[str, Any]]:
+        """An article's topic (or place) entries: keyed by topic, they name the article."""
+        return [i for i in self.items() if i["type"] == kind and i["article_pk"] == article_pk]
+
     def articles(self) -> list[dict[str, Any]]:
         return [i for i in self.items() if i["type"] == "article"]
 

@@ -7,6 +7,7 @@ stand in for subscribers, so moto's SNS decides who receives what."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from awsstack import BUCKET, REPO, TABLE, Stack, load_handler
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.domain.models import TopicTag
 from newswatch.domain.records import topic_items
-from newswatch.domain.reference import article_reference
+from newswatch.domain.reference import content_reference
 from newswatch.domain.subscriptions import filter_policy
 from newswatch.domain.taxonomy import load_taxonomy
 from newswatch.usecases.alert import find_by_reference
@@ -57,9 +58,12 @@ def store_article(stack: Stack, key: str, scores: dict[str, float]) -> dict[str,
         "topic_labels": [t.label for t in topics],
         "flags": [],
         "alert_state": "pending",
+        "content_sha256": hashlib.sha256(key.encode()).hexdigest(),
     }
-    # With its entries, as ingest writes it (the reference an alert names is one of them).
-    DynamoArticleStore(stack.ddb, TABLE).put_article(item, topic_items(item, topics))
+    # With its content claim and entries, as ingest writes it (the reference an alert names is
+    # the claim's partition).
+    store = DynamoArticleStore(stack.ddb, TABLE)
+    store.put_article(item, topic_items(item, topics), claim_content=True)
     return item
 
 
@@ -144,7 +148,7 @@ def test_the_json_alert_follows_its_schema_and_its_reference_and_link_resolve(
         ("sanctions", 0.9),
         ("aid", 0.4),
     ]
-    assert payload["reference"] == article_reference(BUCKET, "news/sanctions.txt", "v1")
+    assert payload["reference"] == content_reference(item["content_sha256"])
     found = find_by_reference(DynamoArticleStore(stack.ddb, TABLE), payload["reference"])
     assert found is not None and (found["pk"], found["sk"]) == (item["pk"], item["sk"])
 

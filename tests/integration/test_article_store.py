@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from awsstack import TABLE, Stack
 
+from newswatch.adapters.archive import Archive
 from newswatch.adapters.dynamodb import DynamoArticleStore
 from newswatch.adapters.dynamodb_codec import deserialize_item, serialize_item, unpack
 from newswatch.domain.models import PlaceTag, TopicTag
-from newswatch.domain.records import article_pk
-from newswatch.ports import AlertClaim, PutResult
+from newswatch.domain.records import article_pk, content_key, entry_keys, topic_items
+from newswatch.ports import AlertClaim, PutResult, TimeRange
 
 
 def article(key: str, version: str = "1", sha: str = "abc", **extra: Any) -> dict[str, Any]:
@@ -88,6 +89,23 @@ def test_an_articles_long_fields_are_stored_packed_and_read_back_unchanged(
     assert len(raw["packed"]["B"]) < len(summary) + 2 * len("".join(evidence))
 
 
+def test_an_articles_small_fields_travel_packed_and_its_keys_name_its_object() -> None:
+    item = article("news/a|b.txt", word_count=420, format="txt", summary_engine="extractive")
+    wire = serialize_item(item)
+    # Nothing filters or indexes them: packed. Bucket, key and version: in pk and sk only.
+    assert {"content_sha256", "word_count", "format", "summary_engine"}.isdisjoint(wire)
+    assert {"bucket", "key", "version_id"}.isdisjoint(wire)
+    read = deserialize_item(wire)
+    assert {k: read[k] for k in item} == dict(item, word_count=Decimal(420))
+    # Without a version id the keys say "null", as the item does.
+    unversioned = article("k", version="null")
+    assert deserialize_item(serialize_item(unversioned))["version_id"] == "null"
+    # An item whose fields do not match its keys keeps them (nothing is guessed).
+    odd = dict(article("k"), bucket="other")
+    assert {"bucket", "key", "version_id"} <= set(serialize_item(odd))
+    assert deserialize_item(serialize_item(odd))["bucket"] == "other"
+
+
 def test_one_item_per_object_version(store: DynamoArticleStore) -> None:
     assert store.put_article(article("k")) == PutResult.STORED
     assert store.put_article(article("k")) == PutResult.EXISTS
@@ -114,16 +132,15 @@ def test_the_first_article_claims_its_bytes(store: DynamoArticleStore) -> None:
 def test_only_a_processed_article_named_by_a_content_item_is_an_original(
     stack: Stack, store: DynamoArticleStore
 ) -> None:
-    # Without a content# item nothing is an original: no index is queried.
+    # Without a content item nothing is an original: no index is queried.
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(article("old.txt", sha="legacy")))
     assert store.find_original("legacy") is None
     bad = article("bad.txt", version="2", sha="bad", status="failed")
     stack.ddb.put_item(TableName=TABLE, Item=serialize_item(bad))
+    pk, sk = content_key("bad")
     stack.ddb.put_item(
         TableName=TABLE,
-        Item=serialize_item(
-            {"pk": "content#bad", "sk": "first", "article_pk": bad["pk"], "article_sk": bad["sk"]}
-        ),
+        Item=serialize_item({"pk": pk, "sk": sk, "article_pk": bad["pk"], "article_sk": bad["sk"]}),
     )
     assert store.find_original("bad") is None  # a failed article is nobody's original
 
@@ -163,3 +180,35 @@ def test_hourly_quota_counts_to_the_limit_and_takes_returns(store: DynamoArticle
     assert store.take_alert_quota("aid", hour, 2, expires_at=1)
     counter = store.get("alertcap#aid", f"hour#{hour}")
     assert counter is not None and counter["sent"] == Decimal(2)
+
+
+def test_a_topics_entries_are_one_query_on_the_tables_keys_bounded_inclusively(
+    stack: Stack, store: DynamoArticleStore
+) -> None:
+    times = ["2026-11-28T23:59:59.999Z", "2026-11-29T08:00:00.000Z", "2026-11-29T09:30:00.000Z"]
+    for n, at in enumerate(times):
+        sudan = [PlaceTag("SD", "Sudan", 0.8, ())]
+        item = article(f"k{n}.txt", uploaded_at=at, topic_labels=["aid"], country_codes=["SD"])
+        item["countries"] = sudan
+        store.put_article(item, topic_items(item, [TopicTag("aid", 0.5)]))
+    archive = Archive(stack.ddb, TABLE)
+
+    def listed(topic: str, since: str | None = None, until: str | None = None) -> list[str]:
+        return [e["uploaded_at"] for e in archive.topic_entries(topic, TimeRange(since, until))]
+
+    assert listed("aid") == times[::-1]  # newest first
+    assert listed("place#SD") == times[::-1]  # a country's entries, the same way
+    # Both bounds inclusive, to the millisecond; a day as the upper bound is the whole day.
+    assert listed("aid", times[1], times[2]) == times[:0:-1]
+    assert listed("aid", until=times[1]) == times[1::-1]
+    assert listed("aid", since="2026-11-29", until="2026-11-29") == times[:0:-1]
+    assert listed("aid", until="2026-11-28") == times[:1]
+    assert listed("ceasefire") == []
+    # A backfill that drops a topic deletes its entry: the stored article names its entries.
+    stored = store.get(article_pk("b", "k0.txt"), "v#1")
+    assert stored is not None
+    assert {
+        (e["pk"], e["sk"])
+        for e in stack.items()
+        if e["type"] in ("topic", "place") and e["article_pk"] == stored["pk"]
+    } == set(entry_keys(stored))

@@ -31,7 +31,7 @@ def test_countries_are_stored_with_codes_names_scores_and_evidence(stack: Stack)
     assert sudan.code == "SD" and sudan.name == "Sudan"
     assert 0 < sudan.score <= 1
     assert any("Darfur" in sentence for sentence in sudan.evidence)
-    [entry] = [i for i in stack.items(article["pk"]) if i["type"] == "place"]
+    [entry] = [i for i in stack.items() if i["type"] == "place"]
     assert entry["topic"] == "place#SD" and entry["place"] == "SD"
     assert {t["label"] for t in entry["topics"]} == set(article["topic_labels"])
 
@@ -80,7 +80,7 @@ def test_reprocessing_replaces_the_place_entries(stack: Stack) -> None:
     )
     [again] = stack.articles()
     assert again["country_codes"] == [] and again["topic_labels"] == article["topic_labels"]
-    assert [i for i in stack.items(article["pk"]) if i["type"] == "place"] == []
+    assert [i for i in stack.items() if i["type"] == "place"] == []
 
 
 def test_digests_respect_a_subscribers_places(stack: Stack) -> None:

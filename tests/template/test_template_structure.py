@@ -337,16 +337,12 @@ def test_table_is_the_team_data_model(template: dict[str, Any]) -> None:
     assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
         "pk": "S",
         "sk": "S",
-        "topic": "S",
         "uploaded_at": "S",
         "upload_day": "S",
     }
     indexes = {i["IndexName"]: i["KeySchema"] for i in props["GlobalSecondaryIndexes"]}
+    # A topic's entries are keyed by it on the table itself: no index copies them.
     assert indexes == {
-        "ByTopic": [
-            {"AttributeName": "topic", "KeyType": "HASH"},
-            {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-        ],
         "ByUploadDay": [
             {"AttributeName": "upload_day", "KeyType": "HASH"},
             {"AttributeName": "uploaded_at", "KeyType": "RANGE"},

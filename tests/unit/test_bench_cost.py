@@ -9,6 +9,8 @@ from pathlib import Path
 import boto3
 from bench_modules import load_bench
 
+from newswatch.domain.neardup import BANDS
+
 cost = load_bench("cost")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,13 +95,13 @@ def test_the_default_path_stays_within_its_request_and_write_budget(tmp_path: Pa
         "dynamodb:PutItem",
         "dynamodb:BatchWriteItem",
     }
-    # The alert: claim and mark (conditional updates), one publish, and its reference item.
+    # The alert: claim and mark (conditional updates) and one publish.
     assert alert["requests_per_invocation"] <= 4
     assert alert["by_api"]["sns:Publish"] == alert["invocations"]
     assert result["requests_per_article"] <= 5 + 4
-    # One unit for the content claim and one per band item (6), none of it transactional.
+    # One unit for the content claim and one per band item, none of it transactional.
     by_item = result["write_units_per_article_by_item"]
     assert by_item["content"] == 1.0
-    assert by_item["nearband"] == 6.0
+    assert by_item["nearband"] == float(BANDS)
     assert abs(result["write_units_per_article"] - sum(by_item.values())) < 0.05
     assert result["usd_per_million_articles"] > 0

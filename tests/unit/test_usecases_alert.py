@@ -12,7 +12,7 @@ import pytest
 from fakes import FakeArchive, FakeClock, FakeDigestMarks, FakePublisher, FakeTable
 
 from newswatch.domain.models import TopicTag
-from newswatch.domain.records import article_item, topic_items
+from newswatch.domain.records import article_item, entry_key, topic_items
 from newswatch.settings import Settings
 from newswatch.usecases.alert import (
     AlertInProgressError,
@@ -230,7 +230,7 @@ def test_a_digest_goes_out_once_per_period_and_the_next_covers_only_what_is_new(
     assert run() == [("aid", 0, False), ("ceasefire", 0, False)]
     clock.advance(hours=1)
     late = stored_article(table, "b.txt", {"aid": 0.7})
-    late_entry = table.items[(late["pk"], "topic#aid#v#v1")]
+    late_entry = table.items[entry_key("aid", late["uploaded_at"], late["pk"], late["sk"])]
     late_entry["uploaded_at"] = "2026-11-29T18:30:00.000Z"
     assert run() == [("aid", 1, True), ("ceasefire", 0, False)]
     assert [m.kind for m in publisher.messages] == ["digest", "digest"]

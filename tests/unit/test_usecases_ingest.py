@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeClock, FakeSource, FakeTable
 
 from newswatch.composition import build_analyzer
-from newswatch.domain.records import article_pk, article_sk
+from newswatch.domain.records import MAX_BAND_MEMBERS, article_pk, article_sk
 from newswatch.settings import Settings
 from newswatch.usecases.ingest import IngestOutcome, ingest_object
 from newswatch.usecases.reprocess import reprocess_object
@@ -200,12 +200,18 @@ def test_the_deadline_reaches_the_analyzer(source: FakeSource) -> None:
 # -- near-duplicate bands ------------------------------------------------------------------------
 
 
-def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
-    source: FakeSource, seed_bytes: bytes
-) -> None:
-    table = FakeTable()
+@pytest.fixture
+def with_edited_copy(source: FakeSource, seed_bytes: bytes) -> FakeSource:
+    """The seed and, as news/jeddah-edited.txt, a copy of it with a few words changed."""
     edited = seed_bytes.replace(b"Jeddah", b"Jiddah", 2) + b"\nOne more closing line.\n"
     source.put(BUCKET, "news/jeddah-edited.txt", edited, "v1")
+    return source
+
+
+def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
+    with_edited_copy: FakeSource,
+) -> None:
+    source, table = with_edited_copy, FakeTable()
     first = ingest(source, table, "news/jeddah.txt")
     second = ingest(source, table, "news/jeddah-edited.txt")
     assert second.status == "processed"
@@ -223,6 +229,22 @@ def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
     assert all(
         band["member_count"] == len([k for k in band if k.startswith("m#")]) for band in bands
     )
+
+
+def test_a_full_band_is_not_asked_to_take_a_copy_that_is_still_found(
+    with_edited_copy: FakeSource,
+) -> None:
+    source, table = with_edited_copy, FakeTable()
+    first = ingest(source, table, "news/jeddah.txt")
+    for band in table.of_type("nearband"):  # as if a common phrase had filled every band
+        table.items[(band["pk"], band["sk"])]["member_count"] = MAX_BAND_MEMBERS
+    table.calls.clear()
+
+    second = ingest(source, table, "news/jeddah-edited.txt")
+
+    assert second.near_duplicate_of == f"{first.pk}|{first.sk}"  # found through them
+    # No join of a full band: each would be billed per KB of the whole band item, for nothing.
+    assert "register_near_member" not in table.calls
 
 
 def test_a_redelivery_completes_the_entries_a_crash_left_unwritten(source: FakeSource) -> None:

@@ -146,7 +146,7 @@ class BackfillStore(ArticleStore, Protocol):
         self,
         item: Mapping[str, Any],
         topic_items: Sequence[Mapping[str, Any]],
-        old_topic_sks: Sequence[str],
+        old_entry_keys: Sequence[tuple[str, str]],
     ) -> None: ...
 
 
@@ -176,6 +176,10 @@ class AlertStates(Protocol):
     def mark_no_alert(self, pk: str, sk: str, decided_at: str) -> bool: ...
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def pointers(self, pk: str) -> list[dict[str, Any]]:
+        """Every item of one partition (the items an alert reference's partition holds)."""
+        ...
 
     def take_alert_quota(self, topic: str, hour: str, limit: int, expires_at: int) -> bool: ...
 

@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
         description="Every article stored in the time range, whatever its status (processed, "
         "failed, duplicate, skipped; tagged or not; any language), with its key, status and "
         "topics. One DynamoDB Query per day (ByUploadDay index), or per topic (--topic) or "
-        "country (--place) on the ByTopic index.",
+        "country (--place) on its entries.",
     )
     articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
     articles.add_argument(

@@ -428,7 +428,10 @@ class LocalStack:
             "ExpressionAttributeValues": {":article": {"S": "article"}},
         }
         if fields:
-            scan["ProjectionExpression"] = ", ".join(f"#f{i}" for i in range(len(fields)))
+            # With the keys: an article's bucket, key and version id are read from them.
+            scan["ProjectionExpression"] = ", ".join(
+                ["pk", "sk", *(f"#f{i}" for i in range(len(fields)))]
+            )
         paginator = dynamodb.get_paginator("scan")
         for page in paginator.paginate(**scan):
             for item in page.get("Items", []):

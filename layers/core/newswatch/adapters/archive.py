@@ -2,9 +2,10 @@
 
 Every read is a DynamoDB Query on the table's keys, never a Scan (see the data model in the
 README): the ``ByUploadDay`` index holds every article item (whatever its status) under its upload
-day, sorted by upload time, so a listing is one Query per day; the ``ByTopic`` index holds one
-small entry per (article, topic) and per (article, country); an article's partition holds its
-versions and their entries.
+day, sorted by upload time, so a listing is one Query per day; one small entry item per (article,
+topic) and per (article, country) is keyed by topic and upload time (``entries#<topic>`` /
+``<uploaded_at>#<article digest>``), so a topic's articles in a time range are one Query on the
+table's own keys; an article's partition holds its versions.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from newswatch.adapters.dynamodb_codec import plain
-from newswatch.domain.records import article_keys, article_pk, place_index_key
+from newswatch.domain.records import article_keys, article_pk, entry_pk, place_index_key
 from newswatch.ports import TimeRange
 
-TOPIC_INDEX = "ByTopic"
 DAY_INDEX = "ByUploadDay"
 _ALL_TIME = TimeRange()
 
@@ -32,14 +32,14 @@ class Archive:
     def topic_entries(
         self, topic: str, window: TimeRange = _ALL_TIME, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Entries of one topic, newest first: one Query on the ByTopic index, paged."""
-        condition, values = _time_condition("#topic = :topic", window)
-        values[":topic"] = {"S": topic}
+        """Entries of one topic (a label or ``place#<code>``), newest first: one Query on the
+        topic's entry partition, its sort key (``<uploaded_at>#<article digest>``) bounded by the
+        window, paged."""
+        condition, values = _entry_time_condition(window)
+        values[":pk"] = {"S": entry_pk(topic)}
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "IndexName": TOPIC_INDEX,
             "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#topic": "topic"},
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
         }
@@ -121,7 +121,7 @@ class Archive:
     ) -> list[dict[str, Any]]:
         """The articles tagged with any of ``topics``, newest first, each once, in full.
 
-        One Query per topic on ``ByTopic``, then one BatchGetItem per 100 articles shown.
+        One Query per topic on its entries, then one BatchGetItem per 100 articles shown.
         """
         entries = [e for topic in topics for e in self.topic_entries(topic, window, limit)]
         entries.sort(key=lambda e: str(e.get("uploaded_at", "")), reverse=True)
@@ -208,6 +208,21 @@ def _time_condition(partition: str, window: TimeRange) -> tuple[str, dict[str, A
     if window.until:
         return f"{partition} AND uploaded_at <= :until", {":until": {"S": _end_of(window.until)}}
     return partition, values
+
+
+def _entry_time_condition(window: TimeRange) -> tuple[str, dict[str, Any]]:
+    """The key condition of a topic's entries in ``window``: their sort key starts with the
+    upload time, so "~" (after every character of an ISO time and "#") closes an upper bound
+    on the entries of that very moment too."""
+    values: dict[str, Any] = {}
+    if window.since and window.until:
+        values = {":since": {"S": window.since}, ":until": {"S": window.until + "~"}}
+        return "pk = :pk AND sk BETWEEN :since AND :until", values
+    if window.since:
+        return "pk = :pk AND sk >= :since", {":since": {"S": window.since}}
+    if window.until:
+        return "pk = :pk AND sk <= :until", {":until": {"S": window.until + "~"}}
+    return "pk = :pk", values
 
 
 def upload_days(window: TimeRange, today: date) -> list[str]:

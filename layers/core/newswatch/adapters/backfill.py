@@ -19,15 +19,15 @@ class DynamoBackfillStore(DynamoArticleStore):
         self,
         item: Mapping[str, Any],
         topic_items: Sequence[Mapping[str, Any]],
-        old_topic_sks: Sequence[str],
+        old_entry_keys: Sequence[tuple[str, str]],
     ) -> None:
         """Overwrite a stored article and swap its topic entries, in one transaction (backfill).
 
         The article must exist (a backfill never creates the first record of an object); topic
         entries it no longer has are deleted, so the archive index never lists stale topics.
         """
-        new_sks = {t["sk"] for t in topic_items}
-        stale = [sk for sk in old_topic_sks if sk not in new_sks]
+        new_keys = {(t["pk"], t["sk"]) for t in topic_items}
+        stale = [key for key in old_entry_keys if key not in new_keys]
         if 1 + len(topic_items) + len(stale) > MAX_TRANSACTION_ITEMS:
             raise ValueError("too many topic entries for one transaction")
         actions: list[Any] = [
@@ -43,10 +43,10 @@ class DynamoBackfillStore(DynamoArticleStore):
             {
                 "Delete": {
                     "TableName": self.table,
-                    "Key": serialize_item({"pk": item["pk"], "sk": sk}),
+                    "Key": serialize_item({"pk": pk, "sk": sk}),
                 }
             }
-            for sk in stale
+            for pk, sk in stale
         ]
         actions += [
             {"Put": {"TableName": self.table, "Item": serialize_item(t)}} for t in topic_items

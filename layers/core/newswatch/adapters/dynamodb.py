@@ -30,7 +30,7 @@ from newswatch.adapters.dynamodb_bands import (
 )
 from newswatch.adapters.dynamodb_codec import is_condition_failure, serialize_item
 from newswatch.adapters.dynamodb_table import item_key
-from newswatch.domain.records import CONTENT_SK, article_pk, article_sk, content_pk
+from newswatch.domain.records import article_pk, article_sk, content_key
 from newswatch.ports import PutResult
 
 # BatchWriteItem takes at most 25 items a request.
@@ -67,7 +67,7 @@ class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
         """
         if not content_sha256:
             return None
-        return self.original_named_by(self.get(content_pk(content_sha256), CONTENT_SK), exclude)
+        return self.original_named_by(self.get(*content_key(content_sha256)), exclude)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
     def _claim_content(self, article: Mapping[str, Any]) -> bool:
         """Name ``article`` as the first with its bytes; False if another article was first."""
         return self._update_if(
-            Key=item_key(content_pk(str(article["content_sha256"])), CONTENT_SK),
+            Key=item_key(*content_key(str(article["content_sha256"]))),
             UpdateExpression="SET #type = :type, article_pk = :apk, article_sk = :ask, "
             "uploaded_at = :at",
             # The same article may claim again: a retry after a crash between claim and put.

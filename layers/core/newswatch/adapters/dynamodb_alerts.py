@@ -67,7 +67,12 @@ class DynamoAlertStates(DynamoTable):
                 "alerted_at": {"S": alerted_at},
                 "alert_topics": {"L": [{"S": t} for t in topics]},
                 "alert_message_id": {"S": message_id},
-                "alert_held_topics": {"L": [{"S": t} for t in held_topics]},
+                # (Absent rather than empty: every byte of the item is in each write of it.)
+                **(
+                    {"alert_held_topics": {"L": [{"S": t} for t in held_topics]}}
+                    if held_topics
+                    else {}
+                ),
             },
         )
 

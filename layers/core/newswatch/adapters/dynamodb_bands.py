@@ -21,11 +21,8 @@ from newswatch.adapters.dynamodb_codec import (
     serialize_value,
 )
 from newswatch.adapters.dynamodb_table import DynamoTable, item_key
-from newswatch.domain.records import CONTENT_SK, NEAR_BAND_SK, PROCESSED, content_pk
+from newswatch.domain.records import MAX_BAND_MEMBERS, NEAR_BAND_SK, PROCESSED, content_key
 
-# Members per band item: about 450 bytes each with a typical key, so ~90 KB, far below 400 KB.
-# A full band takes no new members; the article is still found through its other bands.
-MAX_BAND_MEMBERS = 200
 # BatchGetItem may return part of the keys under load; we ask again this many times, then raise.
 BATCH_GET_ATTEMPTS = 5
 
@@ -48,7 +45,7 @@ class DynamoNearDuplicateIndex(DynamoTable):
         """The article's own item (a redelivery), the ``content#`` item of its bytes and the band
         items that exist, in one consistent BatchGetItem: the "already stored", duplicate and
         near-duplicate checks in one read."""
-        content = (content_pk(content_sha256), CONTENT_SK)
+        content = content_key(content_sha256)
         bands = [(k, NEAR_BAND_SK) for k in dict.fromkeys(band_keys)]
         found = self._batch_get([article, content, *bands])
         own = next((i for i in found if (i["pk"], i["sk"]) == article), None)

@@ -10,12 +10,16 @@ Topics and countries: an article item holds :class:`TopicTag` / :class:`PlaceTag
 tags again, so the tagger's form reaches the alert unchanged. :func:`plain` gives their maps, the
 form JSON readers need.
 
-An article item's long fields (:data:`PACKED_FIELDS`: the summary, the topics and countries with
-their evidence sentences) are stored as one zlib-compressed JSON Binary attribute (``packed``):
-they are most of the item, and every write of the item (the put, the alert's claim and its "sent"
-mark) is billed per started kilobyte of it. Nothing queries, filters or projects them, and every
-read comes back through :func:`deserialize_item`, which puts them back (:func:`unpack`), so no
-caller sees the difference.
+Every write of an article item (the put, the alert's claim and its "sent" mark) is billed per
+started kilobyte of it, so the item is kept small without any caller seeing the difference:
+
+- its long fields (:data:`PACKED_FIELDS`: the summary, the topics and countries with their
+  evidence sentences, and a few small fields nothing queries) are stored as one zlib-compressed
+  JSON Binary attribute (``packed``); nothing queries, filters or projects them;
+- ``bucket``, ``key`` and ``version_id`` are not stored: its keys already hold them
+  (``article#<bucket>/<key>``, ``v#<version>``);
+
+and every read (:func:`deserialize_item`, hence :func:`plain`) puts them back (:func:`unpack`).
 """
 
 from __future__ import annotations
@@ -88,17 +92,36 @@ def deserialize_item(image: Mapping[str, Any]) -> dict[str, Any]:
 # -- the packed fields of an article item -------------------------------------------------------
 
 PACKED = "packed"
-PACKED_FIELDS = ("summary", "topics", "countries")
+PACKED_FIELDS = (
+    "summary", "topics", "countries", "summary_engine", "content_sha256", "word_count", "format",
+    "reprocessed_at", "size", "error", "near_duplicate_similarity",
+    "near_duplicate_count", "near_duplicate_topics", "alert_only_topics",
+)  # fmt: skip
+# Fields an article's keys hold; not stored, derived on every read.
+KEY_FIELDS = ("bucket", "key", "version_id")
+ARTICLE_PK_PREFIX = "article#"
 
 
 def pack(item: Mapping[str, Any]) -> dict[str, Any]:
-    """``item`` (already :func:`to_dynamo`'d) with its :data:`PACKED_FIELDS` in one Binary."""
+    """``item`` (already :func:`to_dynamo`'d) with its :data:`PACKED_FIELDS` in one Binary and
+    without the :data:`KEY_FIELDS` its keys hold."""
     body = {name: item[name] for name in PACKED_FIELDS if name in item}
-    if not body:
-        return dict(item)
-    text = json.dumps(body, default=_decimal_json, ensure_ascii=False, separators=(",", ":"))
     rest = {name: value for name, value in item.items() if name not in body}
+    if _key_fields(rest) == {name: rest.get(name) for name in KEY_FIELDS}:
+        rest = {name: value for name, value in rest.items() if name not in KEY_FIELDS}
+    if not body:
+        return rest
+    text = json.dumps(body, default=_decimal_json, ensure_ascii=False, separators=(",", ":"))
     return {**rest, PACKED: zlib.compress(text.encode("utf-8"), 9)}
+
+
+def _key_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The bucket, key and version id an article item's keys hold (none for other items)."""
+    pk, sk = str(item.get("pk", "")), str(item.get("sk", ""))
+    if not pk.startswith(ARTICLE_PK_PREFIX) or "/" not in pk or not sk.startswith("v#"):
+        return {}
+    bucket, _, key = pk[len(ARTICLE_PK_PREFIX) :].partition("/")
+    return {"bucket": bucket, "key": key, "version_id": sk[2:]}
 
 
 def _binary(value: Any) -> Any:
@@ -112,8 +135,9 @@ def _binary(value: Any) -> Any:
 def unpack(item: Mapping[str, Any]) -> dict[str, Any]:
     """``item`` with its packed fields put back (numbers as Decimal, as DynamoDB returns them);
     the packed value as boto3's Binary, bytes or base64 text."""
+    item = {**_key_fields(item), **item}
     if PACKED not in item:
-        return dict(item)
+        return item
     raw = item[PACKED]
     raw = getattr(raw, "value", raw)
     if isinstance(raw, str):

@@ -35,6 +35,16 @@ class DynamoTable:
         item = response.get("Item")
         return deserialize_item(item) if item else None
 
+    def pointers(self, pk: str) -> list[dict[str, Any]]:
+        """Every item of one partition, consistently read (one Query, paged)."""
+        return list(
+            self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ConsistentRead=True,
+            )
+        )
+
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         start: dict[str, Any] | None = None
         while True:

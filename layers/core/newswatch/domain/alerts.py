@@ -29,7 +29,7 @@ from typing import Any
 from newswatch.domain.headline import UNTITLED, headline_of
 from newswatch.domain.models import TopicTag
 from newswatch.domain.records import PROCESSED, article_topics
-from newswatch.domain.reference import article_reference
+from newswatch.domain.reference import article_reference, content_reference
 
 KIND_ALERT = "alert"
 PAYLOAD_TYPE = "newswatch.alert"
@@ -282,6 +282,10 @@ def s3_uri(record: Mapping[str, Any]) -> str:
 
 
 def reference_of(record: Mapping[str, Any]) -> str:
+    """The reference an alert names its article by: of its bytes (where its content claim lives);
+    of its object version for a record without a content hash."""
+    if record.get("content_sha256"):
+        return content_reference(str(record["content_sha256"]))
     version = record.get("version_id")
     return article_reference(
         str(record.get("bucket", "")),

@@ -8,15 +8,18 @@ never needs the full text of earlier articles.
 Finding candidates without scanning: the signature is cut into :data:`BANDS` bands of
 :data:`ROWS` values; each band hashes to a key (``nearband#<i>#<hex>``). Two articles with Jaccard
 similarity ``s`` share at least one band key with probability ``1 - (1 - s**ROWS) ** BANDS``
-(about 0.82 at s = 0.5, 0.93 at s = 0.6, 0.99 at s = 0.75, 6e-4 at s = 0.01), and the storage
+(about 0.94 at s = 0.5, 0.97 at s = 0.6, 0.996 at s = 0.75, 0.04 at s = 0.01), and the storage
 layer keeps one small item per band key listing the articles that hashed there. Checking a new
 article is then one ``BatchGetItem`` of its band keys followed by :func:`find_near_duplicates` on
 what came back.
 
-Six bands of two rows rather than sixteen of three: every band is an item write per article (the
-largest share of an article's DynamoDB cost), and on the pairs of bench/neardup.py six bands of
-two find exactly the pairs sixteen of three found (recall 0.998, precision 1.000 at 0.5), with no
-unrelated pair sharing a band in 31,125 (the similarity check on the full signature decides).
+Four bands of one row (one MinHash value each), after sixteen of three and six of two: every band
+is an item write per article (the largest share of an article's DynamoDB writes), and on the
+pairs of bench/neardup.py four bands of one row find exactly the pairs six of two found (1,497 of
+1,500 at 0.5, recall 0.998, precision 1.000; three bands of one row lose two, two bands 27). The
+price is more unrelated articles sharing a band (169 of 31,625 negative pairs, against 23): they
+cost a member in a band item, never a false match (the similarity check on the full signature
+decides), and a band shared by many is capped (``records.MAX_BAND_MEMBERS``).
 
 Pure: no AWS, no environment. The threshold comes from settings (NEWSWATCH_NEAR_DUP_THRESHOLD).
 """
@@ -34,8 +37,8 @@ from dataclasses import dataclass
 # shingles unrelated articles, even same-category BBC pairs, share under 1% of shingles, while
 # edited copies share over 50%.
 SHINGLE_WORDS = 3
-BANDS = 6
-ROWS = 2
+BANDS = 4
+ROWS = 1
 # Values in a signature: the LSH bands use the first BANDS * ROWS, the similarity estimate uses
 # all of them (more values, less noise in the estimate).
 SIGNATURE_SIZE = 64

@@ -3,22 +3,24 @@
 - Article item: ``pk = article#<bucket>/<key>``, ``sk = v#<version or null>``; one per object
   version, written once (``attribute_not_exists(pk)``) however often S3 delivers its notification.
   Fields: :func:`article_item` plus what the analysis fills in (:func:`analysis_fields`).
-- Topic entry items share the article's ``pk`` (``sk = topic#<label>#v#<version>``,
-  :func:`topic_items`) and are written (one BatchWriteItem) once the article is stored; the
-  ``ByTopic`` index lists them by (topic, uploaded_at), which is what the archive and the digests
-  read. Place entries do the same
-  for each country the article is about (``sk = place#<code>#v#<version>``, ``topic =
-  place#<code>``), so ``ByTopic`` answers "articles about Sudan" with one Query too.
-- A ``content#<sha256>`` item (``sk = first``: ``article_pk``, ``article_sk``, ``uploaded_at``)
-  names the first processed article with those bytes; it is claimed before the article is stored.
+- Topic entry items are keyed by what the archive asks for: ``pk = entries#<label>``, ``sk =
+  <uploaded_at>#<digest of the article ref>`` (:func:`entry_key`, :func:`topic_items`), so "the
+  articles of a topic in a time range" is one Query on the table's own keys, and an entry costs
+  one item write (an index would copy it, a second write). They are written (one
+  BatchWriteItem) once the article is stored; the archive and the digests read them. Place
+  entries do the same for each country the article is about (``pk = entries#place#<code>``,
+  ``topic = place#<code>``), so "articles about Sudan" is one Query too.
+- A content item (``pk = ref#<reference>``, ``sk = content#<sha256>``: :func:`content_key`;
+  ``article_pk``, ``article_sk``, ``uploaded_at``) names the first processed article with those
+  bytes; it is claimed before the article is stored. Its partition is the article's alert
+  reference (:func:`newswatch.domain.reference.content_reference`), so `newswatch show nw-...`
+  finds the article an alert names with one Query, and the claim is the only write that costs.
 - The alert state on the article item goes ``pending -> sending -> sent`` (or ``-> held`` by the
   hourly cap, ``pending -> none`` when no watched topic matched, ``sending -> retry`` after a failed
   publish, which the next attempt claims like ``pending``); ``sending`` carries ``alert_claim`` (a
   token) and ``alert_lease_until`` so a crashed claimer can be taken over.
-- ``ref#<reference>`` / ``ref`` items point from an alert's short reference
-  (:mod:`newswatch.domain.reference`) to the article it names (``article_pk``, ``article_sk``);
-  ingest writes one with the entries of every processed article that may alert
-  (:func:`reference_items`), so `newswatch show nw-...` finds the article an alert names.
+- ``ref#<reference>`` / ``ref`` items (written by earlier versions for each alerting article)
+  point from an alert's old-style reference to its article the same way.
 - ``alertcap#<topic>`` / ``hour#<UTC hour>`` items count instant alerts for the hourly cap.
 - ``nearband#<band>#<hex>`` / ``band`` items list the processed articles whose MinHash signature
   hashed to that band (:mod:`newswatch.domain.neardup`): one attribute ``m#<article ref>`` per
@@ -33,13 +35,14 @@ tag is stored); the in-memory fakes store them as they are.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from newswatch.domain.models import Analysis, PlaceTag, TopicTag
 from newswatch.domain.neardup import Fingerprint, NearDuplicate
-from newswatch.domain.reference import article_reference
+from newswatch.domain.reference import content_reference
 
 # -- statuses and alert states -----------------------------------------------------------------
 
@@ -56,8 +59,13 @@ ALERT_DECIDED = frozenset({"sending", "sent", "held"})
 
 # -- keys --------------------------------------------------------------------------------------
 
-CONTENT_SK = "first"
 NEAR_BAND_SK = "band"
+# Members a band item takes (about 470 bytes each, so under 10 KB). Every join of a band is billed
+# per KB of the whole item, and a band many unrelated articles share is a common phrase, not a
+# story (with one MinHash value a band, the largest of the 2,217 texts of ../shared/data has 12
+# members): a full band takes no one, and is not even asked (the lookup read its member_count).
+# The article is still found through its other bands.
+MAX_BAND_MEMBERS = 20
 # Band items keep one top-level attribute per member article, named MEMBER_PREFIX + article ref.
 MEMBER_PREFIX = "m#"
 
@@ -70,12 +78,30 @@ def article_sk(version_id: str | None) -> str:
     return f"v#{version_id or 'null'}"
 
 
-def topic_sk(label: str, version_id: str | None) -> str:
-    return f"topic#{label}#v#{version_id or 'null'}"
+ENTRIES_PREFIX = "entries#"
 
 
-def place_sk(code: str, version_id: str | None) -> str:
-    return f"place#{code}#v#{version_id or 'null'}"
+def entry_pk(topic: str) -> str:
+    """The partition of one topic's entries (``topic``: a label, or a :func:`place_index_key`)."""
+    return f"{ENTRIES_PREFIX}{topic}"
+
+
+def entry_key(topic: str, uploaded_at: str, article_pk: str, article_sk: str) -> tuple[str, str]:
+    """(pk, sk) of an article's entry under ``topic``: sorted by upload time, then by a digest
+    of the article's keys (they can be longer than the 1 KB a sort key may hold)."""
+    digest = hashlib.blake2b(article_ref(article_pk, article_sk).encode(), digest_size=10)
+    return entry_pk(topic), f"{uploaded_at}#{digest.hexdigest()}"
+
+
+def entry_keys(item: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (pk, sk) of every entry a stored article has (its topic labels and country codes)."""
+    topics = [
+        *(item.get("topic_labels") or ()),
+        *map(place_index_key, item.get("country_codes") or ()),
+    ]
+    return [
+        entry_key(t, str(item["uploaded_at"]), str(item["pk"]), str(item["sk"])) for t in topics
+    ]
 
 
 def place_index_key(code: str) -> str:
@@ -83,17 +109,20 @@ def place_index_key(code: str) -> str:
     return f"place#{code}"
 
 
-def content_pk(content_sha256: str) -> str:
-    return f"content#{content_sha256}"
+def content_key(content_sha256: str) -> tuple[str, str]:
+    """(pk, sk) of the content item naming the first article with these bytes: under the
+    article's alert reference (one Query finds it), with the whole hash in the sort key (two
+    hashes that share the reference's 50 bits are two items)."""
+    return reference_pk(content_reference(content_sha256)), f"content#{content_sha256}"
 
 
 def alert_cap_key(topic: str, hour: str) -> tuple[str, str]:
     return f"alertcap#{topic}", f"hour#{hour}"
 
 
-def reference_key(reference: str) -> tuple[str, str]:
-    """The item that points from an alert's short reference (``nw-...``) to its article."""
-    return f"ref#{reference}", "ref"
+def reference_pk(reference: str) -> str:
+    """The partition of the items naming the article an alert's reference (``nw-...``) names."""
+    return f"ref#{reference}"
 
 
 def digest_key(topic: str) -> tuple[str, str]:
@@ -141,7 +170,6 @@ DUPLICATE_COPIES = (
 )  # fmt: skip
 # Fields a backfill keeps from the stored item of a near-duplicate.
 NEAR_FIELDS = (
-    "near_fingerprint",
     "near_duplicate_of",
     "near_duplicate_similarity",
     "near_duplicate_count",
@@ -238,60 +266,34 @@ def article_countries(item: Mapping[str, Any]) -> list[PlaceTag]:
 
 
 def topic_items(item: Mapping[str, Any], topics: Sequence[TopicTag]) -> list[dict[str, Any]]:
-    """The article's entries in the ``ByTopic`` index, one per topic and one per country, and
-    the pointer from its alert reference (:func:`reference_items`)."""
-    version = item["version_id"]
-    return (
-        [
-            {
-                "pk": item["pk"],
-                "sk": topic_sk(topic.label, version),
-                "type": "topic",
-                "topic": topic.label,
-                "uploaded_at": item["uploaded_at"],
-                "title": item.get("title"),
-                "headline": item.get("headline"),
-                "summary": item.get("summary"),
-                "score": topic.score,
-                "s3_uri": f"s3://{item['bucket']}/{item['key']}",
-                "article_pk": item["pk"],
-                "article_sk": item["sk"],
-                # Lets the archive and digests show a re-uploaded story once (None is not stored).
-                "near_duplicate_of": item.get("near_duplicate_of"),
-                "country_codes": item.get("country_codes"),
-            }
-            for topic in topics
-        ]
-        + place_items(item)
-        + reference_items(item)
-    )
-
-
-def reference_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The pointer from the article's short reference to it, for a processed article that may
-    alert: written with its entries (one BatchWriteItem), so the alert function needs no write of
-    its own for it and every reference a subscriber receives resolves (`newswatch show nw-...`).
-    """
-    if item.get("status") != PROCESSED or item.get("alert_state", "none") == "none":
-        return []
-    version = item.get("version_id")
-    reference = article_reference(
-        str(item["bucket"]), str(item["key"]), None if version in (None, "null") else str(version)
-    )
-    ref_pk, ref_sk = reference_key(reference)
+    """The article's entries (keyed by topic, :func:`entry_key`), one per topic and one per
+    country."""
     return [
-        {"pk": ref_pk, "sk": ref_sk, "type": "reference",
-         "article_pk": item["pk"], "article_sk": item["sk"]}
-    ]  # fmt: skip
+        {
+            **_entry_keys(topic.label, item),
+            "type": "topic",
+            "topic": topic.label,
+            "uploaded_at": item["uploaded_at"],
+            "title": item.get("title"),
+            "headline": item.get("headline"),
+            "summary": item.get("summary"),
+            "score": topic.score,
+            "s3_uri": f"s3://{item['bucket']}/{item['key']}",
+            "article_pk": item["pk"],
+            "article_sk": item["sk"],
+            # Lets the archive and digests show a re-uploaded story once (None is not stored).
+            "near_duplicate_of": item.get("near_duplicate_of"),
+            "country_codes": item.get("country_codes"),
+        }
+        for topic in topics
+    ] + place_items(item)
 
 
 def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One index entry per country the article is about: the archive's "articles about SD"."""
-    version = item["version_id"]
     return [
         {
-            "pk": item["pk"],
-            "sk": place_sk(country.code, version),
+            **_entry_keys(place_index_key(country.code), item),
             "type": "place",
             "topic": place_index_key(country.code),
             "place": country.code,
@@ -310,6 +312,11 @@ def place_items(item: Mapping[str, Any]) -> list[dict[str, Any]]:
         }
         for country in article_countries(item)
     ]
+
+
+def _entry_keys(topic: str, item: Mapping[str, Any]) -> dict[str, str]:
+    pk, sk = entry_key(topic, str(item["uploaded_at"]), str(item["pk"]), str(item["sk"]))
+    return {"pk": pk, "sk": sk}
 
 
 def article_keys(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:

@@ -46,7 +46,7 @@ from newswatch.domain.alerts import (
 )
 from newswatch.domain.models import TopicTag
 from newswatch.domain.place_alerts import place_alert_due, render_place_alert, with_places
-from newswatch.domain.records import PROCESSED, reference_key
+from newswatch.domain.records import PROCESSED, reference_pk
 from newswatch.domain.taxonomy import read_alert_thresholds
 from newswatch.domain.timeutil import iso_utc
 from newswatch.ports import (
@@ -251,11 +251,17 @@ def _version(record: Mapping[str, Any]) -> str | None:
 
 
 def find_by_reference(store: AlertStates, reference: str) -> dict[str, Any] | None:
-    """The article an alert's reference (``nw-...``, :mod:`newswatch.domain.reference`) names."""
-    pointer = store.get(*reference_key(reference))
-    if pointer is None:
-        return None
-    return store.get(str(pointer["article_pk"]), str(pointer["article_sk"]))
+    """The article an alert's reference (``nw-...``, :mod:`newswatch.domain.reference`) names:
+    its content item (or an earlier version's pointer) lives under the reference, one Query.
+    (Two articles sharing the reference's 50 bits: the first one stored.)"""
+    pointers = sorted(
+        store.pointers(reference_pk(reference)), key=lambda p: str(p.get("uploaded_at", ""))
+    )
+    for pointer in pointers:
+        article = store.get(str(pointer["article_pk"]), str(pointer["article_sk"]))
+        if article is not None:
+            return article
+    return None
 
 
 def apply_hourly_cap(

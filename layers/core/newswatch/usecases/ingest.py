@@ -15,8 +15,9 @@
   for watched topics none of its near-duplicates had: those are stored as ``alert_only_topics``
   and the alert is restricted to them; with none, ``alert_state`` is ``none`` from the start. The
   article then registers itself in its band items (conditional updates, so a redelivery never
-  registers twice); it keeps its encoded fingerprint (``near_fingerprint``) so a redelivery after
-  a crash between the write and the registration completes the registration.
+  registers twice). A redelivery after a crash between the write and the registration computes
+  the same fingerprint again and completes the registration (the item does not carry it: 350
+  bytes of every write of the item, for a repair that has it at hand).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from newswatch.domain.models import Analysis, TopicTag
 from newswatch.domain.neardup import Fingerprint, fingerprint
 from newswatch.domain.records import (
     ALREADY_STORED,
-    CONTENT_SK,
     DUPLICATE,
     DUPLICATE_COPIES,
     FAILED,
@@ -48,7 +48,7 @@ from newswatch.domain.records import (
     article_sk,
     article_topics,
     clip,
-    content_pk,
+    content_key,
     topic_items,
 )
 from newswatch.domain.timeutil import iso_utc
@@ -68,7 +68,7 @@ from newswatch.usecases.near_duplicates import (
     mark_near_duplicate,
     membership,
     near_matches,
-    register_stored,
+    register,
     split_bands,
 )
 
@@ -193,16 +193,19 @@ class IngestRun:
     def outcome(self, status: str, **kw: Any) -> IngestOutcome:
         return IngestOutcome(status, self.bucket, self.key, self.version, self.pk, self.sk, **kw)
 
-    def existing(self, item: Mapping[str, Any] | None = None) -> IngestOutcome | None:
+    def existing(
+        self, item: Mapping[str, Any] | None = None, fp: Fingerprint | None = None
+    ) -> IngestOutcome | None:
         """An earlier delivery's result for this version, if there is one (``item``: already
-        read; else one GetItem)."""
+        read; else one GetItem). ``fp``: this delivery's fingerprint of the article's text."""
         item = item or self.store.get(self.pk, self.sk)
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
             # The earlier delivery may have died between its write and its entries (idempotent).
             self.store.put_entries(topic_items(item, article_topics(item)))
-            register_stored(self.near_index, item)
+            if fp is not None and fp.band_keys:
+                register(self.near_index, fp, item)
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
     def item(self, status: str, size: int | None) -> dict[str, Any]:
@@ -256,7 +259,7 @@ class IngestRun:
         claim names it, and our analysis of the same bytes describes it until then: this copy
         is its duplicate either way, rather than an error retried until the item lands.
         """
-        claim = self.store.get(content_pk(sha), CONTENT_SK)
+        claim = self.store.get(*content_key(sha))
         if claim is None:
             raise RuntimeError(f"content {sha} was claimed, but its claim cannot be read")
         ref = (str(claim["article_pk"]), str(claim["article_sk"]))
@@ -284,13 +287,11 @@ class IngestRun:
             # The "already stored", duplicate and near-duplicate checks in one read.
             own, first, band_items = self.near_index.near_lookup(self.ref, sha, fp.band_keys)
             if own is not None:
-                return self.existing(own) or self.outcome(ALREADY_STORED)
+                return self.existing(own, fp) or self.outcome(ALREADY_STORED)
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
             matches = near_matches(fp, band_items, settings, exclude=article_ref(*self.ref))
-            if fp.band_keys:
-                item["near_fingerprint"] = fp.encode()
             if matches:
                 mark_near_duplicate(item, matches, alert_policy(settings).labels)
             new_bands, old_bands = split_bands(fp, band_items, item)
@@ -299,7 +300,7 @@ class IngestRun:
             item, topic_items(item, topics), claim_content=True, new_items=new_bands
         )
         if result == PutResult.EXISTS:
-            return self.existing() or self.outcome(ALREADY_STORED)
+            return self.existing(fp=fp) or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
             return self.duplicate(self.claimant(item, sha), sha, size)
         if self.near_index is not None and fp is not None and old_bands:
@@ -382,9 +383,11 @@ def ingest_object(
     except ObjectNotFoundError as error:
         return run.skipped(error, size)
     if head.version_id and head.version_id != run.version:
-        # The event carried no version id; the object's own is the one to key on.
+        # The event carried no version id; the object's own is the one to key on. (With a
+        # near-duplicate index, its lookup after the analysis answers a redelivery, with the
+        # fingerprint a repair of the band registration needs.)
         run.version = head.version_id
-        if done := run.existing():
+        if near_index is None and (done := run.existing()):
             return done
 
     max_bytes = settings.max_article_bytes

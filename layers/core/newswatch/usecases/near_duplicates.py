@@ -5,7 +5,6 @@ registration a crash cut short)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from newswatch.domain.neardup import (
 )
 from newswatch.domain.records import (
     FLAG_NEAR_DUPLICATE,
+    MAX_BAND_MEMBERS,
     article_ref,
     member_attribute,
     member_value,
@@ -24,8 +24,6 @@ from newswatch.domain.records import (
     new_band_item,
 )
 from newswatch.ports import IngestSettings, NearDuplicateIndex
-
-_log = logging.getLogger(__name__)
 
 
 def near_matches(
@@ -46,11 +44,12 @@ def split_bands(
     fp: Fingerprint, band_items: Sequence[Mapping[str, Any]], item: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """(the band items this article is the first in, put whole with its entries; the keys of the
-    bands an earlier article is in, which it joins by a conditional update each)."""
-    existing = {str(band["pk"]) for band in band_items}
+    bands an earlier article is in, which it joins by a conditional update each, unless they are
+    full: a join is billed per KB of the whole band item, and a full one would refuse it)."""
+    existing = {str(band["pk"]): int(band.get("member_count") or 0) for band in band_items}
     member, value = membership(fp, item)
     new = [new_band_item(key, member, value) for key in fp.band_keys if key not in existing]
-    return new, [key for key in fp.band_keys if key in existing]
+    return new, [k for k in fp.band_keys if k in existing and existing[k] < MAX_BAND_MEMBERS]
 
 
 def mark_near_duplicate(
@@ -80,15 +79,3 @@ def membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str,
 
 def register(index: NearDuplicateIndex, fp: Fingerprint, item: Mapping[str, Any]) -> None:
     index.register_near_member(fp.band_keys, *membership(fp, item))
-
-
-def register_stored(index: NearDuplicateIndex, item: Mapping[str, Any]) -> None:
-    encoded = item.get("near_fingerprint")
-    if not encoded:
-        return
-    try:
-        fp = Fingerprint.decode(str(encoded))
-    except ValueError:
-        _log.warning("unreadable near_fingerprint on %s|%s", item.get("pk"), item.get("sk"))
-        return
-    register(index, fp, item)

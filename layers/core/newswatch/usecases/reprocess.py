@@ -23,9 +23,8 @@ from newswatch.domain.records import (
     article_pk,
     article_sk,
     clip,
-    place_sk,
+    entry_keys,
     topic_items,
-    topic_sk,
 )
 from newswatch.domain.timeutil import iso_utc
 from newswatch.ports import (
@@ -106,9 +105,7 @@ def reprocess_object(
     elif stored.get("alert_state") in ALERT_DECIDED:
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
     item["reprocessed_at"] = iso_utc(clock.now())
-    old_topic_sks = [topic_sk(label, run.version) for label in stored.get("topic_labels") or ()]
-    old_topic_sks += [place_sk(code, run.version) for code in stored.get("country_codes") or ()]
-    store.replace_article(item, topic_items(item, topics), old_topic_sks)
+    store.replace_article(item, topic_items(item, topics), entry_keys(stored))
     return run.outcome(
         REPROCESSED if item["status"] == PROCESSED else FAILED,
         error_code=item.get("error_code"),
