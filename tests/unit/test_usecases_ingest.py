@@ -104,6 +104,11 @@ def test_the_same_bytes_under_another_key_are_a_duplicate_that_never_alerts(
     assert copy.duplicate_of == f"{original.pk}|{original.sk}"
     stored = table.get(copy.pk, copy.sk)
     assert stored is not None and stored["alert_state"] == "none"
+    # A listing shows the copy with its original's topics and places.
+    first = table.get(original.pk, original.sk)
+    assert first is not None and first["country_codes"]
+    assert stored["topic_labels"] == first["topic_labels"]
+    assert stored["country_codes"] == first["country_codes"]
 
 
 def test_concurrent_uploads_of_the_same_bytes_store_one_original(seed_bytes: bytes) -> None:

@@ -248,6 +248,7 @@ class IngestRun:
             content_sha256=sha,
             duplicate_of=duplicate_of,
             topic_labels=list(original.get("topic_labels") or []),
+            country_codes=list(original.get("country_codes") or []),
         )
         return self.store_item(item, duplicate_of=duplicate_of)
 
