@@ -96,14 +96,15 @@ def _print_demo(result: DemoResult) -> None:
 
     out = console()
     articles = Table(title=f"Articles ({len(result.articles)}, {result.seconds:.1f} s)")
-    for column in ("key", "title", "status", "top topics", "summary"):
+    for column in ("key", "headline", "status", "top topics", "summary"):
         articles.add_column(column, overflow="fold")
     for article in result.articles:
         top = ", ".join(f"{t['label']} {t['score']:.2f}" for t in article["scores"][:3])
         summary = article["summary"] or article["error"] or ""
         articles.add_row(
             Text(article["key"]),
-            Text(article["title"] or ""),
+            # The stored headline: the title, or for an untitled article its first sentence.
+            Text(article["headline"] or article["title"] or ""),
             Text(str(article["status"])),
             Text(top or "-"),
             Text(summary[:140] + ("..." if len(summary) > 140 else "")),
