@@ -462,7 +462,28 @@ def speed_targets(speed: Mapping[str, Any], cnndm: Mapping[str, Any] | None) -> 
     else:
         rows.append(Target("Cold start vs import boto3", "<= 1.3x", "-", "not measured"))
     package = speed.get("package")
-    if package:
+    if package and "shipped_layer_mb" in package:
+        # Judged on the layer as the template builds it (the layer's Makefile), not on the
+        # unpinned, untrimmed `pip install` the section breaks down by distribution.
+        shipped = float(package["shipped_layer_mb"])
+        rows.append(
+            Target(
+                "Deployment package: the layer as shipped, unzipped (issue 4)",
+                "<= 15 MB",
+                f"{shipped} MB ({package['architecture']}; an untrimmed pip install: "
+                f"{package['total_mb']} MB)",
+                _verdict(shipped <= 15),
+            )
+        )
+        rows.append(
+            Target(
+                "Layer as shipped, unzipped, with trafilatura (issue 15)",
+                f"<= {package['shipped_layer_target_mb']} MB",
+                f"{shipped} MB ({package['architecture']})",
+                _verdict(shipped <= float(package["shipped_layer_target_mb"])),
+            )
+        )
+    elif package:
         rows.append(
             Target(
                 "Deployment package: function + layer, unzipped, without boto3",

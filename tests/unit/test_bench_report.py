@@ -93,6 +93,20 @@ def test_targets_compare_each_figure_with_its_threshold() -> None:
     assert package.verdict == "met"
 
 
+def test_the_package_targets_judge_the_layer_as_shipped_when_it_was_built() -> None:
+    package = {
+        "total_mb": 86.1,
+        "architecture": "arm64",
+        "shipped_layer_mb": 38.7,
+        "shipped_layer_target_mb": 40.0,
+    }
+    rows = run.targets(QUALITY, {**SPEED, "package": package})
+    small = next(t for t in rows if t.what.startswith("Deployment package"))
+    assert small.verdict == "not met" and small.measured.startswith("38.7 MB")
+    shipped = next(t for t in rows if t.what.startswith("Layer as shipped"))
+    assert (shipped.target, shipped.verdict) == ("<= 40.0 MB", "met")
+
+
 def _half(p: float, r: float, topics: dict[str, Any]) -> dict[str, Any]:
     return {"micro": {"p": p, "r": r}, "topics": topics}
 
