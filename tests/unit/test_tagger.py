@@ -133,6 +133,34 @@ def test_a_strict_salience_topic_needs_the_lead_and_a_paragraph() -> None:
     assert load_taxonomy().get("military").strict_salience  # type: ignore[union-attr]
 
 
+def test_a_topic_counts_as_background_where_the_sentence_reports_its_occasion() -> None:
+    # An election named as the occasion of a protest: the sentence reports the protest.
+    def tagger(background: bool) -> PatternTagger:
+        return PatternTagger(
+            parse_taxonomy(
+                "topics:\n"
+                "  - label: elections\n    description: d\n    patterns: ['elections?']\n"
+                + ("    background_in: [protests]\n" if background else "")
+                + "  - label: protests\n    description: d\n    patterns: ['protesters?']\n"
+            )
+        )
+
+    occasion = ["Protesters marched through the capital against the election result."]
+    assert set(labels(tagger(False).tag(occasion))) == {"elections", "protests"}
+    assert set(labels(tagger(True).tag(occasion))) == {"protests"}
+    # Only the sentences that report the other topic: a sentence about the vote itself counts.
+    story = [
+        "The election commission announced the results on Monday.",
+        "Protesters gathered outside its offices.",
+    ]
+    assert set(labels(tagger(True).tag(story))) == {"elections", "protests"}
+    assert tagger(True).score(story) == tagger(False).score(story)
+    # The default taxonomy: a protest over an election is a protest story.
+    default = PatternTagger()
+    assert set(labels(default.tag(occasion))) == {"protests"}
+    assert "elections" in labels(default.tag(["Voters went to the polls in the first election."]))
+
+
 def test_one_strong_mention_carries_a_short_snippet(tagger: PatternTagger) -> None:
     tags = tagger.tag(["France asked EU members to consider new sanctions against Iran."])
     assert "sanctions" in labels(tags)

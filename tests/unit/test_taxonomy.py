@@ -84,6 +84,7 @@ def test_optional_fields_are_read(tmp_path: Path) -> None:
     assert parse_taxonomy(MINIMAL).topics[0].alert_threshold is None
     assert topic.strict_salience is True
     assert parse_taxonomy(MINIMAL).topics[0].strict_salience is False
+    assert parse_taxonomy(MINIMAL).topics[0].background_in == ()
     assert topic.weak_patterns == ("rain",)
     assert topic.exclude_re is not None and topic.exclude_re.search("a flood of emails")
     assert topic.examples == ("The river burst its banks.",)
@@ -138,6 +139,15 @@ def test_optional_fields_are_read(tmp_path: Path) -> None:
         (
             "topics:\n  - label: a\n    description: d\n    patterns: [x]\n    strict_salience: 1",
             "strict_salience must be true or false",
+        ),
+        (
+            "topics:\n  - label: a\n    description: d\n    patterns: [x]\n"
+            "    background_in: [protest]",
+            "topic 'a': background_in must name other topics of the file, got protest",
+        ),
+        (
+            "topics:\n  - label: a\n    description: d\n    patterns: [x]\n    background_in: [a]",
+            "background_in must name other topics of the file, got a",
         ),
         (
             "topics:\n  - label: a\n    description: d\n    patterns:\n      - a (?: b)\n",

@@ -26,6 +26,10 @@ PAST_FACTOR = HYPOTHETICAL_FACTOR
 # camps", "looked like a war zone"): the labelling rule's "never a metaphor". It counts as little
 # as a negated mention.
 FIGURATIVE_FACTOR = NEGATED_FACTOR
+# A topic named as the occasion of another event ("protesters marched against the election
+# result"): the sentence reports the other event, so the mention counts as little as a negated one
+# (the taxonomy's ``background_in``).
+BACKGROUND_FACTOR = NEGATED_FACTOR
 
 # How far back a cue may sit before the match, in characters and words, within the same clause.
 _WINDOW_CHARS = 80

@@ -3,8 +3,9 @@ about each topic.
 
 Per topic, every sentence gets a strength from its matches (a strong phrase counts 1, a weak cue
 0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks"),
-hypothetical ("if sanctions were imposed"), a past instance ("at the last election") or a
-comparison ("like a war zone"), and boosted in the title and the lead, where news states its
+hypothetical ("if sanctions were imposed"), a past instance ("at the last election"), a
+comparison ("like a war zone") or the occasion of another topic's event (an election in a sentence
+reporting a protest: the taxonomy's ``background_in``), and boosted in the title and the lead, where news states its
 subject. The article score saturates with the summed strength (more slowly in longer articles), is
 damped when the topic fills only a small share of the sentences, and is damped again when another
 topic holds much more of the evidence. In a long article, a topic that is neither in the headline
@@ -25,7 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from newswatch.domain.mentions import Hit, Unit, normalize
+from newswatch.domain.mentions import BACKGROUND_FACTOR, Hit, Unit, normalize
 from newswatch.domain.models import TopicTag
 from newswatch.domain.pattern_index import index_for
 from newswatch.domain.taxonomy import Taxonomy, Topic, load_taxonomy
@@ -101,7 +102,7 @@ class PatternTagger:
                 body += 1
         if not units:
             return ()
-        hits = self._index.find(units)
+        hits = self._as_background(self._index.find(units))
         lead_units = LEAD_SENTENCES + (len(units) - body)  # the title, when there is one
         evidence = [
             self._evidence(self.taxonomy.topics[i], units, found, max(1, body), lead_units)
@@ -126,6 +127,26 @@ class PatternTagger:
             )
         tags.sort(key=lambda t: (-t.score, t.label))
         return tuple(tags)
+
+    def _as_background(self, hits: dict[int, list[Hit]]) -> dict[int, list[Hit]]:
+        """Discount a topic's mentions in the sentences that plainly report a topic it is
+        ``background_in`` (an election as the occasion of a protest)."""
+        topics = self.taxonomy.topics
+        reported: dict[str, set[int]] = {}
+        for index, found in hits.items():
+            reported[topics[index].label] = {h.unit for h in found if h.strong and not h.discounted}
+        for index, found in hits.items():
+            background_in = topics[index].background_in
+            if not background_in:
+                continue
+            occasions = set().union(*(reported.get(label, set()) for label in background_in))
+            hits[index] = [
+                h._replace(weight=h.weight * BACKGROUND_FACTOR, discounted=True)
+                if h.unit in occasions and not h.discounted
+                else h
+                for h in found
+            ]
+        return hits
 
     @staticmethod
     def _evidence(

@@ -14,6 +14,7 @@ File shape::
         threshold: 0.35                  # optional, overrides the tagger's min_score
         alert_threshold: 0.6             # optional, lowest score that alerts subscribers
         strict_salience: true            # optional, see below
+        background_in: [protests]        # optional, see below
         patterns: ["cease-?fires?", ...] # strong phrases: one mention can carry a short text
         weak_patterns: ["guns fell silent"]  # optional, context cues (0.4 of a phrase)
         exclude: ["hearing aids?"]       # optional, text whose matches do not count
@@ -25,6 +26,11 @@ text whose whitespace is collapsed to single spaces.
 ``strict_salience`` is for a topic whose words are common in stories about something else (a
 soldier's wedding, a derby "battle", a crime story's gunmen): in a long article it must be both in
 the headline or lead and fill a paragraph, where other topics need either (see the tagger).
+
+``background_in`` names topics whose events this one is often only the occasion of: in a sentence
+that plainly reports one of them ("protesters marched against the election result", "police beat
+opposition members ahead of the vote"), this topic's mentions count as background, as a negated
+one does.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ _OPTIONAL = (
     "threshold",
     "alert_threshold",
     "strict_salience",
+    "background_in",
     "weak_patterns",
     "exclude",
     "examples",
@@ -62,6 +69,7 @@ class Topic:
     threshold: float | None = None
     alert_threshold: float | None = None
     strict_salience: bool = False
+    background_in: tuple[str, ...] = ()
     weak_patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
@@ -173,6 +181,13 @@ def parse_taxonomy(text: str, source: str = "<string>") -> Taxonomy:
             raise TaxonomyError(f"{source}: duplicate topic label {topic.label!r}")
         seen.add(topic.label)
         topics.append(topic)
+    for topic in topics:
+        unknown = sorted(set(topic.background_in) - seen)
+        if unknown or topic.label in topic.background_in:
+            raise TaxonomyError(
+                f"{source}: topic {topic.label!r}: background_in must name other topics of the "
+                f"file, got {', '.join(unknown) or topic.label}"
+            )
     return Taxonomy(topics=tuple(topics), source=source)
 
 
@@ -210,6 +225,7 @@ def _parse_topic(raw: Any, where: str) -> Topic:
         threshold=threshold,
         alert_threshold=alert_threshold,
         strict_salience=strict_salience,
+        background_in=_strings(raw, "background_in", where),
         patterns=_patterns(raw, "patterns", where),
         weak_patterns=_patterns(raw, "weak_patterns", where),
         exclude=_patterns(raw, "exclude", where),
