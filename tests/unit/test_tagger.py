@@ -159,6 +159,11 @@ def test_a_topic_counts_as_background_where_the_sentence_reports_its_occasion() 
     default = PatternTagger()
     assert set(labels(default.tag(occasion))) == {"protests"}
     assert "elections" in labels(default.tag(["Voters went to the polls in the first election."]))
+    # ... and so are a protest's clashes and a sanctions story's soldiers for `military`.
+    clashes = ["Security forces fired tear gas into crowds of protesters in the capital."]
+    assert "military" not in labels(default.tag(clashes))
+    assert "military" not in labels(default.tag(["Canada imposed sanctions on the army chief."]))
+    assert "military" in labels(default.tag(["Troops shelled rebel positions near the border."]))
 
 
 def test_one_strong_mention_carries_a_short_snippet(tagger: PatternTagger) -> None:

@@ -3,16 +3,16 @@ about each topic.
 
 Per topic, every sentence gets a strength from its matches (a strong phrase counts 1, a weak cue
 0.4, capped), discounted when the mention is negated ("no ceasefire was agreed", "rejected talks"),
-hypothetical ("if sanctions were imposed"), a past instance ("at the last election"), a
-comparison ("like a war zone") or the occasion of another topic's event (an election in a sentence
-reporting a protest: the taxonomy's ``background_in``), and boosted in the title and the lead, where news states its
-subject. The article score saturates with the summed strength (more slowly in longer articles), is
-damped when the topic fills only a small share of the sentences, and is damped again when another
-topic holds much more of the evidence. In a long article, a topic that is neither in the headline
-or lead nor the subject of a paragraph's worth of sentences is halved: readers (and the labelling
-rule of the article-level dev set) call that a passing mention; sentences quoting someone do not
-make the paragraph (a quote is often about something else). So a passing mention scores below the
-main subject, while one strong mention still carries a one-sentence snippet. A topic marked
+hypothetical ("if sanctions were imposed"), a past instance ("at the last election"), a comparison
+("like a war zone") or the occasion of another topic's event (an election in a sentence reporting a
+protest: the taxonomy's ``background_in``), and boosted in the title and the lead, where news states
+its subject. The article score saturates with the summed strength (more slowly in longer articles),
+is damped when the topic fills only a small share of the sentences, and is damped again when another
+topic holds much more of the evidence. In a long article, a topic that is neither in the headline or
+lead nor the subject of a paragraph's worth of sentences is halved: readers (and the labelling rule
+of the article-level dev set) call that a passing mention; sentences quoting someone do not make the
+paragraph (a quote is often about something else). So a passing mention scores below the main
+subject, while one strong mention still carries a one-sentence snippet. A topic marked
 ``strict_salience`` in the taxonomy (words common in stories about something else: "a former
 soldier", a derby "battle") needs both the headline or lead and a paragraph's worth.
 
