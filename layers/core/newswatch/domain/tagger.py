@@ -77,6 +77,14 @@ class PatternTagger:
         self.min_score = min_score
         self.max_evidence = max_evidence
         self._index = index_for(self.taxonomy)
+        # Topic index -> the indexes of the topics it is background in (the taxonomy's
+        # background_in, resolved once).
+        position = {topic.label: i for i, topic in enumerate(self.taxonomy.topics)}
+        self._background_in = {
+            i: frozenset(position[label] for label in topic.background_in)
+            for i, topic in enumerate(self.taxonomy.topics)
+            if topic.background_in
+        }
 
     def threshold(self, label: str) -> float:
         topic = self.taxonomy.get(label)
@@ -131,20 +139,21 @@ class PatternTagger:
     def _as_background(self, hits: dict[int, list[Hit]]) -> dict[int, list[Hit]]:
         """Discount a topic's mentions in the sentences that plainly report a topic it is
         ``background_in`` (an election as the occasion of a protest)."""
-        topics = self.taxonomy.topics
-        reported: dict[str, set[int]] = {}
-        for index, found in hits.items():
-            reported[topics[index].label] = {h.unit for h in found if h.strong and not h.discounted}
-        for index, found in hits.items():
-            background_in = topics[index].background_in
-            if not background_in:
+        found = dict(hits)  # as matched: a discounted topic still makes its sentence an occasion
+        for index, others in self._background_in.items():
+            if index not in hits:
                 continue
-            occasions = set().union(*(reported.get(label, set()) for label in background_in))
+            occasions = {
+                h.unit
+                for other in others
+                for h in found.get(other, ())
+                if h.strong and not h.discounted
+            }
             hits[index] = [
                 h._replace(weight=h.weight * BACKGROUND_FACTOR, discounted=True)
                 if h.unit in occasions and not h.discounted
                 else h
-                for h in found
+                for h in hits[index]
             ]
         return hits
 
