@@ -91,6 +91,12 @@ def test_bad_input_gets_a_clear_error(
     assert "unknown topic(s) truce" in err and "ceasefire" in err
     assert main(["unsubscribe", "nope"]) == 2
     assert "no subscription" in capsys.readouterr().err
+    # Rounded up to the next 0.05 step, 0.97 would wait for a score of 1.00: it never fires.
+    command = ["subscribe", "--sms", "+447700900123", "--topics", "aid", "--min-score", "0.97"]
+    assert main(command) == 2
+    assert "give at most 0.95" in capsys.readouterr().err
+    assert main(["subscriptions", "--json"]) == 0
+    assert _json_lines(capsys.readouterr().out) == []
 
 
 def _queue_subscriber(stack: dict[str, Any], name: str, policy: dict[str, Any]) -> str:

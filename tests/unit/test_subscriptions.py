@@ -60,8 +60,18 @@ def test_score_levels_carry_each_topic_on_its_own_score_rounded_down() -> None:
 
 
 def test_a_min_score_is_rounded_up_never_down() -> None:
-    assert [min_score_level(m) for m in (0.5, 0.53, 0.35, 0.0, 1.0)] == [0.5, 0.55, 0.35, 0, 1]
+    assert [min_score_level(m) for m in (0.5, 0.53, 0.35, 0.0, 0.95)] == [0.5, 0.55, 0.35, 0, 0.95]
     assert min_score_level(0.1 + 0.2) == 0.3  # float noise is not a higher score
+
+
+@pytest.mark.parametrize("min_score", [0.951, 0.97, 1.0])
+def test_a_min_score_that_would_round_up_to_1_is_refused(min_score: float) -> None:
+    """Its policy would wait for a 1.00 token, which a 0.996 score does not carry."""
+    assert "aid>=1.00" not in score_levels([("aid", 0.996)])
+    with pytest.raises(SubscriptionError, match=r"at most 0\.95"):
+        min_score_level(min_score)
+    with pytest.raises(SubscriptionError, match=r"at most 0\.95"):
+        filter_policy(["aid"], min_score)
 
 
 def test_a_subscriber_matches_on_each_topic_score_not_on_the_best_one() -> None:
