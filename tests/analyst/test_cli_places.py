@@ -13,6 +13,10 @@ def test_places_are_codes_or_names_repeated_or_comma_separated() -> None:
     assert parse_places(["United Kingdom", "UK"]) == ["GB"]
     with pytest.raises(ValueError, match=r"unknown place\(s\): Narnia, XX"):
         parse_places(["Narnia", "SD", "XX"])
+    # A country no article is ever tagged with: a subscription to it would never fire.
+    with pytest.raises(ValueError, match=r"no article is ever tagged Antarctica \(AQ\)"):
+        parse_places(["Antarctica"])
+    assert parse_places(["Congo", "Kosovo"]) == ["CD", "XK"]
 
 
 def test_unknown_place_is_a_usage_error(

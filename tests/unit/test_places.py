@@ -231,6 +231,45 @@ def test_resolve_codes_and_names() -> None:
     assert gazetteer.resolve("XX") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # "Congo" alone is the Democratic Republic, as in AP and Reuters style...
+        ("Rebels in the Democratic Republic of Congo seized Goma. The army vowed revenge.", "CD"),
+        ("Fighting in eastern Congo forced thousands to flee. Camps near Goma are full.", "CD"),
+        # ... unless the article points to the other one.
+        ("Congo held a referendum, officials in Brazzaville said. Turnout in Congo was low.", "CG"),
+        ("Bosnia marked the anniversary of Srebrenica. Leaders in Bosnia laid wreaths.", "BA"),
+        ("Kosovo police closed a border crossing, officials in Pristina said. " + FILLER, "XK"),
+        ("Hurricane winds reached Aruba. Schools in Aruba stayed closed.", "AW"),
+    ],
+)
+def test_country_names_as_news_writes_them(detector: PlaceDetector, text: str, code: str) -> None:
+    assert codes(detector, text)[:1] == [code]
+
+
+def test_an_english_word_among_a_city_s_alternate_names_is_no_place(
+    detector: PlaceDetector,
+) -> None:
+    assert codes(detector, "Pristine beaches draw tourists to the island. " + FILLER) == []
+
+
+def test_a_name_typed_by_a_user_means_what_it_means_in_an_article(detector: PlaceDetector) -> None:
+    """A subscriber who types "Congo" gets the country the detector reads "Congo" as."""
+    gazetteer = load_gazetteer()
+    for name in ("Congo", "Democratic Republic of Congo", "Republic of Congo", "Aruba", "Kosovo"):
+        assert gazetteer.resolve(name) == codes(detector, f"Fighting in {name}. " + FILLER)[0]
+
+
+def test_every_country_has_its_own_name_and_every_one_but_antarctica_can_be_tagged() -> None:
+    """Two countries named alike would read alike in an alert; a country no name points to is a
+    subscription that never fires (parse_places refuses it)."""
+    gazetteer = load_gazetteer()
+    names = list(gazetteer.countries.values())
+    assert len(names) == len(set(names))
+    assert [c for c in gazetteer.countries if not gazetteer.taggable(c)] == ["AQ"]
+
+
 def test_gazetteer_is_read_on_first_detection_not_on_import() -> None:
     """Cold start: importing the module and building the detector read no data."""
     code = (

@@ -50,6 +50,11 @@ def parse_places(values: Iterable[str]) -> list[str]:
         code = gazetteer.resolve(value)
         if code is None:
             unknown.append(value)
+        elif not gazetteer.taggable(code):
+            raise ValueError(
+                f"no article is ever tagged {gazetteer.name(code)} ({code}): its names count as "
+                "an area, like Africa, not as a country"
+            )
         elif code not in codes:
             codes.append(code)
     if unknown:

@@ -179,6 +179,7 @@ class Gazetteer:
         # alias -> "CODE kind,CODE kind" as stored; parsed when the alias is first met
         self._raw = aliases
         self._parsed: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._taggable: frozenset[str] | None = None
         # first word of an alias -> the most words an alias starting with it has
         self.widths: dict[str, int] = {}
         for alias in aliases:
@@ -204,7 +205,9 @@ class Gazetteer:
         return self.countries.get(code, code)
 
     def resolve(self, value: str) -> str | None:
-        """An ISO alpha-2 code for a code or a country name as a user types it, else None."""
+        """An ISO alpha-2 code for a code or a country name as a user types it, else None. A name
+        with two meanings gets the one the detector takes when an article does not say which
+        ("Congo": the Democratic Republic of the Congo, as in AP and Reuters style)."""
         text = " ".join(value.split())
         if text.upper() in self.countries:
             return text.upper()
@@ -214,10 +217,22 @@ class Gazetteer:
                 return code
         for alias in self._raw:
             if alias.casefold() == folded:
-                codes = {c for c, kind in self.meanings(alias) if kind == "name"}
-                if len(codes) == 1:
-                    return codes.pop()
+                codes = [c for c, kind in self.meanings(alias) if kind == "name"]
+                if codes:
+                    return codes[0]
         return None
+
+    def taggable(self, code: str) -> bool:
+        """Whether any name can make an article about ``code``: Antarctica's count for no country
+        (it is an area, like Africa), so a subscription to it would never fire."""
+        if self._taggable is None:
+            self._taggable = frozenset(
+                meaning.partition(" ")[0]
+                for raw in self._raw.values()
+                for meaning in raw.split(",")
+                if meaning
+            )
+        return code in self._taggable
 
 
 @lru_cache(maxsize=4)
