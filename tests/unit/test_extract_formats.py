@@ -277,6 +277,22 @@ def test_sniffed_without_name_or_type(article: Article) -> None:
     assert (md.format, md.title) == ("md", "Heading here")
 
 
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("saved-page.txt", None), ("notes.md", None), ("article-123", "text/plain; charset=utf-8")],
+)
+def test_a_web_page_named_or_served_as_text_is_read_as_html(
+    article: Article, name: str, content_type: str | None
+) -> None:
+    """Its markup is not the article: what a subscriber would read is the page's text."""
+    doc = extract_document(html_page(article[1]).encode(), name, content_type)
+    assert_article(doc, article, "html")
+    assert "<" not in doc.text
+    # Plain text that only mentions a tag stays plain text.
+    words = "The <html> tag starts a page, the tutorial said. Readers asked for more."
+    assert extract_document(words.encode(), name, content_type).format in ("txt", "md")
+
+
 def test_content_type_charset_is_used() -> None:
     text = "Les négociations à Genève reprennent, selon le médiateur."
     doc = extract_document(text.encode("latin-1"), "k", "text/plain; charset=ISO-8859-1")

@@ -23,6 +23,7 @@ from newswatch.extract._sniff import (
     EXTENSIONS,
     UNSUPPORTED_EXTENSIONS,
     extension_of,
+    is_html_document,
     sniff_magic,
     sniff_text,
 )
@@ -107,6 +108,8 @@ def _parse(fmt: str, data: bytes, max_bytes: int, charset: str | None) -> Docume
         fmt = sniff_text(text)
         if fmt in ("html", "json"):
             return _parse(fmt, data, max_bytes, charset)
+    elif is_html_document(text):
+        return _parse("html", data, max_bytes, charset)
     if fmt == "md":
         from newswatch.extract._markdown import markdown_to_text
 

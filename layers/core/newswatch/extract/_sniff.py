@@ -170,10 +170,16 @@ def extension_of(name: str) -> str:
     return base[dot:].lower() if dot > 0 else ""
 
 
+def is_html_document(text: str) -> bool:
+    """Whether decoded text is a whole HTML page (its doctype or <html> first): a page saved as
+    .txt or served as text/plain is still a page, and its markup is not the article."""
+    return text[:2048].lstrip("\ufeff \t\r\n").lower().startswith(("<!doctype html", "<html"))
+
+
 def sniff_text(text: str) -> str:
     """For decoded text of unknown type: HTML, JSON, Markdown or plain text."""
     head = text[:2048].lstrip("\ufeff \t\r\n").lower()
-    if head.startswith(("<!doctype html", "<html")) or (
+    if is_html_document(text) or (
         head.startswith("<") and any(tag in head for tag in ("<html", "<body", "<head", "<p>"))
     ):
         return "html"
