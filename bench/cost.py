@@ -16,8 +16,9 @@ by service and API, and works out DynamoDB's units from the real items:
   per element, numbers one byte per two digits plus one).
 
 They are priced with bench/prices.toml (list prices, with their date and source): a bill per
-million articles by service, the fixed monthly costs (KMS key, alarms, custom metrics, idle
-polling) and a worked example for 10,000 articles a day. Lambda time is the handler's measured
+million articles by service (the default path: ingest, and the alert when one is due), the fixed
+monthly costs (KMS key and its data-key requests, alarms, custom metrics, idle polling, the daily
+digest) and a worked example for 10,000 articles a day. Lambda time is the handler's measured
 compute on this machine (time inside moto taken out) plus an assumed latency per AWS request.
 
     .venv/bin/python bench/cost.py [--count 36] [--json] [--out bench/out]
@@ -58,6 +59,8 @@ REGION = "us-east-1"
 # Bytes DynamoDB adds to every stored item and index entry (storage only).
 STORAGE_OVERHEAD = 100
 # A Lambda invocation's own log lines (START, END, REPORT): about this many bytes.
+# How long SNS reuses a data key of the topic's KMS key (the SNS developer guide: up to 5 minutes).
+KMS_DATA_KEY_REUSE_SECONDS = 300
 PLATFORM_LOG_BYTES = 300
 DAYS_PER_MONTH = 30
 
@@ -527,53 +530,72 @@ def _per(value: float, articles: int) -> float:
     return value / articles if articles else 0.0
 
 
+def _service_costs(
+    raw: Mapping[str, Any], phases: tuple[str, ...], memory: Mapping[str, int]
+) -> dict[str, float]:
+    """Dollars, by service, of what the handlers of ``phases`` did in this run."""
+    p = raw["prices"]
+    tallies: Mapping[str, Tally] = raw["tallies"]
+    calls: Invocations = raw["calls"]
+    mine = [tallies[phase] for phase in phases]
+    requests = sum((t.requests for t in mine), Counter())
+    invocations = sum(calls.count[phase] for phase in phases)
+    gb_seconds = sum(calls.billed_ms[ph] / 1000 * memory[ph] / 1024 for ph in phases)
+    s3_get = sum(v for k, v in requests.items() if k.startswith("s3:") and "Put" not in k)
+    return {
+        "DynamoDB writes": sum(t.write_units + t.index_write_units for t in mine)
+        * p["dynamodb"]["write_request_unit"],
+        "DynamoDB reads": sum(t.read_units for t in mine) * p["dynamodb"]["read_request_unit"],
+        "Lambda compute": gb_seconds * p["lambda"]["gb_second"],
+        "Lambda requests": invocations * p["lambda"]["request"],
+        "S3 GET (ingest)": s3_get * p["s3"]["get_request"],
+        "SNS publish": sum(t.sns_chunks for t in mine) * p["sns"]["publish_request"],
+        "X-Ray traces (every invocation sampled)": invocations * p["xray"]["trace_recorded"],
+        "CloudWatch Logs ingestion": sum(calls.log_bytes[ph] for ph in phases)
+        / 1e9
+        * p["cloudwatch"]["logs_ingested_gb"],
+    }
+
+
+def kms_requests_per_month(publishers: int) -> float:
+    """KMS requests an encrypted SNS topic makes, by AWS's own formula (SNS developer guide,
+    "Estimating AWS KMS costs"): R = B / D * (2 * P), with B the billing period, D the data key
+    reuse period (up to 5 minutes) and P the principals that publish to it. A data key serves
+    every publish of a principal for 5 minutes, so KMS is a monthly cost, not one per alert."""
+    return DAYS_PER_MONTH * 86_400 / KMS_DATA_KEY_REUSE_SECONDS * 2 * publishers
+
+
 def bill(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Per-article figures and a per-million bill by service, from the tallies of :func:`run`."""
+    """Per-article figures and a per-million bill by service, from the tallies of :func:`run`.
+
+    The bill per million articles is the default path (ingest, and the alert when a watched topic
+    matches): what every article costs. The DigestFunction runs once a day whatever the volume and
+    publishes one digest per topic and place with articles, so it is a fixed cost, priced as 30
+    runs like the one measured here (its reads grow with the day's entries, by about 0.1 read unit
+    an article at 5,000 articles: `bench/digest.py`).
+    """
     prices = raw["prices"]
     spec = raw["spec"]
     n = raw["articles"]
     tallies: Mapping[str, Tally] = raw["tallies"]
     calls: Invocations = raw["calls"]
-    total = Tally()
-    for tally in tallies.values():
-        total.requests += tally.requests
-        total.read_units += tally.read_units
-        total.write_units += tally.write_units
-        total.index_write_units += tally.index_write_units
-        total.sns_chunks += tally.sns_chunks
     path_requests = sum(sum(tallies[p].requests.values()) for p in DEFAULT_PATH)
     memory = {
         "ingest": spec.ingest.memory_mb,
         "alert": spec.alert.memory_mb,
         "digest": spec.digest.memory_mb if spec.digest else 256,
     }
-    gb_seconds = sum(calls.billed_ms[p] / 1000 * memory[p] / 1024 for p in calls.count)
-    invocations = sum(calls.count.values())
-    requests = total.requests
-    s3_get = sum(v for k, v in requests.items() if k.startswith("s3:") and "Put" not in k)
-    s3_put = sum(v for k, v in requests.items() if k.startswith("s3:") and "Put" in k)
-    ingest_calls = calls.count["ingest"]
+    s3_put = sum(
+        v for t in tallies.values() for k, v in t.requests.items() if k.startswith("s3:Put")
+    )
     # S3 -> SQS SendMessage per article; the event source mapping's ReceiveMessage and
     # DeleteMessageBatch per ingest invocation (not calls our code makes, but billed to us).
-    sqs_requests = n + 2 * ingest_calls
-    kms_requests = requests["sns:Publish"]  # upper bound: one data key per publish
-    log_gb = sum(calls.log_bytes.values()) / 1e9
+    sqs_requests = n + 2 * calls.count["ingest"]
     p = prices
     million = 1e6 / n
-    lines = {
-        "DynamoDB writes": (total.write_units + total.index_write_units)
-        * p["dynamodb"]["write_request_unit"],
-        "DynamoDB reads": total.read_units * p["dynamodb"]["read_request_unit"],
-        "Lambda compute": gb_seconds * p["lambda"]["gb_second"],
-        "Lambda requests": invocations * p["lambda"]["request"],
-        "SQS requests": sqs_requests * p["sqs"]["request"],
-        "S3 GET (ingest)": s3_get * p["s3"]["get_request"],
-        "S3 PUT (the upload itself)": (n + s3_put) * p["s3"]["put_request"],
-        "SNS publish": total.sns_chunks * p["sns"]["publish_request"],
-        "KMS requests (SNS encryption, upper bound)": kms_requests * p["kms"]["request"],
-        "X-Ray traces (every invocation sampled)": invocations * p["xray"]["trace_recorded"],
-        "CloudWatch Logs ingestion": log_gb * p["cloudwatch"]["logs_ingested_gb"],
-    }
+    lines = _service_costs(raw, DEFAULT_PATH, memory)
+    lines["SQS requests"] = sqs_requests * p["sqs"]["request"]
+    lines["S3 PUT (the upload itself)"] = (n + s3_put) * p["s3"]["put_request"]
     bill_per_million = {name: round(cost * million, 2) for name, cost in lines.items()}
     stored_per_article = _per(raw["stored_bytes"], n)
     upload_per_article = _per(raw["upload_bytes"], n)
@@ -591,13 +613,21 @@ def bill(raw: Mapping[str, Any]) -> dict[str, Any]:
     metrics = len(calls.metrics)
     # Five long polls of 20 s each by the SQS event source mapping when the queue is idle.
     idle_polls = 5 * 3 * 60 * 24 * DAYS_PER_MONTH
+    # The functions that publish to the alerts topic: each is one principal to KMS.
+    publishers = 1 + (spec.digest is not None)
+    digest_run = sum(_service_costs(raw, ("digest",), memory).values()) if spec.digest else 0.0
+    digests = tallies["digest"].requests["sns:Publish"]
     fixed_month = {
         f"KMS key ({keys})": keys * p["kms"]["key_month"],
+        f"KMS requests (SNS data keys of {publishers} publishing functions)": (
+            kms_requests_per_month(publishers) * p["kms"]["request"]
+        ),
         f"CloudWatch alarms ({alarms})": alarms * p["cloudwatch"]["alarm_month"],
         f"custom metrics ({metrics} seen in this run)": metrics * p["cloudwatch"]["metric_month"],
         "SQS idle long polling (5 pollers)": idle_polls * p["sqs"]["request"],
-        "DigestFunction (1 run a day, without articles)": DAYS_PER_MONTH
-        * (p["lambda"]["request"] + p["xray"]["trace_recorded"]),
+        f"DigestFunction (a run a day like this one: {digests} digests)": (
+            DAYS_PER_MONTH * digest_run
+        ),
     }
     usd_per_million = round(sum(bill_per_million.values()), 2)
     per_day = 10_000

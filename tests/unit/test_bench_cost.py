@@ -56,6 +56,12 @@ def test_index_writes_follow_the_projection_and_the_key() -> None:
     assert keys_only.entry(with_x, keys) == {"pk": {"S": "a"}, "sk": {"S": "b"}, "x": {"S": "1"}}
 
 
+def test_kms_requests_follow_aws_s_formula_for_encrypted_topics() -> None:
+    """The SNS developer guide's example: one publisher, January (31 days), 17,856 requests."""
+    assert round(cost.kms_requests_per_month(1) * 31 / cost.DAYS_PER_MONTH) == 17_856
+    assert cost.kms_requests_per_month(2) == 2 * cost.kms_requests_per_month(1)
+
+
 def test_embedded_metrics_are_counted_once_per_name_and_dimensions() -> None:
     line = (
         '{"_aws": {"CloudWatchMetrics": [{"Namespace": "newswatch", "Dimensions": [["service"]], '
@@ -105,3 +111,8 @@ def test_the_default_path_stays_within_its_request_and_write_budget(tmp_path: Pa
     assert by_item["nearband"] == float(BANDS)
     assert abs(result["write_units_per_article"] - sum(by_item.values())) < 0.05
     assert result["usd_per_million_articles"] > 0
+    # The daily digest and SNS's data keys are monthly costs, not a share of every article.
+    assert not [line for line in result["bill_per_million_articles"] if "KMS" in line]
+    fixed = result["fixed_usd_per_month"]
+    assert any(line.startswith("DigestFunction") for line in fixed)
+    assert any(line.startswith("KMS requests") for line in fixed)
