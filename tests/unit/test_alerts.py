@@ -27,7 +27,7 @@ from newswatch.domain.alerts import (
 )
 from newswatch.domain.alerts import match_topics as match_policy
 from newswatch.domain.models import TopicTag
-from newswatch.domain.reference import article_reference, is_reference
+from newswatch.domain.reference import article_reference, is_reference, normalize_reference
 
 
 def match_topics(rec: dict[str, Any], watched: list[str], min_score: float) -> tuple[TopicTag, ...]:
@@ -163,6 +163,10 @@ def test_the_sms_reference_is_short_stable_and_names_the_version() -> None:
     first = article_reference("b", "news/truce.txt", "1")
     assert first == article_reference("b", "news/truce.txt", "1")
     assert is_reference(first) and is_reference(f"  {first.upper()} ")
+    # As typed from a phone: spaces anywhere, no hyphen.
+    spaced = "NW " + " ".join(first[3:][i : i + 4] for i in range(0, 10, 4)).upper()
+    assert is_reference(spaced) and normalize_reference(spaced) == first
+    assert normalize_reference(f"nw{first[3:]}") == first
     assert len(first) == 13
     assert first != article_reference("b", "news/truce.txt", "2")
     assert first != article_reference("c", "news/truce.txt", "1")

@@ -38,9 +38,12 @@ def article_reference(bucket: str, key: str, version_id: str | None) -> str:
 
 
 def is_reference(text: str) -> bool:
-    """Whether ``text`` (as typed: case and surrounding space ignored) is an article reference."""
-    return REFERENCE_PATTERN.match(text.strip().lower()) is not None
+    """Whether ``text`` is an article reference as someone types it from an SMS: any case, with
+    or without the hyphen, spaces anywhere ("NW 56GQ GRM4 CL")."""
+    return REFERENCE_PATTERN.match(normalize_reference(text)) is not None
 
 
 def normalize_reference(text: str) -> str:
-    return text.strip().lower()
+    """The reference as stored (``nw-`` and ten lower-case characters), from a typed one."""
+    compact = re.sub(r"[\s-]+", "", text).lower()
+    return PREFIX + compact[2:] if compact.startswith("nw") else compact
