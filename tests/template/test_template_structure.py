@@ -408,7 +408,8 @@ def test_subscriptions_exist_only_when_set_and_filter_on_topics(template: dict[s
 
 def test_functions_environment_tracing_and_engine_switch(template: dict[str, Any]) -> None:
     globals_ = template["Globals"]["Function"]
-    assert globals_["Tracing"] == "Active"
+    assert globals_["Tracing"] == {"Ref": "Tracing"}
+    assert template["Parameters"]["Tracing"]["Default"] == "Active"
     assert set(globals_["Environment"]["Variables"]) >= ENVIRONMENT
     arch = globals_["Architectures"]
     assert arch == [{"Ref": "Architecture"}]
