@@ -95,6 +95,11 @@ def test_bad_input_gets_a_clear_error(
     command = ["subscribe", "--sms", "+447700900123", "--topics", "aid", "--min-score", "0.97"]
     assert main(command) == 2
     assert "give at most 0.95" in capsys.readouterr().err
+    # A filter SNS would refuse as too complex (more than 150 combinations of values).
+    many = ["--topics", "aid,ceasefire,sanctions,displacement,casualties,attacks,military,rescue"]
+    places = ["--places", "SD,SS,TD,ET,ER,SO,ML,NE,BF,NG", "--both"]
+    assert main(["subscribe", "--email", "a@example.org", *many, *places]) == 2
+    assert "8 topic(s) x 10 place(s) x 2 kind(s) make 160" in capsys.readouterr().err
     assert main(["subscriptions", "--json"]) == 0
     assert _json_lines(capsys.readouterr().out) == []
 
@@ -260,3 +265,23 @@ def test_subscribe_by_place_validates_and_lists_the_places(
     rows = {r["endpoint"]: r for r in _json_lines(capsys.readouterr().out)}
     assert rows["+447700900123"]["places"] == ["UA"]
     assert rows["+447700900123"]["topics"] == [] and rows["+447700900123"]["kinds"] == ["digest"]
+
+
+def test_sns_refusing_a_subscription_is_an_error_not_a_traceback(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Such as the topic's quota of 200 filter policies."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    real = botocore.client.BaseClient._make_api_call
+
+    def refuse(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "Subscribe":
+            error = {"Error": {"Code": "FilterPolicyLimitExceeded", "Message": "Too many"}}
+            raise ClientError(error, operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
+    assert main(["subscribe", "--email", "a@example.org", "--topics", "aid"]) == 2
+    assert "SNS refused the subscription: Too many" in capsys.readouterr().err

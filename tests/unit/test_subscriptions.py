@@ -81,3 +81,16 @@ def test_a_subscriber_matches_on_each_topic_score_not_on_the_best_one() -> None:
     weak_sanctions = score_levels([("ceasefire", 0.99), ("sanctions", 0.45)])
     assert policy & set(strong_sanctions)
     assert not policy & set(weak_sanctions)
+
+
+def test_a_filter_sns_would_refuse_as_too_complex_is_refused_with_a_reason() -> None:
+    """SNS multiplies the lengths of a policy's arrays and refuses more than 150."""
+    topics = [f"topic{i}" for i in range(15)]
+    places = ["SD", "SS", "TD", "ET", "ER", "SO", "ML", "NE", "BF", "NG", "CF"]
+    with pytest.raises(
+        SubscriptionError, match=r"15 topic\(s\) x 11 place\(s\) x 2 kind\(s\) make 330"
+    ):
+        filter_policy(topics, None, ("alert", "digest"), places=places)
+    # What fits: 15 x 5 x 2, and the places alone (every topic).
+    assert filter_policy(topics, None, ("alert", "digest"), places=places[:5])
+    assert filter_policy([], None, ("alert", "digest"), places=places)["places"] == places

@@ -89,16 +89,22 @@ def run_subscribe(args: argparse.Namespace) -> int:
             "WatchedTopics empty so that every topic alerts."
         )
     min_score = None if args.min_score is None else subs.min_score_level(args.min_score)
-    response = conn.client("sns").subscribe(
-        TopicArn=conn.output("AlertsTopicArn"),
-        Protocol=subscriber.protocol,
-        Endpoint=subscriber.endpoint,
-        Attributes={
-            "FilterPolicy": json.dumps(policy),
-            "FilterPolicyScope": "MessageAttributes",
-        },
-        ReturnSubscriptionArn=True,
-    )
+    from botocore.exceptions import ClientError
+
+    try:
+        response = conn.client("sns").subscribe(
+            TopicArn=conn.output("AlertsTopicArn"),
+            Protocol=subscriber.protocol,
+            Endpoint=subscriber.endpoint,
+            Attributes={
+                "FilterPolicy": json.dumps(policy),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+            ReturnSubscriptionArn=True,
+        )
+    except ClientError as error:
+        # A quota (200 filter policies a topic by default), a refused endpoint...: SNS's words.
+        return _fail(f"SNS refused the subscription: {error.response['Error'].get('Message')}")
     print(
         json.dumps(
             {

@@ -34,6 +34,9 @@ KINDS = ("alert", "digest")
 # The granularity of per-topic minimum scores: 20 levels are what the score_levels tokens carry.
 SCORE_STEP = 0.05
 _STEPS = round(1 / SCORE_STEP)
+# SNS refuses a filter policy whose arrays' lengths multiply to more than this ("Filter policy is
+# too complex"; SNS developer guide, "Filter policy constraints").
+MAX_POLICY_COMBINATIONS = 150
 # The highest minimum a subscriber may ask for. Asked for more, the level rounds up to 1.00, a
 # token only a score rounding to 1.000 carries: none of the 1,350 tags the default tagger gives the
 # articles of ../shared/data does (40 reach 0.95), so such a subscription would never fire.
@@ -124,11 +127,21 @@ def filter_policy(
         raise SubscriptionError(f"kinds must be some of {', '.join(KINDS)}, got {list(kinds)}")
     level = min_score_level(min_score) if min_score is not None else 0.0
     if level <= 0.0:
-        return with_places({"topics": list(topics), "kind": list(kinds)}, places)
-    return with_places(
-        {"kind": list(kinds), "score_levels": [score_level_token(t, level) for t in topics]},
-        places,
-    )
+        policy = with_places({"topics": list(topics), "kind": list(kinds)}, places)
+    else:
+        policy = with_places(
+            {"kind": list(kinds), "score_levels": [score_level_token(t, level) for t in topics]},
+            places,
+        )
+    combinations = math.prod(len(values) for values in policy.values())
+    if combinations > MAX_POLICY_COMBINATIONS:
+        raise SubscriptionError(
+            f"SNS takes at most {MAX_POLICY_COMBINATIONS} combinations of values in one "
+            f"subscription's filter, and {len(topics)} topic(s) x {len(places)} place(s) x "
+            f"{len(kinds)} kind(s) make {combinations}: name fewer topics or places, or follow "
+            "the places alone (every topic)"
+        )
+    return policy
 
 
 # Digests of subscribers who gave places (domain/digest.py publishes each kind).
