@@ -223,8 +223,8 @@ class Gazetteer:
         return None
 
     def taggable(self, code: str) -> bool:
-        """Whether any name can make an article about ``code``: Antarctica's count for no country
-        (it is an area, like Africa), so a subscription to it would never fire."""
+        """Whether any name can make an article about ``code``. Antarctica's names count for no
+        country (it is an area, like Africa), so a subscription to it would never fire."""
         if self._taggable is None:
             self._taggable = frozenset(
                 meaning.partition(" ")[0]
