@@ -180,11 +180,6 @@ def speech_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def quoted(text: str, position: int) -> bool:
-    """Whether ``text[position]`` lies inside direct speech (:func:`speech_spans`)."""
-    return any(start <= position <= end for start, end in speech_spans(text))
-
-
 # Named tuples rather than dataclasses: a few dozen are made per article, and a tuple is built
 # several times faster than a dataclass instance (a frozen one sets each field through
 # object.__setattr__).
