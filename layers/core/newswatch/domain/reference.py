@@ -26,14 +26,16 @@ REFERENCE_PATTERN = re.compile(r"^nw-[a-z2-7]{10}$")
 
 def content_reference(content_sha256: str) -> str:
     """``nw-`` + ten base32 characters naming an article by its content hash, as alerts do."""
-    digest = hashlib.sha256(f"content\n{content_sha256}".encode()).digest()
-    return PREFIX + base64.b32encode(digest).decode("ascii")[:_LENGTH].lower()
+    return _reference(f"content\n{content_sha256}")
 
 
 def article_reference(bucket: str, key: str, version_id: str | None) -> str:
     """``nw-`` + ten base32 characters naming one object version."""
-    identity = f"{bucket}\n{key}\n{version_id or 'null'}".encode()
-    digest = hashlib.sha256(identity).digest()
+    return _reference(f"{bucket}\n{key}\n{version_id or 'null'}")
+
+
+def _reference(identity: str) -> str:
+    digest = hashlib.sha256(identity.encode()).digest()
     return PREFIX + base64.b32encode(digest).decode("ascii")[:_LENGTH].lower()
 
 
