@@ -16,6 +16,7 @@ from newswatch_tools.evaluation import (
     score_topics,
     select_half,
     split_half,
+    with_texts,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
@@ -150,6 +151,35 @@ def test_eval_topics_honours_judged_topics(
     assert result["micro"] == {"p": 0.5, "r": 0.5, "f1": 0.5, "tp": 1, "fp": 1, "fn": 1}
     # macro over the topics with gold rows only (fires has none)
     assert result["macro_f1"] == round(2 * 1 * 0.5 / 1.5, 4)
+
+
+def test_eval_topics_takes_texts_from_a_second_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # labels kept apart from articles that may not be copied: joined by id at run time
+    labels = [{k: v for k, v in row.items() if k != "text"} for row in ARTICLES]
+    label_file = write_rows(tmp_path / "labels.jsonl", labels)
+    texts = write_rows(
+        tmp_path / "texts.jsonl", [{"id": r["id"], "text": r["text"]} for r in reversed(ARTICLES)]
+    )
+    taxonomy = ["--taxonomy", str(FIXTURES / "taxonomy.yaml")]
+    joined = run_json(capsys, "eval", "topics", str(label_file), "--texts", str(texts), *taxonomy)
+    whole = run_json(
+        capsys, "eval", "topics", str(write_rows(tmp_path / "a.jsonl", ARTICLES)), *taxonomy
+    )
+    assert joined == whole
+    assert joined["micro"] == {"p": 0.5, "r": 0.5, "f1": 0.5, "tp": 1, "fp": 1, "fn": 1}
+
+
+def test_a_label_row_without_its_text_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = write_rows(tmp_path / "labels.jsonl", [{"id": "gone", "project_topics": []}])
+    texts = write_rows(tmp_path / "texts.jsonl", [{"id": "a1", "text": "Floods."}])
+    assert main(["eval", "topics", str(labels), "--texts", str(texts)]) == 2
+    assert "no text for id 'gone'" in capsys.readouterr().err
+    with pytest.raises(EvaluationError, match="no text for id"):
+        with_texts([{"id": "gone", "project_topics": []}], [])
 
 
 def test_eval_topics_counts_only_tags_that_would_alert(

@@ -536,3 +536,53 @@ def test_a_natural_death_is_no_casualty(tagger: PatternTagger, natural: str, vio
     assert "casualties" not in labels(tagger.score([natural]))
     assert "casualties" in labels(tagger.tag([violent]))
     assert "casualties" in labels(tagger.tag(["Dozens died of cholera in the camps."]))
+
+
+@pytest.mark.parametrize(
+    ("other_sense", "aid_sense"),
+    [
+        (
+            "Gordon Brown made an appeal for unity after the row over the leadership.",
+            "The UN made an appeal for emergency food after the floods.",
+        ),
+        (
+            "Police appealed for witnesses and for calm after the crash.",
+            "The Red Cross appealed for blood donations for the injured.",
+        ),
+        (
+            "The Labour Party received more than £5m in donations in the last quarter.",
+            "Donations of rice and tents reached the flood victims.",
+        ),
+        (
+            "The Liberal Democrats' largest donor gave £250,000.",
+            "Donors pledged £2bn in aid for the quake zone.",
+        ),
+    ],
+)
+def test_appeals_and_donations_are_aid_only_for_people_in_need(
+    tagger: PatternTagger, other_sense: str, aid_sense: str
+) -> None:
+    # an appeal for calm or unity asks for nothing people in need receive; a party's donations
+    # are political funding (IPTC files them under politics, not aid)
+    assert "aid" not in labels(tagger.score([other_sense]))
+    assert "aid" in labels(tagger.tag([aid_sense]))
+
+
+@pytest.mark.parametrize(
+    "bargaining",
+    [
+        "A US firm said it is in final negotiations with LVMH to buy the fashion house.",
+        "The union and the rail operator held pay talks on Monday.",
+        "The club opened contract negotiations with its captain.",
+        "Shareholders backed takeover talks between the two brewers.",
+    ],
+)
+def test_bargaining_over_a_company_or_a_job_is_no_negotiation(
+    tagger: PatternTagger, bargaining: str
+) -> None:
+    # the topic is talks between parties to a conflict (the taxonomy's description)
+    assert "negotiations" not in labels(tagger.tag([bargaining]))
+    assert "negotiations" in labels(tagger.tag(["The two sides held peace talks in Doha."]))
+    assert "negotiations" in labels(
+        tagger.tag(["Envoys opened negotiations on a prisoner exchange and a truce."])
+    )

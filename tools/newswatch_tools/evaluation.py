@@ -186,6 +186,29 @@ def read_jsonl(path: Path | str, required: Sequence[str]) -> list[dict[str, Any]
     return rows
 
 
+def with_texts(
+    rows: Sequence[dict[str, Any]], texts: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` with each one's ``text`` (and ``title``) taken from the row of ``texts`` with the
+    same ``id``: labels kept apart from articles that may not be copied (bench/labels/)."""
+    by_id = {str(row["id"]): row for row in texts if "id" in row and "text" in row}
+    joined: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        if "text" in row:
+            joined.append(dict(row))
+            continue
+        source = by_id.get(str(row.get("id")))
+        if source is None:
+            raise EvaluationError(
+                f"row {number}: no text for id {row.get('id')!r} in the texts file"
+            )
+        extra = {"text": source["text"]}
+        if source.get("title") and not row.get("title"):
+            extra["title"] = source["title"]
+        joined.append({**row, **extra})
+    return joined
+
+
 def row_document(row: dict[str, Any]) -> Document:
     title = row.get("title")
     return Document(text=str(row["text"]), title=str(title) if title else None)

@@ -82,6 +82,14 @@ def register(subparsers: Any) -> None:
     topics.add_argument("--min-score", type=score, help="lowest topic score reported (0..1)")
     topics.add_argument("--tagger", choices=("pattern", "semantic", "hybrid"), help="topic tagger")
     topics.add_argument("--model-dir", type=Path, help="local model folder (semantic tagger)")
+    topics.add_argument(
+        "--texts",
+        type=Path,
+        metavar="TEXTS.jsonl",
+        help="rows without 'text' take it from the row with the same 'id' here (labels kept "
+        "apart from the articles, e.g. bench/labels/bbc-topics.jsonl with "
+        "summarization-dev.jsonl)",
+    )
     _half_and_json_options(topics)
     topics.set_defaults(func=run_eval_topics)
 
@@ -162,6 +170,7 @@ def run_eval_topics(args: argparse.Namespace) -> int:
         evaluate_topics,
         read_jsonl,
         select_half,
+        with_texts,
     )
 
     def run() -> TopicScores:
@@ -175,7 +184,12 @@ def run_eval_topics(args: argparse.Namespace) -> int:
             min_score=min_score,
             model_dir=args.model_dir or settings.model_dir,
         )
-        rows = select_half(read_jsonl(args.file, ("text", "project_topics")), args.half)
+        if args.texts is None:
+            rows = read_jsonl(args.file, ("text", "project_topics"))
+        else:
+            labels = read_jsonl(args.file, ("id", "project_topics"))
+            rows = with_texts(labels, read_jsonl(args.texts, ("id", "text")))
+        rows = select_half(rows, args.half)
         thresholds = alert_thresholds(load_taxonomy(taxonomy_path), min_score)
         return evaluate_topics(rows, analyzer, thresholds)
 
