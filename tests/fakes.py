@@ -24,6 +24,7 @@ from newswatch.domain.records import (
     NEAR_BAND_SK,
     PROCESSED,
     alert_cap_key,
+    article_pk,
     content_key,
 )
 from newswatch.ports import (
@@ -195,6 +196,41 @@ class FakeTable:
             for topic in topic_items:
                 self.items[(str(topic["pk"]), str(topic["sk"]))] = _stored(topic)
 
+    # -- RetractionStore ------------------------------------------------------------------------
+
+    def versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        pk = article_pk(bucket, key)
+        with self.lock:
+            return [
+                dict(item)
+                for (ipk, isk), item in sorted(self.items.items())
+                if ipk == pk and isk.startswith("v#")
+            ]
+
+    def retract_article(self, pk: str, sk: str, retracted_at: str) -> bool:
+        with self.lock:
+            self.calls.append("retract_article")
+            item = self.items.get((pk, sk))
+            if item is None or item.get("status") == "retracted":
+                return False
+            item.update(retracted_from=item.get("status"), status="retracted")
+            item.update(retracted_at=retracted_at)
+            return True
+
+    def release_content(self, claim: tuple[str, str], pk: str, sk: str) -> bool:
+        with self.lock:
+            item = self.items.get(claim)
+            if item is None or (item.get("article_pk"), item.get("article_sk")) != (pk, sk):
+                return False
+            del self.items[claim]
+            return True
+
+    def delete_items(self, keys: Sequence[tuple[str, str]]) -> None:
+        with self.lock:
+            self.calls.append("delete_items")
+            for key in keys:
+                self.items.pop(key, None)
+
     # -- AlertStates ----------------------------------------------------------------------------
 
     def claim_alert(self, pk: str, sk: str, token: str, now: int, lease_until: int) -> str:
@@ -205,7 +241,7 @@ class FakeTable:
                 return AlertClaim.MISSING
             state = item.get("alert_state")
             expired = state == "sending" and int(item.get("alert_lease_until", 0)) < now
-            if state in ("pending", "retry") or expired:
+            if item.get("status") == "processed" and (state in ("pending", "retry") or expired):
                 item.update(alert_state="sending", alert_claim=token, alert_lease_until=lease_until)
                 return AlertClaim.CLAIMED
             return AlertClaim.BUSY if state == "sending" else AlertClaim.DONE

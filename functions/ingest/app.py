@@ -1,6 +1,7 @@
 """IngestFunction: S3 "object created" deliveries (an SQS batch as deployed; S3, EventBridge or SNS
-invoking it directly) -> one stored article item per object version. A message that is no such
-delivery fails (metric IngestBadMessages), never acknowledged silently. Work: newswatch.usecases."""
+invoking it directly) -> one stored article item per object version; "object removed" ones -> its
+articles retracted. A message that is no such delivery fails (metric IngestBadMessages), never
+acknowledged silently. Work: newswatch.usecases."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from newswatch.composition import (
     LocalContext,
+    NothingStoredYetError,
+    ObjectRef,
     OutOfTimeError,
+    RemovedObject,
     UnrecognizedMessageError,
     ingest_function,
     metrics_namespace,
@@ -22,41 +26,44 @@ from newswatch.composition import (
 
 if TYPE_CHECKING:  # the use case is imported by the first record (cold start: bench/cold_layer.py)
     from newswatch.usecases.ingest import IngestOutcome
+    from newswatch.usecases.retract import RetractOutcome
+
+    Outcome = IngestOutcome | RetractOutcome
 
 logger = Logger()
 # No powertools Tracer: its X-Ray SDK costs 0.23 s of every cold start (`Tracing: Active` stays).
 metrics = Metrics(namespace=metrics_namespace())
 
 
-def ingest(payload: Any, message_id: str | None, *, body: bool = False) -> list[IngestOutcome]:
+def ingest(payload: Any, message_id: str | None, *, body: bool = False) -> list[Outcome]:
     try:
         delivery = read_delivery(payload, body=body)
     except UnrecognizedMessageError as error:
         metrics.add_metric(name="IngestBadMessages", unit=MetricUnit.Count, value=1)
         # Reported failed: retried, then dead-lettered where `newswatch redrive` shows it.
-        text = "message %s is not an S3 object-created notification (%s)"
+        text = "message %s is not an S3 object-created or -removed notification (%s)"
         logger.error(text, message_id, error, extra={"message_id": message_id})
         raise
     for ignored in delivery.ignored:
         extra = {"message_id": message_id, "shape": delivery.shape, "key": ignored.key}
         logger.info("ignoring %s", ignored.reason, extra=extra)
         metrics.add_metric(name="NotificationsIgnored", unit=MetricUnit.Count, value=1)
-    return [ingest_one(ref) for ref in delivery.objects]
+    return [ingest_one(ref) for ref in delivery.work]
 
 
-def ingest_one(ref: Any) -> IngestOutcome:
+def ingest_one(ref: ObjectRef | RemovedObject) -> Outcome:
     logger.set_correlation_id(ref.key)
     logger.append_keys(bucket=ref.bucket, version_id=ref.version_id)
+    function = ingest_function()
     try:
-        outcome = ingest_function().ingest(ref)
-    except Exception as error:
-        # Out of time (judged in a fresh invocation) or transient (5xx, throttling): retried.
-        if isinstance(error, OutOfTimeError):
-            metrics.add_metric(name="ArticlesDeferred", unit=MetricUnit.Count, value=1)
-            logger.warning("no time left in this invocation; the article will be retried")
-        else:
-            metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
-            logger.exception("ingest failed; the message will be retried")
+        outcome = function.retract(ref) if isinstance(ref, RemovedObject) else function.ingest(ref)
+    except (OutOfTimeError, NothingStoredYetError) as error:
+        metrics.add_metric(name="ArticlesDeferred", unit=MetricUnit.Count, value=1)
+        logger.warning("%s; the message will be retried", error)  # not the file's fault
+        raise
+    except Exception:  # transient (5xx, throttling): retried
+        metrics.add_metric(name="IngestErrors", unit=MetricUnit.Count, value=1)
+        logger.exception("ingest failed; the message will be retried")
         raise
     metrics.add_metric(name=outcome.metric, unit=MetricUnit.Count, value=1)
     if outcome.near_duplicate_of:

@@ -299,3 +299,28 @@ def test_local_status_reports_the_running_stack(
     assert status["endpoint_url"] == local_stack.state["endpoint_url"]
     assert status["articles"].get("processed", 0) >= len(seeded)
     assert status["alerts"]["email-ceasefire"] >= 1
+
+
+def test_an_article_deleted_from_the_bucket_is_retracted(local_stack: LocalStackProcess) -> None:
+    # `aws s3 rm` on the versioned bucket: a delete marker, which S3 announces to the ingest
+    # queue (moto does not; the local stack sends what S3 would, moto_patches.py)
+    key = f"e2e/{uuid.uuid4().hex[:8]}/pulled.txt"
+    upload(local_stack, key, unique_article("ceasefire"))
+    settled_item(local_stack, key)
+    env = {"NEWSWATCH_LOCAL_STATE": str(local_stack.state_path)}
+    before = run_cli("articles", "--topic", "ceasefire", "--json", timeout=60, env=env)
+    assert key in before.stdout, before.stderr
+    local_stack.client("s3").delete_object(Bucket=local_stack.state["bucket"], Key=key)
+
+    def retracted() -> dict[str, Any] | None:
+        items = local_stack.article_items(key)
+        return items[0] if items and items[0].get("status") == "retracted" else None
+
+    item = wait_for(retracted)
+    assert item["retracted_from"] == "processed"
+    listed = run_cli("articles", "--status", "retracted", "--json", timeout=60, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert key in listed.stdout
+    by_topic = run_cli("articles", "--topic", "ceasefire", "--json", timeout=60, env=env)
+    assert by_topic.returncode == 0, by_topic.stderr
+    assert key not in by_topic.stdout

@@ -169,20 +169,22 @@ def test_a_direct_event_that_is_no_notification_raises(stack: Stack) -> None:
     assert stack.items() == []
 
 
-def test_test_events_deletions_and_folder_markers_are_logged_and_acknowledged(
+def test_test_events_restores_and_folder_markers_are_logged_and_acknowledged(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ingest = load_handler("ingest")
     logs = capture_logs(ingest)
     test_event = load_event("s3-test-event.json")
-    deleted = load_event("eventbridge-s3-object-created.json") | {"detail-type": "Object Deleted"}
+    restored = load_event("eventbridge-s3-object-created.json") | {
+        "detail-type": "Object Restore Completed"
+    }
     folder = load_event("s3-put.json")
     folder["Records"][0]["s3"]["object"].update(key="seeds/", size=0)
     event = load_event("sqs-s3-put.json")
     template = event["Records"][0]
     event["Records"] = [
         template | {"messageId": f"m{i}", "body": json.dumps(body)}
-        for i, body in enumerate([json.loads(test_event["Records"][0]["body"]), deleted, folder])
+        for i, body in enumerate([json.loads(test_event["Records"][0]["body"]), restored, folder])
     ]
 
     assert ingest.lambda_handler(event) == OK
@@ -191,7 +193,7 @@ def test_test_events_deletions_and_folder_markers_are_logged_and_acknowledged(
     ignored = [json.loads(line) for line in logs.getvalue().splitlines() if "ignoring" in line]
     assert [entry["message"] for entry in ignored] == [
         "ignoring s3:TestEvent",
-        "ignoring EventBridge Object Deleted",
+        "ignoring EventBridge Object Restore Completed",
         "ignoring folder marker",
     ]
     assert [entry["message_id"] for entry in ignored] == ["m0", "m1", "m2"]

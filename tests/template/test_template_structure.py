@@ -203,11 +203,12 @@ def test_queue_accepts_only_this_bucket_in_this_account(template: dict[str, Any]
     bucket = resources["ArticlesBucket"]
     assert bucket["Properties"]["BucketName"] == {"Fn::Sub": BUCKET_NAME_SUB}
     assert bucket["DependsOn"] == "IngestQueuePolicy"
-    (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert notification == {
-        "Event": "s3:ObjectCreated:*",
-        "Queue": {"Fn::GetAtt": ["IngestQueue", "Arn"]},
-    }
+    # uploads are ingested, deletions retract (newswatch/usecases/retract.py)
+    notifications = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notifications == [
+        {"Event": event, "Queue": {"Fn::GetAtt": ["IngestQueue", "Arn"]}}
+        for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+    ]
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     # Versioning without a lifecycle keeps every old version (and abandoned upload) forever.
     rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}

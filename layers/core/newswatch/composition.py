@@ -27,8 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from newswatch.adapters.lambda_batch import sqs_batch, stream_batch
 from newswatch.adapters.lambda_context import LocalContext
-from newswatch.adapters.s3_events import Delivery, ObjectRef, UnrecognizedMessageError
-from newswatch.domain.errors import OutOfTimeError
+from newswatch.adapters.s3_events import (
+    Delivery,
+    ObjectRef,
+    RemovedObject,
+    UnrecognizedMessageError,
+)
+from newswatch.domain.errors import NothingStoredYetError, OutOfTimeError
 from newswatch.domain.models import DEFAULT_MAX_ARTICLE_BYTES, SummaryLength
 from newswatch.settings import ENGINES, TAGGERS, Settings, SettingsError, metrics_namespace
 
@@ -41,8 +46,10 @@ __all__ = [
     "DigestFunction",
     "IngestFunction",
     "LocalContext",
+    "NothingStoredYetError",
     "ObjectRef",
     "OutOfTimeError",
+    "RemovedObject",
     "SettingsError",
     "UnrecognizedMessageError",
     "alert_function",
@@ -85,6 +92,7 @@ if TYPE_CHECKING:
     from newswatch.usecases.alert import AlertOutcome
     from newswatch.usecases.digest import DigestResult
     from newswatch.usecases.ingest import IngestOutcome
+    from newswatch.usecases.retract import RetractOutcome
 
 
 def build_analyzer(
@@ -274,6 +282,14 @@ class IngestFunction:
         # What the article's analysis used (its child process), for the log.
         usage = getattr(analyzer, "last_usage", None)
         return replace(outcome, article_usage=asdict(usage)) if usage is not None else outcome
+
+    def retract(self, removed: RemovedObject) -> RetractOutcome:
+        """An object deleted from the bucket: its stored articles retracted."""
+        from newswatch.usecases.retract import retract_object
+
+        return retract_object(
+            removed.bucket, removed.key, removed.version_id, removed.event_time, store=self.store
+        )
 
 
 @dataclass

@@ -141,6 +141,26 @@ class ArticleStore(Protocol):
         ...
 
 
+class RetractionStore(Protocol):
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        """Every stored version of one object (article items only)."""
+        ...
+
+    def retract_article(self, pk: str, sk: str, retracted_at: str) -> bool:
+        """Mark a stored article ``retracted``; False if it is not stored or already was."""
+        ...
+
+    def delete_items(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Delete items by (pk, sk); idempotent (an absent item is no error)."""
+        ...
+
+    def release_content(self, claim: tuple[str, str], pk: str, sk: str) -> bool:
+        """Delete the content claim ``claim`` if it names the article (pk, sk)."""
+        ...
+
+
 class BackfillStore(ArticleStore, Protocol):
     def replace_article(
         self,

@@ -48,7 +48,7 @@ def parse_moment(text: str, now: datetime) -> str:
     return iso_utc(moment)
 
 
-STATUSES = ("processed", "failed", "duplicate", "skipped")
+STATUSES = ("processed", "failed", "duplicate", "skipped", "retracted")
 
 
 def register(subparsers: Any) -> None:
@@ -56,9 +56,9 @@ def register(subparsers: Any) -> None:
         "articles",
         help="list every stored article (any status), newest first",
         description="Every article stored in the time range, whatever its status (processed, "
-        "failed, duplicate, skipped; tagged or not; any language), with its key, status and "
-        "topics. One DynamoDB Query per day (ByUploadDay index), or per topic (--topic) or "
-        "country (--place) on its entries.",
+        "failed, duplicate, skipped, retracted: deleted from the bucket; tagged or not; any "
+        "language), with its key, status and topics. One DynamoDB Query per day (ByUploadDay "
+        "index), or per topic (--topic) or country (--place) on its entries.",
     )
     articles.add_argument("--topic", action="append", help="a topic (repeatable); default: all")
     articles.add_argument(
@@ -338,6 +338,10 @@ def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
             )
         ),
     ]
+    if article.get("status") == "retracted":
+        was = article.get("retracted_from")
+        text = f"retracted (deleted from the bucket) at {article.get('retracted_at')}"
+        lines.append(f"[red]{escape(text + (f'; it was {was}' if was else ''))}[/red]")
     if article.get("flags"):
         lines.append("flags " + escape(", ".join(article["flags"])))
     if article.get("error") or article.get("error_code"):
@@ -364,7 +368,7 @@ def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
             f"\n[green]{escape(country['name'])}[/green] ({country['code']}) {country['score']:.2f}"
         )
         lines += [f"  • {escape(sentence)}" for sentence in country.get("evidence", [])]
-    if article.get("status") == "processed":
+    if article.get("status") == "processed" or article.get("retracted_from") == "processed":
         lines.append(
             f"\nalert: {article.get('alert_state', 'none')}"
             + (f" at {article['alerted_at']}" if article.get("alerted_at") else "")

@@ -5,7 +5,9 @@ delivered.
 Each is patched in this process only (the local stack runs moto's server in-process):
 
 - S3 event records lack ``versionId`` and ``sequencer``; the ingest handler keys its items by
-  object version, so the records get them, as S3 sends them for a versioned bucket.
+  object version, so the records get them, as S3 sends them for a versioned bucket. And a delete
+  in a versioned bucket (``aws s3 rm``: a delete marker) notifies nothing, where S3 sends
+  ``ObjectRemoved:DeleteMarkerCreated``, which retracts the key's articles: it is sent.
 - ``TransactWriteItems`` deep-copies every table it touches (once per action) to roll back a
   cancelled transaction, then swaps the copy in. That costs time linear in the table size per
   transaction (quadratic over a load test) and, worse, replaces the table's stream shard, so a
@@ -63,6 +65,40 @@ def patch_s3_notifications() -> None:
 
     notifications._get_s3_event = get_s3_event
     setattr(notifications, _PATCHED, True)
+    _patch_delete_marker_notifications()
+
+
+def _patch_delete_marker_notifications() -> None:
+    from types import SimpleNamespace
+
+    from moto.s3 import notifications
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.delete_object
+
+    def delete_object(
+        self: Any,
+        bucket_name: str,
+        key_name: str,
+        version_id: str | None = None,
+        bypass: bool = False,
+    ) -> tuple[bool, dict[str, Any]]:
+        deleted, meta = original(self, bucket_name, key_name, version_id, bypass)
+        if deleted and meta.get("delete-marker") == "true" and version_id is None:
+            bucket = self.get_bucket(bucket_name)
+            # What S3's record describes: the key and the marker's version, no bytes.
+            marker = SimpleNamespace(
+                name=key_name, etag="", size=0, version_id=meta.get("version-id")
+            )
+            notifications.send_event(
+                self.account_id,
+                "s3:ObjectRemoved:DeleteMarkerCreated",  # type: ignore[arg-type]
+                bucket,
+                marker,
+            )
+        return deleted, meta
+
+    S3Backend.delete_object = delete_object  # type: ignore[method-assign]
 
 
 def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from newswatch.adapters.dynamodb_bands import (
 )
 from newswatch.adapters.dynamodb_codec import is_condition_failure, serialize_item
 from newswatch.adapters.dynamodb_table import item_key
-from newswatch.domain.records import article_pk, article_sk, content_key
+from newswatch.domain.records import RETRACTED, article_pk, article_sk, content_key
 from newswatch.ports import PutResult
 
 # BatchWriteItem takes at most 25 items a request.
@@ -127,9 +127,41 @@ class DynamoArticleStore(DynamoAlertStates, DynamoNearDuplicateIndex):
             },
         )
 
+    def retract_article(self, pk: str, sk: str, retracted_at: str) -> bool:
+        """Mark a stored article ``retracted`` (its earlier status kept as ``retracted_from``)."""
+        return self._update_if(
+            Key=item_key(pk, sk),
+            UpdateExpression="SET retracted_from = #status, #status = :retracted, "
+            "retracted_at = :at",
+            ConditionExpression="attribute_exists(pk) AND #status <> :retracted",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":retracted": {"S": RETRACTED},
+                ":at": {"S": retracted_at},
+            },
+        )
+
+    def delete_items(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Delete items with BatchWriteItem (25 a request); deleting an absent item is no error."""
+        self._batch_write([{"DeleteRequest": {"Key": item_key(pk, sk)}} for pk, sk in keys])
+
+    def release_content(self, claim: tuple[str, str], pk: str, sk: str) -> bool:
+        """Delete the content claim ``claim`` if it names the article (pk, sk).
+
+        A read, then an unconditional delete (BatchWriteItem: no DeleteItem grant): a claim that
+        names an article is never taken over by another, so nothing can change it in between.
+        """
+        item = self.get(*claim)
+        if item is None or (item.get("article_pk"), item.get("article_sk")) != (pk, sk):
+            return False
+        self.delete_items([claim])
+        return True
+
     def put_entries(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Put whole items with BatchWriteItem (25 a request), retrying unprocessed ones."""
-        requests = [{"PutRequest": {"Item": serialize_item(i)}} for i in items]
+        self._batch_write([{"PutRequest": {"Item": serialize_item(i)}} for i in items])
+
+    def _batch_write(self, requests: Sequence[Mapping[str, Any]]) -> None:
         for start in range(0, len(requests), MAX_BATCH_WRITE):
             pending: Any = {self.table: requests[start : start + MAX_BATCH_WRITE]}
             for attempt in range(BATCH_GET_ATTEMPTS):

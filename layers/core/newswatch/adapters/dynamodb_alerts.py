@@ -24,9 +24,13 @@ class DynamoAlertStates(DynamoTable):
                 Key=item_key(pk, sk),
                 UpdateExpression="SET alert_state = :sending, alert_claim = :token, "
                 "alert_lease_until = :lease",
-                ConditionExpression="attribute_exists(pk) AND (alert_state IN (:pending, :retry) "
+                # A retracted article (deleted from the bucket) is never alerted.
+                ConditionExpression="attribute_exists(pk) AND #status = :processed AND "
+                "(alert_state IN (:pending, :retry) "
                 "OR (alert_state = :sending AND alert_lease_until < :now))",
+                ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
+                    ":processed": {"S": "processed"},
                     ":sending": {"S": "sending"},
                     ":pending": {"S": "pending"},
                     ":retry": {"S": "retry"},

@@ -1,4 +1,5 @@
-"""Every way an "object created" reaches the ingest function, read into :class:`ObjectRef` s.
+"""Every way an "object created" (or "removed") reaches the ingest function, read into
+:class:`ObjectRef` s (and :class:`RemovedObject` s).
 
 The shapes (each has a fixture in ``events/``, made from the AWS documentation's examples):
 
@@ -10,8 +11,11 @@ The shapes (each has a fixture in ``events/``, made from the AWS documentation's
   as an SQS body or invoking the function directly;
 - S3's ``s3:TestEvent``, sent once when a notification configuration is saved.
 
+A deletion (S3's ``ObjectRemoved:*``, EventBridge's ``Object Deleted``) is a
+:class:`RemovedObject`: the articles stored for it are retracted (``newswatch.usecases.retract``).
 What is recognised but not work (the test event, folder markers, another S3 event type such as a
-deletion) is returned as :class:`Ignored`, with a reason the handler logs. Anything else raises
+restore or a tagging change) is returned as :class:`Ignored`, with a reason the handler logs.
+Anything else raises
 :class:`UnrecognizedMessageError`: the handler reports it as a failed message (so it is retried,
 then dead-lettered where ``newswatch redrive`` shows it), never acknowledges it silently.
 
@@ -37,6 +41,11 @@ if TYPE_CHECKING:
 
 TEST_EVENT = "s3:TestEvent"
 EVENTBRIDGE_OBJECT_CREATED = "Object Created"
+EVENTBRIDGE_OBJECT_DELETED = "Object Deleted"
+# A deletion that removes one version for good names that version; a delete marker (the key as a
+# whole, in a versioned bucket) names the marker's own version, which no article has.
+S3_DELETE_MARKER = "ObjectRemoved:DeleteMarkerCreated"
+EVENTBRIDGE_DELETE_MARKER = "Delete Marker Created"
 # SNS wraps a published message once; an envelope inside an envelope is not something S3 makes.
 _MAX_ENVELOPES = 1
 
@@ -50,6 +59,18 @@ class ObjectRef:
     version_id: str | None
     event_time: str | None
     size: int | None
+
+
+@dataclass(frozen=True)
+class RemovedObject:
+    """An object deleted from the bucket: the articles stored for it are retracted."""
+
+    bucket: str
+    key: str
+    # The version deleted for good; None for the key as a whole (a delete marker in a versioned
+    # bucket, or a delete in an unversioned one): every version stored before the deletion.
+    version_id: str | None
+    event_time: str | None
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,12 @@ class Delivery:
     shape: str  # s3, sns+s3, eventbridge, sns+eventbridge, s3:TestEvent, ...
     objects: tuple[ObjectRef, ...] = ()
     ignored: tuple[Ignored, ...] = field(default=())
+    removed: tuple[RemovedObject, ...] = ()
+
+    @property
+    def work(self) -> tuple[ObjectRef | RemovedObject, ...]:
+        """Uploads to ingest, then deletions to retract."""
+        return (*self.objects, *self.removed)
 
 
 class UnrecognizedMessageError(ValueError):
@@ -117,21 +144,33 @@ def _unwrap_sns(message: Any, envelopes: int) -> Delivery:
         inner = parse_body(message, envelopes + 1)
     except UnrecognizedMessageError as error:
         raise UnrecognizedMessageError(f"an SNS notification carrying {error}") from None
-    return Delivery(f"sns+{inner.shape}", inner.objects, inner.ignored)
+    return Delivery(f"sns+{inner.shape}", inner.objects, inner.ignored, inner.removed)
 
 
 def _merge(parts: list[Delivery]) -> Delivery:
     """Several SNS records of one direct invocation as one delivery."""
     objects = tuple(o for part in parts for o in part.objects)
     ignored = tuple(i for part in parts for i in part.ignored)
-    return Delivery("+".join(sorted({part.shape for part in parts})), objects, ignored)
+    removed = tuple(r for part in parts for r in part.removed)
+    return Delivery("+".join(sorted({part.shape for part in parts})), objects, ignored, removed)
 
 
 def _from_s3(event: S3Event) -> Delivery:
     objects: list[ObjectRef] = []
     ignored: list[Ignored] = []
+    removed: list[RemovedObject] = []
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)  # keys arrive URL-encoded, spaces as "+"
+        if record.event_name.startswith("ObjectRemoved"):
+            version = None
+            if record.event_name != S3_DELETE_MARKER:
+                version = record.s3.get_object.version_id
+            gone = _removed(record.s3.bucket.name, key, version, record.get("eventTime"))
+            if isinstance(gone, Ignored):
+                ignored.append(gone)
+            else:
+                removed.append(gone)
+            continue
         if not record.event_name.startswith("ObjectCreated"):
             ignored.append(Ignored(f"S3 event {record.event_name}", key))
             continue
@@ -142,12 +181,20 @@ def _from_s3(event: S3Event) -> Delivery:
             ignored.append(ref)
         else:
             objects.append(ref)
-    return Delivery("s3", tuple(objects), tuple(ignored))
+    return Delivery("s3", tuple(objects), tuple(ignored), tuple(removed))
 
 
 def _from_eventbridge(event: S3EventBridgeNotificationEvent) -> Delivery:
     detail = event.detail
     key = detail.object.key  # powertools URL-decodes it
+    if event.detail_type == EVENTBRIDGE_OBJECT_DELETED:
+        version = None
+        if detail.get("deletion-type") != EVENTBRIDGE_DELETE_MARKER:
+            version = detail.object.get("version-id")
+        gone = _removed(detail.bucket.name, key, version, event.time)
+        if isinstance(gone, Ignored):
+            return Delivery("eventbridge", ignored=(gone,))
+        return Delivery("eventbridge", removed=(gone,))
     if event.detail_type != EVENTBRIDGE_OBJECT_CREATED:
         return Delivery("eventbridge", ignored=(Ignored(f"EventBridge {event.detail_type}", key),))
     version = detail.object.get("version-id")
@@ -155,6 +202,18 @@ def _from_eventbridge(event: S3EventBridgeNotificationEvent) -> Delivery:
     if isinstance(ref, Ignored):
         return Delivery("eventbridge", ignored=(ref,))
     return Delivery("eventbridge", (ref,))
+
+
+def _removed(bucket: str, key: str, version: Any, event_time: Any) -> RemovedObject | Ignored:
+    """The deletion, unless of a folder marker (no article is stored for one)."""
+    if key.endswith("/"):
+        return Ignored("folder marker removed", key)
+    return RemovedObject(
+        bucket=bucket,
+        key=key,
+        version_id=str(version) if version and version != "null" else None,
+        event_time=str(event_time) if event_time else None,
+    )
 
 
 def _ref(bucket: str, key: str, version: Any, event_time: Any, size: Any) -> ObjectRef | Ignored:

@@ -73,3 +73,8 @@ class EngineError(NewswatchError):
 class OutOfTimeError(Exception):
     """Not a NewswatchError (not permanent): the invocation had too little time left to give this
     article its full budget, so it must be retried in a fresh invocation, not recorded."""
+
+
+class NothingStoredYetError(Exception):
+    """Not permanent: a deletion arrived before any upload of its key was stored (S3 does not
+    deliver notifications in order), so it is retried after the upload's own message."""

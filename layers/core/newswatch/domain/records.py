@@ -50,6 +50,9 @@ PROCESSED = "processed"
 DUPLICATE = "duplicate"
 FAILED = "failed"
 SKIPPED = "skipped"
+# Deleted from the bucket after it was stored: out of the archive's topic and place listings and
+# the digests, never alerted (its earlier status is kept as ``retracted_from``).
+RETRACTED = "retracted"
 # Outcomes that are not stored statuses: a redelivery, and a backfill's new analysis.
 ALREADY_STORED = "already_stored"
 REPROCESSED = "reprocessed"

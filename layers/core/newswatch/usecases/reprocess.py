@@ -19,6 +19,7 @@ from newswatch.domain.records import (
     NEAR_FIELDS,
     PROCESSED,
     REPROCESSED,
+    RETRACTED,
     analysis_fields,
     article_pk,
     article_sk,
@@ -56,7 +57,7 @@ def reprocess_object(
     one keeps its upload time and, if its alert was already sent (or held back by the cap), its
     alert state: a backfill never alerts twice. An article that never alerted goes back to
     ``pending``, so the alert function decides again with the new topics. Duplicates stay
-    duplicates of their original.
+    duplicates of their original; a retracted article stays retracted.
     """
     clock = clock or Clock()
     version = version_id
@@ -74,8 +75,9 @@ def reprocess_object(
     run = IngestRun(
         bucket, key, version, uploaded_at=str(stored["uploaded_at"]), store=store, clock=clock
     )
-    if stored.get("status") == DUPLICATE:
-        return run.outcome(ALREADY_STORED, stored_status=DUPLICATE)
+    if stored.get("status") in (DUPLICATE, RETRACTED):
+        # Duplicates stay their original's; a retracted article was deleted from the bucket.
+        return run.outcome(ALREADY_STORED, stored_status=str(stored["status"]))
     unchanged = run.outcome(ALREADY_STORED, stored_status=str(stored.get("status")))
     try:
         head = source.head(bucket, key, run.version)
