@@ -285,3 +285,35 @@ def test_sns_refusing_a_subscription_is_an_error_not_a_traceback(
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
     assert main(["subscribe", "--email", "a@example.org", "--topics", "aid"]) == 2
     assert "SNS refused the subscription: Too many" in capsys.readouterr().err
+
+
+def test_a_second_subscribe_for_one_address_is_refused_unless_it_replaces(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SNS keeps one subscription per address and topic: a second `subscribe` would silently
+    # replace the first (moto) or be refused by SNS (AWS). Either way the first choice was lost.
+    first = ["subscribe", "--email", "desk@example.org", "--topics", "displacement", "--digest"]
+    assert main(first) == 0
+    created = _json_lines(capsys.readouterr().out)[0]
+    second = ["subscribe", "--email", "desk@example.org", "--topics", "aid", "--both"]
+    assert main(second) == 2
+    error = " ".join(capsys.readouterr().err.split())
+    assert "desk@example.org is already subscribed" in error
+    assert "topics displacement" in error and "--replace" in error
+    assert main(["subscriptions", "--json"]) == 0
+    (kept,) = _json_lines(capsys.readouterr().out)
+    assert (kept["topics"], kept["kinds"]) == (["displacement"], ["digest"])
+
+    combined = ["subscribe", "--email", "desk@example.org", "--topics", "displacement,aid"]
+    assert main([*combined, "--both", "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert _json_lines(out)[0]["id"] == created["id"]
+    assert "Replaced what desk@example.org receives" in out
+    assert main(["subscriptions", "--json"]) == 0
+    (changed,) = _json_lines(capsys.readouterr().out)
+    assert (sorted(changed["topics"]), changed["kinds"]) == (
+        ["aid", "displacement"],
+        ["alert", "digest"],
+    )
+    # another address is another subscription
+    assert main(["subscribe", "--sms", "+447700900555", "--topics", "aid"]) == 0

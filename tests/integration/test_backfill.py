@@ -79,7 +79,9 @@ def test_backfill_retags_without_alerting_twice(
     after = {a["key"]: a for a in stack.articles()}
     seed = after["news/jeddah.txt"]
     assert seed["topic_labels"] == ["aid"]
-    assert seed["alert_state"] == "sent"  # kept: its subscribers were told already
+    # Its ceasefire subscribers were told already; aid was never sent: it alerts for aid only.
+    assert (seed["alert_state"], seed["alert_only_topics"]) == ("pending", ["aid"])
+    assert seed["alert_topics_before"] == ["ceasefire"]
     assert seed["alerted_at"] == before["news/jeddah.txt"]["alerted_at"]
     assert seed["uploaded_at"] == before["news/jeddah.txt"]["uploaded_at"]
     # Only its place alert went out: its new topic may alert (a repeat for place subscribers).
@@ -94,8 +96,18 @@ def test_backfill_retags_without_alerting_twice(
 
     load_handler("alert").lambda_handler(stack.alert_batch())
     assert stack.received("email-ceasefire") == []  # no second alert for the seed
-    [sms] = stack.received("sms-aid")  # the sport article's first and only alert
-    assert "final.txt" in sms["Subject"] or "cup final" in sms["Message"].lower()
+    # Each article's first alert for aid: the seed's (a topic it was never sent for) and the
+    # sport article's (only its place alert had gone out).
+    received = stack.received("sms-aid")
+    assert len(received) == 2
+    assert any("cup final" in sms["Message"].lower() for sms in received)
+    assert stack.articles() and all(
+        a["alert_state"] == "sent" for a in stack.articles() if a["key"] == "news/jeddah.txt"
+    )
+    # Another backfill with the same taxonomy sends nothing again.
+    assert main(["backfill", f"s3://{BUCKET}/", "--taxonomy", str(cli_env), "--json"]) == 0
+    load_handler("alert").lambda_handler(stack.alert_batch())
+    assert stack.received("sms-aid") == [] and stack.received("email-ceasefire") == []
 
 
 def test_dry_run_changes_nothing(

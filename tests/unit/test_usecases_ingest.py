@@ -236,6 +236,39 @@ def test_an_edited_copy_is_a_near_duplicate_that_alerts_only_for_new_topics(
     )
 
 
+WIRE_STORY = (
+    "Aid agencies warn of famine in {c}\n\n"
+    "Aid agencies warned on Tuesday that famine is spreading across {c} after a third failed "
+    "harvest, and appealed for emergency food aid for two million people. "
+    "The World Food Programme said its stocks in {c} would run out within weeks. "
+    "Relief convoys have been delayed on the roads into the worst-hit districts of {c}. "
+    "Officials in {c} said clinics were treating hundreds of malnourished children every day. "
+    "Donors have pledged less than a third of the money the United Nations asked for. "
+    "Families in {c} are selling livestock and seed to buy food, aid workers said. "
+    "The agencies called on donors to act before the lean season begins next month."
+)
+
+
+def test_the_same_wire_story_about_another_country_is_news_for_that_country() -> None:
+    source, table = FakeSource(), FakeTable()
+    texts = {
+        "wire/1.txt": WIRE_STORY.format(c="Somalia"),
+        "wire/2.txt": WIRE_STORY.format(c="Chad"),
+        "wire/3.txt": WIRE_STORY.format(c="Somalia") + " Updated at noon.",
+    }
+    for key, text in texts.items():
+        source.put(BUCKET, key, text.encode(), "v1")
+    somalia, chad, again = (ingest(source, table, key) for key in texts)
+    stored: dict[str, Any] = {o.key: table.get(o.pk, o.sk) for o in (somalia, chad, again)}
+    assert stored[chad.key]["country_codes"] == ["TD"]
+    # Chad's story is not Somalia's near-duplicate: it alerts (aid, and Chad's subscribers).
+    assert "near_duplicate" not in stored[chad.key].get("flags", [])
+    assert stored[chad.key]["alert_state"] == "pending"
+    # The Somalia story again is: nothing new for anyone.
+    assert again.near_duplicate_of == f"{somalia.pk}|{somalia.sk}"
+    assert stored[again.key]["alert_state"] == "none"
+
+
 def test_a_full_band_is_not_asked_to_take_a_copy_that_is_still_found(
     with_edited_copy: FakeSource,
 ) -> None:
@@ -315,6 +348,47 @@ def test_a_backfill_keeps_a_sent_alert_and_re_arms_one_never_sent(source: FakeSo
     )  # fmt: skip
     stored = table.get(first.pk, first.sk)
     assert stored is not None and stored["alert_state"] == "pending"
+
+
+def test_a_backfill_alerts_once_for_a_watched_topic_never_sent(source: FakeSource) -> None:
+    watching = Settings(watched_topics=("ceasefire", "negotiations"))
+    table = FakeTable()
+    first = ingest(source, table, "news/jeddah.txt", settings=watching)
+    item = table.items[(first.pk, first.sk)]
+    assert "negotiations" in item["topic_labels"]
+    # Sent for ceasefire only (negotiations joined the watched topics, or the taxonomy, later).
+    item.update(alert_state="sent", alert_topics=["ceasefire"], alert_message_id="m-1")
+
+    def backfill() -> dict[str, Any]:
+        reprocess_object(
+            BUCKET, "news/jeddah.txt", "v1",
+            source=source, store=table, analyzer=ANALYZER, settings=watching, clock=FakeClock(),
+        )  # fmt: skip
+        return table.items[(first.pk, first.sk)]
+
+    stored = backfill()
+    assert stored["alert_state"] == "pending"
+    assert stored["alert_only_topics"] == ["negotiations"]
+    assert stored["alert_topics_before"] == ["ceasefire"]
+    assert stored["alert_places_sent"]  # a repeat: place-only subscribers were told already
+    # The alert function sends it and marks it; no later backfill sends either topic again.
+    stored.update(alert_state="sent", alert_topics=["negotiations"], alert_message_id="m-2")
+    again = backfill()
+    assert (again["alert_state"], again["alert_message_id"]) == ("sent", "m-2")
+
+
+def test_a_backfill_remembers_a_place_alert_across_backfills(source: FakeSource) -> None:
+    table = FakeTable()
+    first = ingest(source, table, "news/jeddah.txt")
+    table.items[(first.pk, first.sk)].update(alert_state="sent", alert_message_id="m-1")
+    for _ in range(2):  # the second backfill sees the first one's record
+        reprocess_object(
+            BUCKET, "news/jeddah.txt", "v1",
+            source=source, store=table, analyzer=ANALYZER, settings=SETTINGS, clock=FakeClock(),
+        )  # fmt: skip
+        item = table.items[(first.pk, first.sk)]
+        assert item["alert_places_sent"]
+        item["alert_state"] = "none"  # the alert function found no new topic to send
 
 
 def test_a_backfill_of_an_object_never_stored_ingests_it(source: FakeSource) -> None:

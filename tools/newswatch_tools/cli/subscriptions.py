@@ -39,6 +39,11 @@ def register(subparsers: Any) -> None:
     what.add_argument("--digest", action="store_true", help="daily digests only")
     what.add_argument("--both", action="store_true", help="instant alerts and daily digests")
     sub.add_argument("--taxonomy", type=Path, help="the deployment's taxonomy, if not the default")
+    sub.add_argument(
+        "--replace",
+        action="store_true",
+        help="change what this address already receives (SNS keeps one subscription per address)",
+    )
     add_connection_args(sub)
     sub.set_defaults(func=run_subscribe)
 
@@ -91,24 +96,47 @@ def run_subscribe(args: argparse.Namespace) -> int:
     min_score = None if args.min_score is None else subs.min_score_level(args.min_score)
     from botocore.exceptions import ClientError
 
+    sns, topic_arn = conn.client("sns"), conn.output("AlertsTopicArn")
+    existing = [
+        row
+        for row in list_subscriptions(sns, topic_arn)
+        if (row["protocol"], row["endpoint"]) == (subscriber.protocol, subscriber.endpoint)
+    ]
     try:
-        response = conn.client("sns").subscribe(
-            TopicArn=conn.output("AlertsTopicArn"),
-            Protocol=subscriber.protocol,
-            Endpoint=subscriber.endpoint,
-            Attributes={
-                "FilterPolicy": json.dumps(policy),
-                "FilterPolicyScope": "MessageAttributes",
-            },
-            ReturnSubscriptionArn=True,
-        )
+        if existing and not args.replace:
+            # SNS keeps one subscription per address and topic: a second `subscribe` would
+            # silently replace what the first chose (moto) or be refused (AWS).
+            return _fail(_already_subscribed(existing[0]))
+        if existing and not existing[0]["id"].startswith("arn:"):
+            return _fail(
+                f"{subscriber.endpoint} has not confirmed its subscription yet: confirm it, "
+                "then change it with --replace"
+            )
+        if existing:
+            subscription_arn = existing[0]["id"]
+            sns.set_subscription_attributes(
+                SubscriptionArn=subscription_arn,
+                AttributeName="FilterPolicy",
+                AttributeValue=json.dumps(policy),
+            )
+        else:
+            subscription_arn = sns.subscribe(
+                TopicArn=topic_arn,
+                Protocol=subscriber.protocol,
+                Endpoint=subscriber.endpoint,
+                Attributes={
+                    "FilterPolicy": json.dumps(policy),
+                    "FilterPolicyScope": "MessageAttributes",
+                },
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
     except ClientError as error:
         # A quota (200 filter policies a topic by default), a refused endpoint...: SNS's words.
         return _fail(f"SNS refused the subscription: {error.response['Error'].get('Message')}")
     print(
         json.dumps(
             {
-                "id": response["SubscriptionArn"],
+                "id": subscription_arn,
                 "protocol": subscriber.protocol,
                 "endpoint": subscriber.endpoint,
                 "topics": topics,
@@ -118,19 +146,37 @@ def run_subscribe(args: argparse.Namespace) -> int:
             }
         )
     )
+    if existing:
+        print(f"Replaced what {subscriber.endpoint} receives (it was: {_receives(existing[0])}).")
     if min_score is not None and min_score != args.min_score:
         print(f"--min-score {args.min_score} is taken as {min_score:.2f} (filters use 0.05 steps).")
-    if conn.local:
+    if conn.local and not existing:
         print(
             "Local stack: nothing leaves this machine; `newswatch local inbox` shows what this "
             "subscriber receives."
         )
-    elif subscriber.protocol == "email":
+    elif subscriber.protocol == "email" and not existing:
         print(
             f"AWS has sent a confirmation link to {subscriber.endpoint}; nothing is delivered "
             "until it is clicked."
         )
     return 0
+
+
+def _receives(row: dict[str, Any]) -> str:
+    described = dict(_described(row))
+    return "; ".join(
+        f"{name} {described[name]}" for name in ("topics", "places", "min score", "receives")
+    )
+
+
+def _already_subscribed(row: dict[str, Any]) -> str:
+    return (
+        f"{row['endpoint']} is already subscribed ({_receives(row)}; id {short_id(row['id'])}). "
+        "SNS keeps one subscription per address: give everything it should receive in one "
+        "`newswatch subscribe` and add --replace to change it (or `newswatch unsubscribe` it "
+        "first)."
+    )
 
 
 def list_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:

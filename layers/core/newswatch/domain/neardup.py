@@ -211,6 +211,13 @@ class NearDuplicate:
     fingerprint: Fingerprint
     topics: tuple[str, ...] = ()
     uploaded_at: str = ""
+    # The countries it is about; None for a member registered before they were recorded.
+    places: tuple[str, ...] | None = None
+
+    def covers(self, places: Iterable[str]) -> bool:
+        """Whether it was about every one of ``places`` (unknown: assumed so). The same wire
+        story about another country is news for that country: not a near-duplicate."""
+        return self.places is None or set(places) <= set(self.places)
 
 
 def find_near_duplicates(

@@ -335,9 +335,16 @@ def member_attribute(ref: str) -> str:
     return f"{MEMBER_PREFIX}{ref}"
 
 
-def member_value(fp: Fingerprint, topics: Iterable[str], uploaded_at: str) -> dict[str, Any]:
+def member_value(
+    fp: Fingerprint, topics: Iterable[str], uploaded_at: str, places: Iterable[str] = ()
+) -> dict[str, Any]:
     """The value stored under :func:`member_attribute` in each of the article's band items."""
-    return {"fp": fp.encode(), "topics": list(topics), "uploaded_at": uploaded_at}
+    return {
+        "fp": fp.encode(),
+        "topics": list(topics),
+        "uploaded_at": uploaded_at,
+        "places": list(places),
+    }
 
 
 def new_band_item(band_key: str, member: str, value: Mapping[str, Any]) -> dict[str, Any]:
@@ -366,10 +373,12 @@ def members_from_band_items(items: Iterable[Mapping[str, Any]]) -> list[NearDupl
             except ValueError:
                 continue
             topics = value.get("topics") or []
+            places = value.get("places")
             found[ref] = NearDuplicate(
                 ref=ref,
                 fingerprint=fp,
                 topics=tuple(str(t) for t in topics),
                 uploaded_at=str(value.get("uploaded_at", "")),
+                places=None if places is None else tuple(str(p) for p in places),
             )
     return list(found.values())

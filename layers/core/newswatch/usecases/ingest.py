@@ -292,7 +292,13 @@ class IngestRun:
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
-            matches = near_matches(fp, band_items, settings, exclude=article_ref(*self.ref))
+            matches = near_matches(
+                fp,
+                band_items,
+                settings,
+                exclude=article_ref(*self.ref),
+                places=item.get("country_codes") or (),
+            )
             if matches:
                 mark_near_duplicate(item, matches, alert_policy(settings).labels)
             new_bands, old_bands = split_bands(fp, band_items, item)

@@ -31,12 +31,15 @@ def near_matches(
     band_items: Sequence[Mapping[str, Any]],
     settings: IngestSettings,
     exclude: str,
+    places: Sequence[str] = (),
 ) -> list[tuple[NearDuplicate, float]]:
     """Earlier articles listed in these band items that this text is a near-duplicate of, most
-    similar first."""
+    similar first. An earlier text about other countries is none: the same wire story about
+    famine in Chad after one about Somalia is news for Chad's subscribers (``places``: the new
+    article's countries)."""
     if not fp.band_keys:
         return []  # too short to compare; exact copies are still caught by content hash
-    members = members_from_band_items(band_items)
+    members = [m for m in members_from_band_items(band_items) if m.covers(places)]
     return find_near_duplicates(fp, members, settings.near_dup_threshold, exclude={exclude})
 
 
@@ -73,7 +76,12 @@ def mark_near_duplicate(
 def membership(fp: Fingerprint, item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """The attribute name and value that list ``item`` in its band items."""
     ref = article_ref(str(item["pk"]), str(item["sk"]))
-    value = member_value(fp, item.get("topic_labels") or (), str(item.get("uploaded_at", "")))
+    value = member_value(
+        fp,
+        item.get("topic_labels") or (),
+        str(item.get("uploaded_at", "")),
+        item.get("country_codes") or (),
+    )
     return member_attribute(ref), value
 
 

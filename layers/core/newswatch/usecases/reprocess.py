@@ -55,8 +55,9 @@ def reprocess_object(
 
     An object never stored goes through :func:`~newswatch.usecases.ingest.ingest_object`. A stored
     one keeps its upload time and, if its alert was already sent (or held back by the cap), its
-    alert state: a backfill never alerts twice. An article that never alerted goes back to
-    ``pending``, so the alert function decides again with the new topics. Duplicates stay
+    alert state: a backfill never alerts a topic twice, and alerts once for a watched topic the
+    new analysis found that was never sent (:func:`rearm_for_new_topics`). An article that never
+    alerted goes back to ``pending``, so the alert function decides again with the new topics. Duplicates stay
     duplicates of their original; a retracted article stays retracted.
     """
     clock = clock or Clock()
@@ -100,12 +101,15 @@ def reprocess_object(
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
         keep_near_duplicate(item, stored, alert_policy(settings).labels)
-    if stored.get("alert_state") == "sent" and not stored.get("alert_topics"):
-        # Only a place alert went out: its new topics may alert, as a repeat for place-only
-        # subscribers (domain/place_alerts.py), who were told already.
+    if stored.get("alert_places_sent") or (
+        stored.get("alert_state") == "sent" and not stored.get("alert_topics")
+    ):
+        # A place alert went out (now or at an earlier backfill): its new topics may alert, as a
+        # repeat for place-only subscribers (domain/place_alerts.py), who were told already.
         item["alert_places_sent"] = True
-    elif stored.get("alert_state") in ALERT_DECIDED:
+    if stored.get("alert_state") in ALERT_DECIDED and stored.get("alert_topics"):
         item.update({k: v for k, v in stored.items() if k.startswith("alert")})
+        rearm_for_new_topics(item, stored, alert_policy(settings).labels)
     item["reprocessed_at"] = iso_utc(clock.now())
     store.replace_article(item, topic_items(item, topics), entry_keys(stored))
     return run.outcome(
@@ -115,6 +119,26 @@ def reprocess_object(
         topics=tuple(t.label for t in topics),
         stored_status=str(stored.get("status")),
     )
+
+
+def rearm_for_new_topics(
+    item: dict[str, Any], stored: Mapping[str, Any], watched: Sequence[str]
+) -> None:
+    """An article alerted for some topics that the new analysis finds watched topics it was
+    never alerted for alerts again for those only (``alert_only_topics``, sent as a repeat so
+    place-only subscribers are not told twice). ``alert_topics_before`` keeps every topic
+    already sent, so no later backfill sends one again."""
+    if stored.get("alert_state") != "sent":
+        return  # held back by the cap, or being sent: decided already
+    told = sorted({*(stored.get("alert_topics") or ()), *(stored.get("alert_topics_before") or ())})
+    new = new_watched_topics(told, item.get("topic_labels") or (), watched)
+    if new:
+        item.update(
+            alert_state="pending",
+            alert_only_topics=list(new),
+            alert_topics_before=told,
+            alert_places_sent=True,
+        )
 
 
 def keep_near_duplicate(
