@@ -324,3 +324,26 @@ def test_an_article_deleted_from_the_bucket_is_retracted(local_stack: LocalStack
     by_topic = run_cli("articles", "--topic", "ceasefire", "--json", timeout=60, env=env)
     assert by_topic.returncode == 0, by_topic.stderr
     assert key not in by_topic.stdout
+
+
+def test_local_digest_sends_what_the_schedule_would_once(
+    local_stack: LocalStackProcess, seeded: dict[str, str]
+) -> None:
+    # The local stack has no scheduler: `newswatch local digest` runs the DigestFunction once.
+    env = {"NEWSWATCH_LOCAL_STATE": str(local_stack.state_path)}
+    first = run_cli("local", "digest", "--json", timeout=120, env=env)
+    assert first.returncode == 0, first.stderr
+    sent = json.loads(first.stdout)["digests"]
+    assert any(d.get("topic") == "ceasefire" for d in sent), sent
+
+    def digest_delivered() -> list[dict[str, Any]]:
+        inbox = run_cli("local", "inbox", "--json", timeout=60, env=env)
+        return [
+            d
+            for d in json.loads(inbox.stdout or "[]")
+            if d.get("kind") == "digest" and d["endpoint"].endswith("subscriber-email-ceasefire")
+        ]
+
+    assert wait_for(digest_delivered, timeout=60)
+    again = run_cli("local", "digest", "--json", timeout=120, env=env)
+    assert again.returncode == 0 and json.loads(again.stdout)["digests"] == []

@@ -33,7 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`newswatch articles --json | head`): stop quietly, as cat does.
+        # Python would report the failed flush of stdout at exit: point it at /dev/null.
+        import contextlib
+        import os
+
+        # (stdout may be no file descriptor: a captured stream)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
     return code
 
 

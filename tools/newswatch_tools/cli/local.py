@@ -95,6 +95,16 @@ def register(subparsers: Any) -> None:
     inbox.add_argument("--endpoint", help="only deliveries to this endpoint (address, number, ARN)")
     inbox.set_defaults(func=run_inbox)
 
+    digest = commands.add_parser(
+        "digest",
+        help="send the daily digests now, as the DigestFunction's schedule would",
+        description="Run the DigestFunction once against the running local stack (the stack has "
+        "no scheduler): every topic's digest of what arrived since its last one goes to its "
+        "digest subscribers; `newswatch local inbox` shows what each received.",
+    )
+    digest.add_argument("--json", action="store_true", help="print the function's answer")
+    digest.set_defaults(func=run_digest)
+
     down = commands.add_parser("down", help="stop the stack started by `newswatch local up`")
     down.set_defaults(func=run_down)
 
@@ -397,6 +407,29 @@ def _readable(body: str) -> str:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     except ValueError:
         return body
+
+
+def run_digest(args: argparse.Namespace) -> int:
+    from newswatch_tools.local.stack import run_digest_once
+    from newswatch_tools.local.state import default_state_path
+
+    state = _running_state()
+    if state is None:
+        console(stderr=True).print("No local stack is running: start it with `newswatch local up`.")
+        return EXIT_FAILED
+    state_path = default_state_path()
+    answer = run_digest_once(state, state_path.with_name(state_path.stem + ".log"))
+    if args.json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    sent = answer.get("digests") or [] if isinstance(answer, dict) else []
+    if not sent:
+        console().print("No digest was due: nothing new since each topic's last digest.")
+        return EXIT_OK
+    console().print(
+        f"Sent {len(sent)} digest(s); `newswatch local inbox` shows what each subscriber received."
+    )
+    return EXIT_OK
 
 
 def run_inbox(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ live in resources.py, pollers.py, runtime.py, subscribers.py and state.py.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import logging
@@ -75,6 +76,52 @@ def check_port_free(host: str, port: int) -> None:
             raise PortUnavailableError(
                 f"cannot listen on {host}:{port} ({error.strerror}); choose --port"
             ) from None
+
+
+def function_environment(function: LocalFunction, endpoint_url: str) -> dict[str, str]:
+    """The environment variables a function runs with on the local stack at ``endpoint_url``."""
+    env = {
+        "POWERTOOLS_METRICS_NAMESPACE": "newswatch",
+        "POWERTOOLS_SERVICE_NAME": function.name,
+        **function.environment,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+    }
+    return env | DUMMY_CREDENTIALS
+
+
+def scheduled_event(function: LocalFunction) -> dict[str, Any]:
+    """The event a function's EventBridge schedule sends (the digest's daily run)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.name}-schedule"],
+        "detail": {},
+    }
+
+
+def run_digest_once(state: LocalState, log_path: Path | None = None) -> Any:
+    """Run the DigestFunction once against a running stack (``newswatch local digest``), in a
+    child process of its own with the environment the stack gives it."""
+    spec = load_spec(parameters=state.parameters, endpoint_url=state.endpoint_url)
+    if spec.digest is None:
+        raise RuntimeError("template.yaml has no DigestFunction")
+    environment = ProcessEnvironment(
+        spec.digest, function_environment(spec.digest, state.endpoint_url), log_path
+    )
+    try:
+        return environment.invoke(scheduled_event(spec.digest))
+    finally:
+        environment.close()
 
 
 class LocalStack:
@@ -158,8 +205,11 @@ class LocalStack:
         self.port = self._server.get_host_and_port()[1]
         try:
             self.spec = load_spec(self.root, self.parameters, endpoint_url=self.endpoint_url)
-            self.state = create_resources(
-                self.client, self.spec, self.subscribers, self.endpoint_url, self.state_path
+            self.state = dataclasses.replace(
+                create_resources(
+                    self.client, self.spec, self.subscribers, self.endpoint_url, self.state_path
+                ),
+                parameters=dict(self.parameters),
             )
             self._start_pollers(self.spec, self.state)
         except BaseException:
@@ -245,18 +295,7 @@ class LocalStack:
     # -- functions and pollers -----------------------------------------------------------------
 
     def function_environment(self, function: LocalFunction) -> dict[str, str]:
-        env = {
-            "POWERTOOLS_METRICS_NAMESPACE": "newswatch",
-            "POWERTOOLS_SERVICE_NAME": function.name,
-            **function.environment,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        }
-        return env | DUMMY_CREDENTIALS
+        return function_environment(function, self.endpoint_url)
 
     def _environments(self, function: LocalFunction, count: int) -> list[Environment]:
         """``count`` execution environments of ``function``, started (cold) now."""
@@ -364,19 +403,7 @@ class LocalStack:
             raise RuntimeError("template.yaml has no DigestFunction")
         if self._digest is None:
             self._digest = self._environments(function, 1)[0]
-        now = dt.datetime.now(dt.UTC)
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": ACCOUNT_ID,
-            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.name}-schedule"],
-            "detail": {},
-        }
-        return self._digest.invoke(event)
+        return self._digest.invoke(scheduled_event(function))
 
     # -- observation -------------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ class LocalState:
     stack_name: str = "newswatch-local"
     # The stack's process group: its function environments (child processes) are in it.
     pgid: int = 0
+    # The template parameters it was started with (`newswatch local up --param`).
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def client_kwargs(self) -> dict[str, str]:
         """Arguments for ``boto3.client(service, **state.client_kwargs())``."""

@@ -57,8 +57,8 @@ def reprocess_object(
     one keeps its upload time and, if its alert was already sent (or held back by the cap), its
     alert state: a backfill never alerts a topic twice, and alerts once for a watched topic the
     new analysis found that was never sent (:func:`rearm_for_new_topics`). An article that never
-    alerted goes back to ``pending``, so the alert function decides again with the new topics. Duplicates stay
-    duplicates of their original; a retracted article stays retracted.
+    alerted goes back to ``pending``, so the alert function decides again with the new topics.
+    Duplicates stay duplicates of their original; a retracted article stays retracted.
     """
     clock = clock or Clock()
     version = version_id
