@@ -94,3 +94,10 @@ def test_a_filter_sns_would_refuse_as_too_complex_is_refused_with_a_reason() -> 
     # What fits: 15 x 5 x 2, and the places alone (every topic).
     assert filter_policy(topics, None, ("alert", "digest"), places=places[:5])
     assert filter_policy([], None, ("alert", "digest"), places=places)["places"] == places
+
+
+def test_topics_are_matched_whatever_their_case() -> None:
+    known = ["aid", "ceasefire", "military_aid"]
+    assert validate_topics(["AID", " Ceasefire", "aid"], known) == ["aid", "ceasefire"]
+    with pytest.raises(SubscriptionError, match="unknown topic"):
+        validate_topics(["Aids"], known)

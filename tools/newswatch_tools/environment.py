@@ -30,8 +30,9 @@ def project_root() -> Path | None:
     return _path(PROJECT_ROOT)
 
 
-def local_state_path() -> Path:
-    return _path(LOCAL_STATE) or Path(DEFAULT_LOCAL_STATE)
+def local_state_path() -> Path | None:
+    """The local stack's state file named by NEWSWATCH_LOCAL_STATE, if set."""
+    return _path(LOCAL_STATE)
 
 
 def shared_data() -> Path | None:

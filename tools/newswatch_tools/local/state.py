@@ -21,8 +21,19 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 
 
 def default_state_path() -> Path:
-    """Where `newswatch local up` writes the running stack's endpoint and resource names."""
-    return environment.local_state_path()
+    """Where `newswatch local up` writes the running stack's endpoint and resource names:
+    NEWSWATCH_LOCAL_STATE, else ``.newswatch-local.json`` in the checkout (the folder of
+    template.yaml), so every command finds the stack from any folder, not only the one it was
+    started in."""
+    from newswatch_tools.local.spec import ProjectNotFoundError, find_project_root
+
+    explicit = environment.local_state_path()
+    if explicit is not None:
+        return explicit
+    try:
+        return find_project_root() / environment.DEFAULT_LOCAL_STATE
+    except ProjectNotFoundError:
+        return Path(environment.DEFAULT_LOCAL_STATE)
 
 
 def inbox_dir_for(state_path: Path) -> Path:

@@ -76,7 +76,9 @@ def sms_subscriber(number: str) -> Subscriber:
 
 
 def validate_topics(topics: Iterable[str], known: Sequence[str]) -> list[str]:
-    chosen = sorted({t.strip() for t in topics if t.strip()})
+    # Labels are lower case; "Aid" or "AID" typed by a subscriber means the topic aid.
+    by_case = {label.lower(): label for label in known}
+    chosen = sorted({by_case.get(t.strip().lower(), t.strip()) for t in topics if t.strip()})
     if not chosen:
         raise SubscriptionError(f"name at least one topic; known topics: {', '.join(known)}")
     unknown = [t for t in chosen if t not in known]
