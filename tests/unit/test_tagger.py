@@ -586,3 +586,19 @@ def test_bargaining_over_a_company_or_a_job_is_no_negotiation(
     assert "negotiations" in labels(
         tagger.tag(["Envoys opened negotiations on a prisoner exchange and a truce."])
     )
+
+
+def test_a_criminal_trial_is_crime_news_and_a_clinical_trial_is_not(
+    tagger: PatternTagger,
+) -> None:
+    trial = [
+        "The singer went on trial on Monday on child molestation charges.",
+        "The court is selecting 12 jurors for the trial, which is expected to last five months.",
+        "He denies the abuse charges, his lawyers said.",
+    ]
+    assert "security" in labels(tagger.tag(trial, title="Singer's abuse trial opens"))
+    clinical = [
+        "The vaccine entered a clinical trial on Monday with 12,000 volunteers.",
+        "The trial is expected to last five months, the company said.",
+    ]
+    assert "security" not in labels(tagger.tag(clinical, title="Vaccine trial begins"))
