@@ -177,7 +177,7 @@ def test_articles_lists_every_stored_article_whatever_its_status(
     assert rows["sport/harbour-cup-final.md"]["topics"] == []
     assert "language_not_tagged" in rows["fr/geneve.txt"]["flags"]
     assert rows["news/broken.pdf"]["error_code"]
-    assert rows["news/copy-of-jeddah.txt"]["duplicate_of"]
+    assert rows["news/copy-of-jeddah.txt"]["duplicate_of"] == rows["news/jeddah.txt"]["s3_uri"]
     # Newest first, each with a headline derived from its text where it has no title.
     assert list(rows) == list(reversed(list(ingested)))
     assert rows["fr/geneve.txt"]["headline"].startswith("Les négociations entre")

@@ -212,8 +212,11 @@ def _article_row(item: dict[str, Any]) -> dict[str, Any]:
         "flags": list(item.get("flags") or ()),
         "language": item.get("language"),
         "error_code": item.get("error_code"),
-        "duplicate_of": item.get("duplicate_of"),
+        # the s3:// URI `show` takes, as s3_uri is (the stored pointer is a table key)
+        "duplicate_of": _ref_text(item["duplicate_of"]) if item.get("duplicate_of") else None,
     }
+    if item.get("retracted_at"):
+        row["retracted_at"] = item["retracted_at"]
     if item.get("topics"):  # a full item (topic listing): the scores too
         row["scores"] = {t["label"]: t.get("score") for t in item["topics"]}
     return row
@@ -348,7 +351,7 @@ def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
         error = ": ".join(str(p) for p in (article.get("error_code"), article.get("error")) if p)
         lines.append(f"[red]{escape(error)}[/red]")
     if article.get("duplicate_of"):
-        lines.append(escape(f"duplicate of {_ref_text(article['duplicate_of'])}"))
+        lines.append(escape(f"duplicate of {_ref_text(article['duplicate_of'], version=True)}"))
     if article.get("near_duplicate_of"):
         similarity = article.get("near_duplicate_similarity")
         lines.append(
@@ -377,7 +380,12 @@ def _article_text(article: dict[str, Any], bucket: str, key: str) -> str:
     return "\n".join(lines)
 
 
-def _ref_text(ref: str) -> str:
-    """``article#bucket/key|v#version`` (how items point at each other) as s3://bucket/key."""
-    pk = ref.split("|", 1)[0]
-    return "s3://" + pk.removeprefix("article#") if pk.startswith("article#") else ref
+def _ref_text(ref: str, version: bool = False) -> str:
+    """``article#bucket/key|v#version`` (how items point at each other) as s3://bucket/key,
+    with ``version``: and the version it names (a re-upload's original is the same key)."""
+    pk, _, sk = ref.partition("|")
+    if not pk.startswith("article#"):
+        return ref
+    text = "s3://" + pk.removeprefix("article#")
+    named = sk.removeprefix("v#")
+    return f"{text} version {named}" if version and named and named != "null" else text
