@@ -271,3 +271,19 @@ def test_a_period_longer_than_the_message_is_counted_whole(
     assert message.subject.startswith(f"[newswatch digest: aid] {total} articles")
     assert "Title of best.txt" in message.sms  # the top score, though not among those shown
     assert message.email.count("\n- ") == EMAIL_MAX_ARTICLES
+
+
+def test_each_listed_article_has_a_link_a_reader_can_open(digest_setup: dict[str, Any]) -> None:
+    # An email reader cannot open s3:// URIs: the digest links each article as alerts do.
+    from newswatch.adapters.links import PresignedLinker
+
+    s3 = boto3.client("s3", region_name=REGION)
+    linker = PresignedLinker(s3, 3600, now=lambda: NOW)
+    publisher = RecordingPublisher(digest_setup["sns"], digest_setup["topic_arn"])
+    _run(digest_setup, NOW, linker=linker, publisher=publisher)
+    email = next(m.email for m in publisher.sent if m.top_topic == "aid")
+    reads = [line.strip() for line in email.splitlines() if line.strip().startswith("Read: ")]
+    assert len(reads) == 2
+    assert all(r.startswith("Read: https://articles-bucket.s3.amazonaws.com/") for r in reads)
+    assert any("/new.txt?" in r for r in reads) and any("/mid.txt?" in r for r in reads)
+    assert "s3://articles-bucket/new.txt" in email  # where it is stored, as before

@@ -325,6 +325,7 @@ class DigestFunction:
     archive: Archive
     marks: DynamoDigestMarks
     publisher: SnsAlertPublisher
+    linker: ArticleLinker | None = None
 
     def send(
         self, remaining_ms: int | None = None, now: datetime | None = None
@@ -346,6 +347,7 @@ class DigestFunction:
             lease=lease_for(remaining_ms),
             # Every country: a digest goes out for each one with articles since its last digest.
             places=load_gazetteer().countries,
+            linker=self.linker,
         )
 
 
@@ -426,8 +428,11 @@ def alert_function() -> AlertFunction:
 
 @functools.cache
 def digest_function() -> DigestFunction:
+    from botocore.config import Config
+
     from newswatch.adapters.archive import Archive
     from newswatch.adapters.digest_marks import DynamoDigestMarks
+    from newswatch.adapters.links import article_linker
     from newswatch.adapters.sns import SnsAlertPublisher
 
     config = settings()
@@ -437,6 +442,10 @@ def digest_function() -> DigestFunction:
         archive=Archive(dynamodb, config.table_name),
         marks=DynamoDigestMarks(dynamodb, config.table_name),
         publisher=SnsAlertPublisher(_client("sns"), config.topic_arn),
+        # Each listed article gets the alert's kind of link (signed locally: no request).
+        linker=article_linker(
+            config, lambda: _client("s3", config=Config(signature_version="s3v4"))
+        ),
     )
 
 

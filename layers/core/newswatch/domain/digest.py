@@ -45,6 +45,7 @@ def render_digest(
     total: int | None = None,
     top: Mapping[str, Any] | None = None,
     place: tuple[str, str] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> AlertMessage:
     """The digest of ``entries`` (index entries, newest first) for one topic, one topic in one
     country (``place`` = (ISO code, name)), or one country's articles of every topic (``topic``
@@ -53,7 +54,10 @@ def render_digest(
     ``held_back`` holds the ``s3_uri`` of articles whose instant alert the hourly cap suppressed.
     ``total`` and ``top``: the period's article count and highest-scoring entry when ``entries``
     holds only the first EMAIL_MAX_ARTICLES of them (the default: ``entries`` is all of them).
+    ``links``: a link a reader can open for each shown article, by its ``article_pk|article_sk``
+    (the alert function's kind: a presigned HTTPS URL of that version, or the public site's).
     """
+    links = links or {}
     if not entries:
         raise ValueError("a digest needs at least one article")
     if topic is None and place is None:
@@ -87,6 +91,9 @@ def render_digest(
         summary = one_line(entry.get("summary"))
         if summary:
             lines.append(f"  {summary}")
+        link = links.get(f"{entry.get('article_pk')}|{entry.get('article_sk')}")
+        if link:
+            lines.append(f"  Read: {link}")
         lines.append(f"  {uri}  uploaded {sanitize(entry.get('uploaded_at'))}")
     if count > EMAIL_MAX_ARTICLES:
         lines.append(f"... and {count - EMAIL_MAX_ARTICLES} more: newswatch articles {listing}")

@@ -81,6 +81,16 @@ def article_sk(version_id: str | None) -> str:
     return f"v#{version_id or 'null'}"
 
 
+def object_of(pk: str, sk: str) -> tuple[str, str, str | None] | None:
+    """(bucket, key, version id) an article's keys name (the inverse of :func:`article_pk` and
+    :func:`article_sk`); None for keys that are no article's."""
+    body, version = pk.removeprefix("article#"), sk.removeprefix("v#")
+    bucket, _, key = body.partition("/")
+    if body == pk or version == sk or not (bucket and key):
+        return None
+    return bucket, key, None if version == "null" else version
+
+
 ENTRIES_PREFIX = "entries#"
 
 

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newswatch.domain.digest import EMAIL_MAX_ARTICLES, render_digest
-from newswatch.domain.records import article_keys, place_index_key
+from newswatch.domain.records import article_keys, object_of, place_index_key
 from newswatch.domain.timeutil import iso_utc
-from newswatch.ports import AlertPublisher, ArchiveReader, DigestMarks, TimeRange
+from newswatch.ports import AlertPublisher, ArchiveReader, ArticleLinker, DigestMarks, TimeRange
 
 # How long a claim holds when the caller gives no lease (the function's timeout is 120 s).
 DEFAULT_LEASE = timedelta(seconds=150)
@@ -104,6 +104,7 @@ def send_digests(
     held_lookup: bool = True,
     lease: timedelta = DEFAULT_LEASE,
     places: Mapping[str, str] | None = None,
+    linker: ArticleLinker | None = None,
 ) -> list[DigestResult]:
     """Publish one digest per topic that has articles since its last digest, and the same
     articles by country (``topic_place_digest``, one per country they are about).
@@ -112,8 +113,10 @@ def send_digests(
     country with articles since that country's last digest, whatever their topics
     (``place_digest``). Subscribers' filter policies choose among them (domain/subscriptions.py).
     ``held_lookup``: whether articles may carry ``alert_held_topics`` (the hourly cap is on);
-    without it no article is read. Raises :class:`DigestPublishError` after trying every topic
-    and place if any publish failed (those periods stay unmarked, so the next run sends them).
+    without it no article is read. ``linker``: each shown article gets a link a reader can open
+    (signing is local: no request per article). Raises :class:`DigestPublishError` after trying
+    every topic and place if any publish failed (those periods stay unmarked, so the next run
+    sends them).
     """
     until = iso_utc(now)
     epoch = int(now.timestamp())
@@ -143,6 +146,7 @@ def send_digests(
                 window=(since, until),
                 held_lookup=held_lookup,
                 names=names,
+                linker=linker,
             )
         except Exception as error:
             marks.release(key, token)
@@ -168,12 +172,21 @@ def _publish(
     window: tuple[str, str],
     held_lookup: bool,
     names: Mapping[str, str],
+    linker: ArticleLinker | None = None,
 ) -> list[tuple[int, str, str | None]]:
     """Publish a period's digest (and, for a topic, its digest per country): (articles, message
     id, country) each. A failure part way leaves the period to be sent again, whole."""
     held = _held(archive, topic, period.shown) if held_lookup and topic else frozenset()
+    links = _links(linker, period.shown) if linker is not None else {}
     message = render_digest(
-        topic, period.shown, window, held, total=period.count, top=period.top, place=place
+        topic,
+        period.shown,
+        window,
+        held,
+        total=period.count,
+        top=period.top,
+        place=place,
+        links=links,
     )
     sent = [(period.count, publisher.publish(message), place[0] if place else None)]
     if topic is None:
@@ -187,9 +200,21 @@ def _publish(
             total=country.count,
             top=country.top,
             place=(code, names.get(code, code)),
+            links=links,
         )
         sent.append((country.count, publisher.publish(message), code))
     return sent
+
+
+def _links(linker: ArticleLinker, shown: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """A link to each shown article's version, by ``article_pk|article_sk``."""
+    links: dict[str, str] = {}
+    for entry in shown:
+        pk, sk = str(entry.get("article_pk", "")), str(entry.get("article_sk", ""))
+        named = object_of(pk, sk)
+        if named is not None:
+            links[f"{pk}|{sk}"] = linker.link(*named).url
+    return links
 
 
 def _held(archive: ArchiveReader, topic: str, shown: Sequence[dict[str, Any]]) -> frozenset[str]:
