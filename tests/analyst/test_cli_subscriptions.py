@@ -297,6 +297,8 @@ def test_a_second_subscribe_for_one_address_is_refused_unless_it_replaces(
     created = _json_lines(capsys.readouterr().out)[0]
     second = ["subscribe", "--email", "desk@example.org", "--topics", "aid", "--both"]
     assert main(second) == 2
+    capsys.readouterr()
+    assert main(["subscribe", "--email", "DESK@Example.org", "--topics", "aid"]) == 2
     error = " ".join(capsys.readouterr().err.split())
     assert "desk@example.org is already subscribed" in error
     assert "topics displacement" in error and "--replace" in error

@@ -347,3 +347,27 @@ def test_local_digest_sends_what_the_schedule_would_once(
     assert wait_for(digest_delivered, timeout=60)
     again = run_cli("local", "digest", "--json", timeout=120, env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["digests"] == []
+
+
+def test_deleting_one_of_a_keys_versions_retracts_that_version_only(
+    local_stack: LocalStackProcess,
+) -> None:
+    s3, bucket = local_stack.client("s3"), local_stack.state["bucket"]
+    key = f"e2e/{uuid.uuid4().hex[:8]}/two-versions.txt"
+    first = s3.put_object(Bucket=bucket, Key=key, Body=unique_article("ceasefire"))["VersionId"]
+    s3.put_object(Bucket=bucket, Key=key, Body=unique_article("ceasefire"))
+
+    def both_stored() -> list[dict[str, Any]] | None:
+        items = local_stack.article_items(key)
+        return items if len(items) == 2 else None
+
+    wait_for(both_stored)
+    s3.delete_object(Bucket=bucket, Key=key, VersionId=first)
+
+    def statuses() -> dict[str, str] | None:
+        found = {i["version_id"]: i["status"] for i in local_stack.article_items(key)}
+        return found if "retracted" in found.values() else None
+
+    found = wait_for(statuses)
+    assert found[first] == "retracted"
+    assert sorted(found.values()) == ["processed", "retracted"]

@@ -5,6 +5,7 @@ never alerting twice. The same rules are tested through moto in tests/integratio
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -399,3 +400,50 @@ def test_a_backfill_of_an_object_never_stored_ingests_it(source: FakeSource) -> 
     )  # fmt: skip
     assert outcome.status == "processed"
     assert len(table.articles()) == 1
+
+
+def test_a_near_duplicate_backfilled_does_not_resend_what_its_earlier_copies_sent() -> None:
+    from newswatch.usecases.reprocess import rearm_for_new_topics
+
+    # An edited copy (sent nothing: its earlier copy had aid and displacement) gains casualties.
+    stored = {
+        "alert_state": "sent",
+        "alert_topics": ["casualties"],  # sent by the first backfill
+        "alert_topics_before": [],
+        "near_duplicate_topics": ["aid", "displacement"],
+    }
+    item = {**stored, "topic_labels": ["aid", "casualties", "displacement"]}
+    rearm_for_new_topics(item, stored, ["aid", "casualties", "displacement"])
+    assert item["alert_state"] == "sent"  # a second backfill: nothing new for anyone
+
+
+def test_an_update_alerts_for_a_topic_its_earlier_copy_had_only_below_its_alert_threshold(
+    with_edited_copy: FakeSource, tmp_path: Path
+) -> None:
+    # The first copy is tagged negotiations, but no subscriber was told: that day negotiations
+    # alerted only from 0.999 (a stand-in for a score under its alert threshold). Tagged or not,
+    # what a later copy is compared with is what the earlier one's alert told.
+    from importlib.resources import files
+
+    import yaml
+
+    taxonomy = yaml.safe_load(files("newswatch").joinpath("taxonomy.yaml").read_text("utf-8"))
+    for topic in taxonomy["topics"]:
+        if topic["label"] == "negotiations":
+            topic["alert_threshold"] = 0.999
+    strict = tmp_path / "taxonomy.yaml"
+    strict.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    watched = ("ceasefire", "negotiations")
+    source, table = with_edited_copy, FakeTable()
+    first = ingest(
+        source, table, "news/jeddah.txt",
+        settings=Settings(watched_topics=watched, taxonomy_path=strict),
+    )  # fmt: skip
+    assert "negotiations" in table.items[(first.pk, first.sk)]["topic_labels"]
+    second = ingest(
+        source, table, "news/jeddah-edited.txt", settings=Settings(watched_topics=watched)
+    )
+    stored = table.get(second.pk, second.sk)
+    assert stored is not None and second.near_duplicate_of == f"{first.pk}|{first.sk}"
+    assert stored["alert_only_topics"] == ["negotiations"]
+    assert stored["alert_state"] == "pending"

@@ -100,7 +100,9 @@ def run_subscribe(args: argparse.Namespace) -> int:
     existing = [
         row
         for row in list_subscriptions(sns, topic_arn)
-        if (row["protocol"], row["endpoint"]) == (subscriber.protocol, subscriber.endpoint)
+        # Mail systems treat addresses case-blind: DESK@example.org is desk@example.org.
+        if (row["protocol"], row["endpoint"].lower())
+        == (subscriber.protocol, subscriber.endpoint.lower())
     ]
     try:
         if existing and not args.replace:

@@ -7,7 +7,9 @@ Each is patched in this process only (the local stack runs moto's server in-proc
 - S3 event records lack ``versionId`` and ``sequencer``; the ingest handler keys its items by
   object version, so the records get them, as S3 sends them for a versioned bucket. And a delete
   in a versioned bucket (``aws s3 rm``: a delete marker) notifies nothing, where S3 sends
-  ``ObjectRemoved:DeleteMarkerCreated``, which retracts the key's articles: it is sent.
+  ``ObjectRemoved:DeleteMarkerCreated``, which retracts the key's articles, and deleting one of a
+  key's several versions notifies nothing either (moto sends ``ObjectRemoved:Delete`` only for
+  the last): both are sent, as S3 sends them.
 - ``TransactWriteItems`` deep-copies every table it touches (once per action) to roll back a
   cancelled transaction, then swaps the copy in. That costs time linear in the table size per
   transaction (quadratic over a load test) and, worse, replaces the table's stream shard, so a
@@ -84,18 +86,19 @@ def _patch_delete_marker_notifications() -> None:
         bypass: bool = False,
     ) -> tuple[bool, dict[str, Any]]:
         deleted, meta = original(self, bucket_name, key_name, version_id, bypass)
+        bucket = self.get_bucket(bucket_name)
+        event = None
         if deleted and meta.get("delete-marker") == "true" and version_id is None:
-            bucket = self.get_bucket(bucket_name)
-            # What S3's record describes: the key and the marker's version, no bytes.
-            marker = SimpleNamespace(
+            event = "s3:ObjectRemoved:DeleteMarkerCreated"
+        elif deleted and version_id is not None and key_name in bucket.keys:
+            # One version of several deleted for good: moto notifies only when the last goes.
+            event = "s3:ObjectRemoved:Delete"
+        if event is not None:
+            # What S3's record describes: the key and the version (or marker), no bytes.
+            gone = SimpleNamespace(
                 name=key_name, etag="", size=0, version_id=meta.get("version-id")
             )
-            notifications.send_event(
-                self.account_id,
-                "s3:ObjectRemoved:DeleteMarkerCreated",  # type: ignore[arg-type]
-                bucket,
-                marker,
-            )
+            notifications.send_event(self.account_id, event, bucket, gone)  # type: ignore[arg-type]
         return deleted, meta
 
     S3Backend.delete_object = delete_object  # type: ignore[method-assign]

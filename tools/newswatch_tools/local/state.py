@@ -30,10 +30,14 @@ def default_state_path() -> Path:
     explicit = environment.local_state_path()
     if explicit is not None:
         return explicit
-    try:
-        return find_project_root() / environment.DEFAULT_LOCAL_STATE
-    except ProjectNotFoundError:
-        return Path(environment.DEFAULT_LOCAL_STATE)
+    # This checkout's stack first: a command of another checkout's venv, run from inside this
+    # one, must not find (or stop) this one's stack. Then the folder's (an installed package).
+    for start in (Path(__file__).resolve(), None):
+        try:
+            return find_project_root(start) / environment.DEFAULT_LOCAL_STATE
+        except ProjectNotFoundError:
+            continue
+    return Path(environment.DEFAULT_LOCAL_STATE)
 
 
 def inbox_dir_for(state_path: Path) -> Path:

@@ -70,6 +70,7 @@ from newswatch.usecases.near_duplicates import (
     near_matches,
     register,
     split_bands,
+    told_topics,
 )
 
 __all__ = [
@@ -194,18 +195,22 @@ class IngestRun:
         return IngestOutcome(status, self.bucket, self.key, self.version, self.pk, self.sk, **kw)
 
     def existing(
-        self, item: Mapping[str, Any] | None = None, fp: Fingerprint | None = None
+        self,
+        item: Mapping[str, Any] | None = None,
+        fp: Fingerprint | None = None,
+        settings: IngestSettings | None = None,
     ) -> IngestOutcome | None:
         """An earlier delivery's result for this version, if there is one (``item``: already
-        read; else one GetItem). ``fp``: this delivery's fingerprint of the article's text."""
+        read; else one GetItem). ``fp``: this delivery's fingerprint of the article's text, to
+        complete its band registration (with ``settings``, which say what its alert told)."""
         item = item or self.store.get(self.pk, self.sk)
         if item is None:
             return None
         if self.near_index is not None and item.get("status") == PROCESSED:
             # The earlier delivery may have died between its write and its entries (idempotent).
             self.store.put_entries(topic_items(item, article_topics(item)))
-            if fp is not None and fp.band_keys:
-                register(self.near_index, fp, item)
+            if fp is not None and fp.band_keys and settings is not None:
+                register(self.near_index, fp, item, told_topics(item, settings))
         return self.outcome(ALREADY_STORED, stored_status=str(item.get("status")))
 
     def item(self, status: str, size: int | None) -> dict[str, Any]:
@@ -282,13 +287,14 @@ class IngestRun:
         item.update(content_sha256=sha, alert_state="pending")
         new_bands: list[dict[str, Any]] = []
         old_bands: list[str] = []
+        told: list[str] = []
         fp: Fingerprint | None = None
         if self.near_index is not None:
             fp = fingerprint(analysis.document.text)
             # The "already stored", duplicate and near-duplicate checks in one read.
             own, first, band_items = self.near_index.near_lookup(self.ref, sha, fp.band_keys)
             if own is not None:
-                return self.existing(own, fp) or self.outcome(ALREADY_STORED)
+                return self.existing(own, fp, settings) or self.outcome(ALREADY_STORED)
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
@@ -301,18 +307,19 @@ class IngestRun:
             )
             if matches:
                 mark_near_duplicate(item, matches, alert_policy(settings).labels)
-            new_bands, old_bands = split_bands(fp, band_items, item)
+            told = told_topics(item, settings)
+            new_bands, old_bands = split_bands(fp, band_items, item, told)
         decide_alert_now(item, settings)
         result = self.store.put_article(
             item, topic_items(item, topics), claim_content=True, new_items=new_bands
         )
         if result == PutResult.EXISTS:
-            return self.existing(fp=fp) or self.outcome(ALREADY_STORED)
+            return self.existing(fp=fp, settings=settings) or self.outcome(ALREADY_STORED)
         if result == PutResult.CONTENT_TAKEN:
             return self.duplicate(self.claimant(item, sha), sha, size)
         if self.near_index is not None and fp is not None and old_bands:
             # Bands an earlier article is in: listed there by a conditional update each.
-            self.near_index.register_near_member(old_bands, *membership(fp, item))
+            self.near_index.register_near_member(old_bands, *membership(fp, item, told))
         return self.outcome(
             PROCESSED,
             topics=tuple(t.label for t in topics),

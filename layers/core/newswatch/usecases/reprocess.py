@@ -127,10 +127,17 @@ def rearm_for_new_topics(
     """An article alerted for some topics that the new analysis finds watched topics it was
     never alerted for alerts again for those only (``alert_only_topics``, sent as a repeat so
     place-only subscribers are not told twice). ``alert_topics_before`` keeps every topic
-    already sent, so no later backfill sends one again."""
+    already sent, so no later backfill sends one again; a near-duplicate's earlier copies told
+    their subscribers too (``near_duplicate_topics``)."""
     if stored.get("alert_state") != "sent":
         return  # held back by the cap, or being sent: decided already
-    told = sorted({*(stored.get("alert_topics") or ()), *(stored.get("alert_topics_before") or ())})
+    told = sorted(
+        {
+            *(stored.get("alert_topics") or ()),
+            *(stored.get("alert_topics_before") or ()),
+            *(stored.get("near_duplicate_topics") or ()),
+        }
+    )
     new = new_watched_topics(told, item.get("topic_labels") or (), watched)
     if new:
         item.update(
