@@ -139,3 +139,35 @@ def test_a_backfill_leaves_a_retracted_article_retracted(
     )
     assert (outcome.status, outcome.stored_status) == ("already_stored", "retracted")
     assert stored.articles()[0]["status"] == "retracted"
+
+
+def test_a_copy_whose_original_was_retracted_is_listed_again_by_a_backfill(
+    stored: FakeTable, seed_bytes: bytes
+) -> None:
+    from newswatch.usecases.reprocess import reprocess_object
+
+    source = FakeSource()
+    source.put(BUCKET, "copy/jeddah.txt", seed_bytes, "v9")
+    settings = Settings(watched_topics=("ceasefire",))
+    copy = ingest_object(
+        BUCKET, "copy/jeddah.txt", "v9", "2026-11-29T18:30:00.000Z", None,
+        source=source, store=stored, analyzer=build_analyzer(), settings=settings,
+        near_index=stored, clock=FakeClock(),
+    )  # fmt: skip
+    assert copy.status == "duplicate"
+    [original] = [a for a in stored.articles() if a["key"] == "news/jeddah.txt"]
+    original.update(alert_state="sent", alert_topics=["ceasefire"], alert_message_id="m-1")
+    stored.items[(original["pk"], original["sk"])].update(original)
+    retract(stored, None)  # the original is deleted; the copy stays in the bucket
+
+    outcome = reprocess_object(
+        BUCKET, "copy/jeddah.txt", "v9",
+        source=source, store=stored, analyzer=build_analyzer(), settings=settings,
+        clock=FakeClock(),
+    )  # fmt: skip
+    assert (outcome.status, outcome.stored_status) == ("reprocessed", "duplicate")
+    item = stored.get(copy.pk, copy.sk)
+    assert item is not None and item["status"] == "processed"
+    assert all(stored.get(*key) for key in entry_keys(item))  # listed by topic and place again
+    # Its subscribers were told by the original's alert: nothing new to send.
+    assert (item["alert_state"], item["alert_message_id"]) == ("sent", "m-1")

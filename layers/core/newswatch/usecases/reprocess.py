@@ -25,6 +25,7 @@ from newswatch.domain.records import (
     article_sk,
     clip,
     entry_keys,
+    split_ref,
     topic_items,
 )
 from newswatch.domain.timeutil import iso_utc
@@ -58,7 +59,9 @@ def reprocess_object(
     alert state: a backfill never alerts a topic twice, and alerts once for a watched topic the
     new analysis found that was never sent (:func:`rearm_for_new_topics`). An article that never
     alerted goes back to ``pending``, so the alert function decides again with the new topics.
-    Duplicates stay duplicates of their original; a retracted article stays retracted.
+    Duplicates stay duplicates of their original, unless it was retracted (deleted while the copy
+    stayed): then the copy is analysed and listed in its place, told what its original's alert
+    told. A retracted article stays retracted.
     """
     clock = clock or Clock()
     version = version_id
@@ -76,9 +79,16 @@ def reprocess_object(
     run = IngestRun(
         bucket, key, version, uploaded_at=str(stored["uploaded_at"]), store=store, clock=clock
     )
-    if stored.get("status") in (DUPLICATE, RETRACTED):
-        # Duplicates stay their original's; a retracted article was deleted from the bucket.
-        return run.outcome(ALREADY_STORED, stored_status=str(stored["status"]))
+    told: Mapping[str, Any] = stored  # what subscribers were told about this story
+    if stored.get("status") == DUPLICATE:
+        original = store.get(*split_ref(str(stored.get("duplicate_of") or "|")))
+        if original is None or original.get("status") != RETRACTED:
+            return run.outcome(ALREADY_STORED, stored_status=DUPLICATE)  # its original's
+        # Its original was deleted from the bucket while this copy stayed: analysed again, the
+        # copy is listed in its place, and alerts only for what the original's alert did not.
+        told = original
+    elif stored.get("status") == RETRACTED:
+        return run.outcome(ALREADY_STORED, stored_status=RETRACTED)  # deleted from the bucket
     unchanged = run.outcome(ALREADY_STORED, stored_status=str(stored.get("status")))
     try:
         head = source.head(bucket, key, run.version)
@@ -101,15 +111,15 @@ def reprocess_object(
         item["content_sha256"] = hashlib.sha256(data).hexdigest()
         item["alert_state"] = "pending"
         keep_near_duplicate(item, stored, alert_policy(settings).labels)
-    if stored.get("alert_places_sent") or (
-        stored.get("alert_state") == "sent" and not stored.get("alert_topics")
+    if told.get("alert_places_sent") or (
+        told.get("alert_state") == "sent" and not told.get("alert_topics")
     ):
         # A place alert went out (now or at an earlier backfill): its new topics may alert, as a
         # repeat for place-only subscribers (domain/place_alerts.py), who were told already.
         item["alert_places_sent"] = True
-    if stored.get("alert_state") in ALERT_DECIDED and stored.get("alert_topics"):
-        item.update({k: v for k, v in stored.items() if k.startswith("alert")})
-        rearm_for_new_topics(item, stored, alert_policy(settings).labels)
+    if told.get("alert_state") in ALERT_DECIDED and told.get("alert_topics"):
+        item.update({k: v for k, v in told.items() if k.startswith("alert")})
+        rearm_for_new_topics(item, told, alert_policy(settings).labels)
     item["reprocessed_at"] = iso_utc(clock.now())
     store.replace_article(item, topic_items(item, topics), entry_keys(stored))
     return run.outcome(
