@@ -27,7 +27,6 @@ import logging
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from newswatch.domain.errors import NewswatchError, OutOfTimeError, TooLargeError
@@ -51,7 +50,7 @@ from newswatch.domain.records import (
     content_key,
     topic_items,
 )
-from newswatch.domain.timeutil import iso_utc
+from newswatch.domain.timeutil import iso_utc, normalize_event_time
 from newswatch.ports import (
     ArticleAnalyzer,
     ArticleSource,
@@ -138,19 +137,6 @@ OUTCOME_METRICS = {
     SKIPPED: "ArticlesSkipped",
     ALREADY_STORED: "DeliveriesAlreadyStored",
 }
-
-
-def normalize_event_time(event_time: str | None, fallback: datetime) -> str:
-    """S3's eventTime as ISO-8601 UTC with milliseconds and a Z (sortable, as the index needs)."""
-    if event_time:
-        try:
-            parsed = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = fallback
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return iso_utc(parsed)
-    return iso_utc(fallback)
 
 
 # -- the use case ------------------------------------------------------------------------------
@@ -298,13 +284,9 @@ class IngestRun:
             original = self.near_index.original_named_by(first, exclude=self.ref)
             if original is not None:
                 return self.duplicate(original, sha, size)
-            matches = near_matches(
-                fp,
-                band_items,
-                settings,
-                exclude=article_ref(*self.ref),
-                places=item.get("country_codes") or (),
-            )
+            places = item.get("country_codes") or ()
+            ref = article_ref(*self.ref)
+            matches = near_matches(fp, band_items, settings, exclude=ref, places=places)
             if matches:
                 mark_near_duplicate(item, matches, alert_policy(settings).labels)
             told = told_topics(item, settings)

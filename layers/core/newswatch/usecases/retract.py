@@ -32,9 +32,8 @@ from typing import Any
 
 from newswatch.domain.errors import NothingStoredYetError
 from newswatch.domain.records import RETRACTED, article_pk, article_sk, content_key, entry_keys
-from newswatch.domain.timeutil import iso_utc
+from newswatch.domain.timeutil import iso_utc, normalize_event_time
 from newswatch.ports import Clock, RetractionStore
-from newswatch.usecases.ingest import normalize_event_time
 
 __all__ = ["NOT_STORED", "NothingStoredYetError", "RetractOutcome", "retract_object"]
 
