@@ -489,7 +489,7 @@ CASES: tuple[Case, ...] = (
     Case("truncated PDF", "catalogue/truncated.pdf", lambda: _small_pdf()[:1500], "failed",
          "corrupt_file", origin="issue 6"),
     Case("password-protected PDF", "catalogue/encrypted.pdf",
-         lambda: _small_pdf(user_password="secret"), "failed", "corrupt_file", origin="issue 6"),
+         lambda: _small_pdf(user_password="secret"), "failed", "encrypted_file", origin="issue 6"),
     Case("truncated docx", "catalogue/corrupt.docx",
          lambda: _small_docx()[: len(_small_docx()) * 2 // 3], "failed", "corrupt_file",
          origin="issue 6"),

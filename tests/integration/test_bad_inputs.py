@@ -59,7 +59,7 @@ EXPECTED: dict[str, tuple[str, str | None, str] | None] = {
     "bad/photo.png": ("failed", "unsupported_format", "image"),
     "bad/photo-named-as.txt": ("failed", "unsupported_format", "image"),
     "bad/truncated.pdf": ("failed", "corrupt_file", "PDF"),
-    "bad/encrypted.pdf": ("failed", "corrupt_file", "password"),
+    "bad/encrypted.pdf": ("failed", "encrypted_file", "password"),
     "bad/corrupt.docx": ("failed", "corrupt_file", "Word document"),
     "bad/bomb.txt.gz": ("failed", "too_large", "limit"),
     "bad/huge.txt": ("failed", "too_large", "NEWSWATCH_MAX_ARTICLE_BYTES"),
@@ -206,7 +206,7 @@ def test_a_redelivered_bad_input_keeps_its_one_record(
     for _ in range(3):
         assert ingest.lambda_handler(sqs_event(event, event)) == {"batchItemFailures": []}
     [record] = stack.articles()
-    assert (record["status"], record["error_code"]) == ("failed", "corrupt_file")
+    assert (record["status"], record["error_code"]) == ("failed", "encrypted_file")
 
 
 def test_an_object_over_the_limit_is_refused_from_its_size_alone(

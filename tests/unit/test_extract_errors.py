@@ -15,6 +15,7 @@ import pytest
 from newswatch.domain.errors import (
     CorruptFileError,
     EmptyFileError,
+    EncryptedFileError,
     ExtractionError,
     NewswatchError,
     NotAnArticleError,
@@ -114,7 +115,8 @@ def test_pdf_header_with_garbage() -> None:
 
 def test_encrypted_pdf_with_password(pdf_builder: Callable[..., bytes]) -> None:
     data = pdf_builder(user_password="secret")
-    raises(CorruptFileError, data, "locked.pdf", "password-protected")
+    # not damaged: its own code, so a newsroom knows to send an unlocked copy
+    raises(EncryptedFileError, data, "locked.pdf", "password-protected")
 
 
 def test_pdf_without_text(pdf_builder: Callable[..., bytes]) -> None:

@@ -36,6 +36,12 @@ class CorruptFileError(ExtractionError):
     code = "corrupt_file"
 
 
+class EncryptedFileError(CorruptFileError):
+    """A password-protected file: not damaged, but unreadable without its password."""
+
+    code = "encrypted_file"
+
+
 class TooLargeError(ExtractionError):
     code = "too_large"
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from newswatch.domain.errors import (
     CorruptFileError,
+    EncryptedFileError,
     NewswatchError,
     NoTextError,
     TooComplexError,
@@ -52,13 +53,13 @@ def extract_pdf(data: bytes, max_bytes: int) -> Document:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorruptFileError("the PDF is password-protected; upload an unencrypted copy")
+            raise EncryptedFileError("the PDF is password-protected; upload an unencrypted copy")
         pages = _read_pages(reader, max_bytes, flags)
         metadata_title = reader.metadata.title if reader.metadata else None
     except NewswatchError:
         raise
     except (DependencyError, FileNotDecryptedError) as exc:
-        raise CorruptFileError(f"the PDF is encrypted and cannot be read: {exc}") from None
+        raise EncryptedFileError(f"the PDF is encrypted and cannot be read: {exc}") from None
     except RecursionError:
         raise CorruptFileError("corrupt PDF: its objects refer to each other endlessly") from None
     except Exception as exc:  # PdfReadError, NotImplementedError (unknown filter), KeyError, ...
