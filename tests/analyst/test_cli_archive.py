@@ -34,6 +34,18 @@ def test_parse_moment() -> None:
     assert parse_moment("2026-11-01T10:00:00+01:00", now) == "2026-11-01T09:00:00.000Z"
     with pytest.raises(MomentError, match="neither a duration"):
         parse_moment("last week", now)
+    with pytest.raises(MomentError, match="before the calendar starts"):
+        parse_moment("999999d", now)  # an error, not an OverflowError traceback
+
+
+def test_limit_and_report_paths_are_checked(
+    archive_stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):  # argparse: --limit must be positive
+        main(["articles", "--limit", "0"])
+    missing = tmp_path / "no-such-folder" / "r.html"
+    assert main(["report", "--since", "30d", "--html", str(missing)]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_articles_of_one_topic_newest_first_in_a_range(

@@ -44,3 +44,21 @@ def test_mostly_french_text_with_english_words_is_not_taken_for_english() -> Non
 
 def test_only_the_start_of_a_long_text_is_needed() -> None:
     assert detect_language(" ".join([SAMPLES["es"]] * 8 + [SAMPLES["en"]] * 200)) == "es"
+
+
+@pytest.mark.parametrize(
+    "flash",
+    [
+        "Russia and Ukraine agree to resume talks in Geneva next week.",
+        "Russia resumed talks in Geneva on Monday.",
+        "Mali junta expels French ambassador.",
+    ],
+)
+def test_a_short_english_news_flash_is_english(flash: str) -> None:
+    # langdetect read these as Afrikaans, Estonian and Catalan: too few n-grams in a one-liner
+    assert detect_language(flash) == "en"
+
+
+def test_a_short_flash_in_another_language_still_goes_to_langdetect() -> None:
+    assert detect_language("Le Mali expulse l'ambassadeur de France.") == "fr"
+    assert detect_language("El gobierno anuncia un alto el fuego en la región.") == "es"

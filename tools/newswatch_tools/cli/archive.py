@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from newswatch.domain.timeutil import iso_utc
-from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, parse_places
+from newswatch_tools.cli.common import EXIT_OK, EXIT_USAGE, parse_places, positive_int
 from newswatch_tools.cli.connect import (
     Connection,
     StackNotFoundError,
@@ -33,8 +33,10 @@ def parse_moment(text: str, now: datetime) -> str:
     text = text.strip()
     match = _DURATION.match(text)
     if match:
-        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return iso_utc(now - delta)
+        try:
+            return iso_utc(now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+        except OverflowError:  # 999999d: before year 1
+            raise MomentError(f"{text!r} reaches back before the calendar starts") from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -72,7 +74,9 @@ def register(subparsers: Any) -> None:
     )
     articles.add_argument("--since", default="7d", help="7d, 12h, 30m or an ISO date (default 7d)")
     articles.add_argument("--until", help="a duration ago or an ISO date (default: now)")
-    articles.add_argument("--limit", type=int, default=50, help="at most N articles (default 50)")
+    articles.add_argument(
+        "--limit", type=positive_int, default=50, help="at most N articles (default 50)"
+    )
     articles.add_argument("--taxonomy", type=Path, help="the deployment's taxonomy file")
     articles.add_argument("--json", action="store_true", help="one JSON object per article")
     add_connection_args(articles)

@@ -57,7 +57,11 @@ def run_report(args: argparse.Namespace) -> int:
         period=(date.fromisoformat(since[:10]), date.fromisoformat(until[:10])),
         generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
     )
-    args.html.write_text(page, encoding="utf-8")
+    try:
+        args.html.write_text(page, encoding="utf-8")
+    except OSError as error:
+        console.print(f"[red]error:[/red] cannot write {args.html}: {error.strerror}")
+        return 2
     console.print(
         f"wrote {args.html} ({len(articles)} articles, "
         f"{sum(a.get('alert_state') == 'sent' for a in articles)} alerts)"

@@ -47,6 +47,10 @@ _OTHER = frozenset(_OTHER_WORDS.split())
 # English news prose is about 35-45% function words from the list above.
 _ENGLISH_SHARE = 0.15
 _ENGLISH_MARGIN = 3.0
+# A news flash this short gives langdetect too few n-grams ("Mali junta expels French
+# ambassador." came out Catalan): plain ASCII words with no other language's function word are
+# read as English, the service's language.
+SHORT_WORDS = 15
 
 
 def detect_language(text: str) -> str:
@@ -78,6 +82,8 @@ def _clearly_english(sample: str) -> bool:
     # Summing the booleans of set membership counts the matches, in C.
     english = sum(map(_ENGLISH.__contains__, words))
     other = sum(map(_OTHER.__contains__, words))
+    if len(words) < SHORT_WORDS and not other and sample.isascii():
+        return True
     return english >= _ENGLISH_SHARE * len(words) and english >= _ENGLISH_MARGIN * max(other, 1)
 
 
