@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 
 from newswatch.adapters.archive import Archive
 from newswatch.adapters.digest_marks import DynamoDigestMarks
@@ -279,6 +280,12 @@ def test_each_listed_article_has_a_link_a_reader_can_open(digest_setup: dict[str
 
     s3 = boto3.client("s3", region_name=REGION)
     linker = PresignedLinker(s3, 3600, now=lambda: NOW)
+    table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
+    # new.txt is about Sudan: the aid digest is also sent cut to Sudan
+    entries = table.query(KeyConditionExpression=Key("pk").eq("entries#aid"))["Items"]
+    for entry in entries:
+        if entry["s3_uri"].endswith("/new.txt"):
+            table.put_item(Item={**entry, "country_codes": ["SD"]})
     publisher = RecordingPublisher(digest_setup["sns"], digest_setup["topic_arn"])
     _run(digest_setup, NOW, linker=linker, publisher=publisher)
     email = next(m.email for m in publisher.sent if m.top_topic == "aid")
@@ -287,3 +294,8 @@ def test_each_listed_article_has_a_link_a_reader_can_open(digest_setup: dict[str
     assert all(r.startswith("Read: https://articles-bucket.s3.amazonaws.com/") for r in reads)
     assert any("/new.txt?" in r for r in reads) and any("/mid.txt?" in r for r in reads)
     assert "s3://articles-bucket/new.txt" in email  # where it is stored, as before
+    # every digest sent, the per-country ones too, links each article it lists
+    assert any(m.places == ("SD",) for m in publisher.sent)
+    for message in publisher.sent:
+        listed = [line for line in message.email.splitlines() if line.startswith("- ")]
+        assert message.email.count("\n  Read: https://") == len(listed), message.subject

@@ -13,6 +13,7 @@ from typing import Any
 
 from newswatch.domain.alerts import AlertMessage, fit_sms, sanitize, to_ascii
 from newswatch.domain.headline import headline_of
+from newswatch.domain.records import article_ref
 
 KIND_DIGEST = "digest"
 # A country's articles of every topic, for subscribers who gave places and no topics.
@@ -54,7 +55,7 @@ def render_digest(
     ``held_back`` holds the ``s3_uri`` of articles whose instant alert the hourly cap suppressed.
     ``total`` and ``top``: the period's article count and highest-scoring entry when ``entries``
     holds only the first EMAIL_MAX_ARTICLES of them (the default: ``entries`` is all of them).
-    ``links``: a link a reader can open for each shown article, by its ``article_pk|article_sk``
+    ``links``: a link a reader can open for each shown article, by its :func:`article_ref`
     (the alert function's kind: a presigned HTTPS URL of that version, or the public site's).
     """
     links = links or {}
@@ -91,7 +92,7 @@ def render_digest(
         summary = one_line(entry.get("summary"))
         if summary:
             lines.append(f"  {summary}")
-        link = links.get(f"{entry.get('article_pk')}|{entry.get('article_sk')}")
+        link = links.get(article_ref(str(entry.get("article_pk")), str(entry.get("article_sk"))))
         if link:
             lines.append(f"  Read: {link}")
         lines.append(f"  {uri}  uploaded {sanitize(entry.get('uploaded_at'))}")

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newswatch.domain.digest import EMAIL_MAX_ARTICLES, render_digest
-from newswatch.domain.records import article_keys, object_of, place_index_key
+from newswatch.domain.records import article_keys, article_ref, object_of, place_index_key
 from newswatch.domain.timeutil import iso_utc
 from newswatch.ports import AlertPublisher, ArchiveReader, ArticleLinker, DigestMarks, TimeRange
 
@@ -177,7 +177,9 @@ def _publish(
     """Publish a period's digest (and, for a topic, its digest per country): (articles, message
     id, country) each. A failure part way leaves the period to be sent again, whole."""
     held = _held(archive, topic, period.shown) if held_lookup and topic else frozenset()
-    links = _links(linker, period.shown) if linker is not None else {}
+    # The country digests show entries the topic's may not (each its own first few).
+    shown = [*period.shown, *(e for c in period.by_country.values() for e in c.shown)]
+    links = _links(linker, shown) if linker is not None else {}
     message = render_digest(
         topic,
         period.shown,
@@ -207,13 +209,13 @@ def _publish(
 
 
 def _links(linker: ArticleLinker, shown: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """A link to each shown article's version, by ``article_pk|article_sk``."""
+    """A link to each shown article's version, by :func:`article_ref`."""
     links: dict[str, str] = {}
     for entry in shown:
         pk, sk = str(entry.get("article_pk", "")), str(entry.get("article_sk", ""))
         named = object_of(pk, sk)
-        if named is not None:
-            links[f"{pk}|{sk}"] = linker.link(*named).url
+        if named is not None and article_ref(pk, sk) not in links:
+            links[article_ref(pk, sk)] = linker.link(*named).url
     return links
 
 
